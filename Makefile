@@ -1,0 +1,51 @@
+# Two commands do everything: `make synth` and `make test`. Each sets up what is missing first.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := synth
+
+PYTHON ?= python3
+VENV := .venv
+CHECKOV_VENV := .venv-checkov
+BUILD := .build
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+CDK8S := node_modules/.bin/cdk8s
+
+.PHONY: synth test bench setup clean
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.10 or newer is required") if sys.version_info < (3, 10) else None'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+node_modules/.installed: package-lock.json
+	node -e 'process.exit(+process.versions.node.split(".")[0] < 18 ? 1 : 0)' || { echo "Node 18 or newer is required"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.lock
+	test -d $(CHECKOV_VENV) || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-checkov.lock
+	touch $@
+
+# cdk8s synth empties its output folder before the app runs, so synthesize next to dist/ and
+# swap only on success: a failed synth leaves the previous dist/ untouched.
+synth: setup
+	rm -rf $(BUILD)/dist $(BUILD)/dist.old
+	mkdir -p $(BUILD)
+	$(CDK8S) synth --no-check-upgrade --output $(BUILD)/dist > $(BUILD)/synth.log
+	if [ -d dist ]; then mv dist $(BUILD)/dist.old; fi
+	mv $(BUILD)/dist dist
+	rm -rf $(BUILD)/dist.old
+
+test: setup $(CHECKOV_VENV)/.installed
+	$(VENV)/bin/python -m pytest
+
+bench: setup
+	$(VENV)/bin/python scripts/bench.py
+
+clean:
+	rm -rf $(BUILD) $(VENV) $(CHECKOV_VENV) node_modules

@@ -1,0 +1,25 @@
+"""Langflow on Kubernetes as cdk8s constructs: LangflowIDE for development, LangflowRuntime for
+production, inside Environments that isolate them; GitOps points Argo CD at the result."""
+
+from .backend import Auth, Metrics, RedisCache
+from .database import Database
+from .environment import Environment, EnvironmentProps, Quota, Stage
+from .errors import ConfigError
+from .flow import Flow, FlowDelivery, FlowGroup
+from .ide import LangflowIDE, LangflowIDEProps
+from .image import LANGFLOW_VERSION, Image
+from .ingress import IngressOptions
+from .network import NetworkPeer
+from .pod import PodOptions
+from .profiles import CloudProfile
+from .resources import Resources
+from .runtime import LangflowRuntime, LangflowRuntimeProps
+from .secrets import SecretKey, astra_db
+from .workload import Autoscaling
+
+__all__ = [
+    "LANGFLOW_VERSION", "Auth", "Autoscaling", "CloudProfile", "ConfigError", "Database", "Environment",
+    "EnvironmentProps", "Flow", "FlowDelivery", "FlowGroup", "Image", "IngressOptions", "LangflowIDE",
+    "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "Metrics", "NetworkPeer", "PodOptions",
+    "Quota", "RedisCache", "Resources", "SecretKey", "Stage", "astra_db",
+]

@@ -1,0 +1,236 @@
+"""Flows as first-class objects: read, validated and made deliverable at synthesis time."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .errors import ConfigError
+from .resources import Resources
+from .secrets import SecretKey
+from .workload import Autoscaling
+
+ENDPOINT_MAX = 40
+"""Longest endpoint name: it becomes part of object names, which stay within 63 characters."""
+
+CONFIG_MAP_LIMIT = 1_000_000
+"""Bytes of flow JSON one ConfigMap carries safely (the API server's limit is 1 MiB, metadata included)."""
+
+_ENDPOINT = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+
+
+def slugify(name: str) -> str:
+    """A DNS-safe endpoint name from a flow's display name: 'Basic Prompting!' -> 'basic-prompting'."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    slug = re.sub(r"^[0-9-]+", "", slug)  # object names built from it must start with a letter
+    return slug[:ENDPOINT_MAX].rstrip("-")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flow:
+    """One Langflow flow. Build it with `Flow.from_file`, `Flow.from_folder` or `Flow.from_url`.
+
+    id: the flow's UUID (Langflow upserts by it, so redeploys update rather than duplicate).
+    name: its display name.
+    endpoint_name: DNS-safe name in `/api/v1/run/<endpoint_name>`; derived from `name` when the
+    export has none (Langflow exports usually carry ``"endpoint_name": null``).
+    source: where it came from, for error messages.
+    content: the JSON delivered to Langflow (with endpoint_name written in); None for URL flows.
+    url: where the pod downloads it from (download delivery only).
+    resources, autoscaling, replicas, env: per-flow overrides of the runtime's defaults (None: inherit).
+    """
+
+    id: str
+    name: str
+    endpoint_name: str
+    source: str
+    content: bytes | None = None
+    url: str | None = None
+    endpoint_from_file: bool = True
+    resources: Resources | None = None
+    autoscaling: Autoscaling | None = None
+    replicas: int | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def content_hash(self) -> str:
+        """First 10 hex digits of the delivered content's SHA-256: what rolls pods when a flow changes."""
+        digest = hashlib.sha256(self.content or (self.url or "").encode()).hexdigest()
+        return digest[:10]
+
+    @property
+    def file_name(self) -> str:
+        """`<id>.json`: Langflow takes a UUID file stem as the flow's id, so it can never drift."""
+        return f"{self.id}.json"
+
+    def with_overrides(self, *, resources: Resources | None = None, autoscaling: Autoscaling | None = None,
+                       replicas: int | None = None, env: Mapping[str, str] | None = None) -> "Flow":
+        """The same flow with its own resources, scaling or env."""
+        return replace(self, resources=resources or self.resources, autoscaling=autoscaling or self.autoscaling,
+                       replicas=replicas or self.replicas, env={**self.env, **(env or {})})
+
+    @staticmethod
+    def from_file(path: str | Path) -> "Flow":
+        """Reads and validates one flow export (JSON object with id, name, data)."""
+        path = Path(path)
+        source = str(path)
+        try:
+            raw = path.read_bytes()
+        except OSError as error:
+            raise ConfigError(source, f"cannot be read ({error.strerror})", "check the path") from None
+        try:
+            document = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            where = f"line {error.lineno} column {error.colno}" if isinstance(error, json.JSONDecodeError) else "encoding"
+            raise ConfigError(source, f"is not valid JSON ({where}: {error.msg if hasattr(error, 'msg') else error})",
+                              "export the flow again from Langflow, or fix the JSON") from None
+        if not isinstance(document, dict):
+            raise ConfigError(source, f"holds a JSON {type(document).__name__}, not an object",
+                              "a flow file is one JSON object as Langflow exports it")
+        flow_id = _flow_id(source, document.get("id"))
+        name = document.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(source, f"has no name (name: {name!r})", "set \"name\" to the flow's display name")
+        endpoint = document.get("endpoint_name")
+        from_file = endpoint is not None
+        if endpoint is None:
+            endpoint = slugify(name)
+            if not endpoint:
+                raise ConfigError(source, f"name {name!r} gives no usable endpoint name",
+                                  "set \"endpoint_name\" to lowercase letters, digits and '-'")
+        _check_endpoint(source, endpoint)
+        document["endpoint_name"] = endpoint
+        content = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        return Flow(id=flow_id, name=name, endpoint_name=endpoint, source=source, content=content,
+                    endpoint_from_file=from_file)
+
+    @staticmethod
+    def from_folder(path: str | Path) -> list["Flow"]:
+        """Every `*.json` directly in `path`, in file-name order (as Langflow's loader reads them)."""
+        folder = Path(path)
+        if not folder.is_dir():
+            raise ConfigError(str(folder), "is not a folder", "point Flow.from_folder at the folder that holds the flow exports")
+        files = sorted(p for p in folder.iterdir() if p.suffix == ".json" and p.is_file())
+        if not files:
+            raise ConfigError(str(folder), "holds no *.json flow files",
+                              "export at least one flow from Langflow into this folder")
+        return [Flow.from_file(p) for p in files]
+
+    @staticmethod
+    def from_url(url: str, *, id: str, name: str, endpoint_name: str | None = None) -> "Flow":
+        """A flow the pod downloads when it starts (FlowDelivery.download). The id and endpoint name
+        are declared here because routing needs them before the file exists."""
+        if not re.match(r"^https://[^\s/]+(/\S*)?$", url):
+            raise ConfigError("Flow.from_url", f"{url!r} is not an https URL", "serve flow files over https")
+        endpoint = endpoint_name or slugify(name)
+        _check_endpoint(f"Flow.from_url({url})", endpoint)
+        return Flow(id=_flow_id(f"Flow.from_url({url})", id), name=name, endpoint_name=endpoint, source=url, url=url,
+                    endpoint_from_file=False)
+
+
+def _flow_id(source: str, value: object) -> str:
+    if value is None:
+        raise ConfigError(source, "has no id", "add \"id\": a UUID such as the one Langflow exports")
+    try:
+        parsed = uuid.UUID(str(value))
+    except ValueError:
+        raise ConfigError(source, f"id {value!r} is not a UUID", "use the UUID Langflow exported") from None
+    if str(parsed) != str(value).lower():
+        raise ConfigError(source, f"id {value!r} is not in canonical UUID form", f"write it as {str(parsed)!r}")
+    return str(parsed)
+
+
+def _check_endpoint(source: str, endpoint: object) -> None:
+    if not isinstance(endpoint, str) or len(endpoint) > ENDPOINT_MAX or not _ENDPOINT.match(endpoint):
+        raise ConfigError(source, f"endpoint_name {endpoint!r} is not DNS-safe",
+                          f"use at most {ENDPOINT_MAX} lowercase letters, digits and '-', starting with a letter")
+
+
+def check_unique(flows: Sequence[Flow], where: str) -> None:
+    """Langflow silently skips a second flow with the same endpoint name: refuse it instead."""
+    seen_ids: dict[str, Flow] = {}
+    seen_endpoints: dict[str, Flow] = {}
+    for flow in flows:
+        if flow.id in seen_ids:
+            raise ConfigError(flow.source, f"has the same id {flow.id} as {seen_ids[flow.id].source} in {where}",
+                              "give each flow its own id (export it again or generate a new UUID)")
+        if flow.endpoint_name in seen_endpoints:
+            raise ConfigError(flow.source, f"has the same endpoint name {flow.endpoint_name!r} as "
+                              f"{seen_endpoints[flow.endpoint_name].source} in {where}",
+                              "set a distinct \"endpoint_name\" in one of the files")
+        seen_ids[flow.id] = flow
+        seen_endpoints[flow.endpoint_name] = flow
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlowGroup:
+    """Several flows served by one Deployment, scaled together.
+
+    name: the group's name (DNS-safe, like an endpoint name).
+    flows: its flows (at least one).
+    resources, autoscaling, replicas, env: overrides for the group (None: the runtime's defaults).
+    """
+
+    name: str
+    flows: Sequence[Flow]
+    resources: Resources | None = None
+    autoscaling: Autoscaling | None = None
+    replicas: int | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_endpoint(f"FlowGroup {self.name!r}", self.name)
+        if not self.flows:
+            raise ConfigError(f"FlowGroup {self.name!r}", "has no flows", "add at least one Flow")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfigMapDelivery:
+    """Each flow in an immutable ConfigMap named after its content hash, mounted read-only."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DownloadDelivery:
+    """An init container downloads each flow (Flow.from_url) when the pod starts.
+
+    auth_header: optional Secret key holding one HTTP header line (e.g. ``Authorization: Bearer …``),
+    mounted as a file so the credential never appears in the pod spec or its arguments.
+    """
+
+    auth_header: SecretKey | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BakedDelivery:
+    """Flows are already in the (custom) image at `path`; nothing is mounted over them."""
+
+    path: str = "/app/flows"
+
+
+class FlowDelivery:
+    """How flow JSON reaches the pods. Static factories; ConfigMaps are the default."""
+
+    @staticmethod
+    def config_maps() -> ConfigMapDelivery:
+        """Immutable, content-hashed ConfigMaps: a changed flow rolls its pods, a rollback is exact."""
+        return ConfigMapDelivery()
+
+    @staticmethod
+    def download(*, auth_header: SecretKey | None = None) -> DownloadDelivery:
+        """Download at pod start, for flows too large for a ConfigMap or kept in an artifact store."""
+        return DownloadDelivery(auth_header=auth_header)
+
+    @staticmethod
+    def baked_into_image(*, path: str = "/app/flows") -> BakedDelivery:
+        """Flows built into the image given as the runtime's `image`, at `path`."""
+        return BakedDelivery(path=path)
+
+
+Delivery = ConfigMapDelivery | DownloadDelivery | BakedDelivery

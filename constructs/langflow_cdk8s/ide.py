@@ -1,0 +1,156 @@
+"""LangflowIDE: the development environment's full Langflow (UI + API)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from constructs import Construct
+
+from .backend import PORT, Auth, Metrics, RedisCache, backend_container, backend_volumes, scrapers, wire_database
+from .database import Database, DatabaseChoice, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
+from .environment import Environment
+from .errors import ConfigError
+from .image import Image
+from .ingress import IngressOptions, Route, emit_ingress
+from .labels import selector_labels, standard_labels
+from .network import NetworkPeer, Traffic
+from .pod import HttpProbes, PodOptions, container, empty_dir, env_list, pod_spec
+from .postgres import emit_postgres, postgres_selector
+from .resources import Resources
+from .secrets import SecretKey
+from .validation import at_least, dns_label
+from .workload import ServicePort, Workload, emit_workload
+
+FRONTEND_PORT = 8080
+FRONTEND_PROBES = HttpProbes(port="http", startup_path="/index.html", readiness_path="/index.html",
+                             liveness_path="/index.html", startup_timeout_seconds=60)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LangflowIDEProps:
+    """The IDE's settings; every default is what a secure single-team dev environment wants.
+
+    name: prefix of every object name (default "langflow-ide": objects are langflow-ide-backend, -frontend).
+    image: backend image (default langflowai/langflow:1.13.0).
+    frontend_image: nginx frontend image (default langflowai/langflow-frontend:1.13.0).
+    database: Database.sqlite() (default, 5Gi claim, one replica), Database.external_postgres(...)
+    or Database.in_cluster_postgres().
+    auth: credentials by Secret reference (default Auth.from_secret("langflow-ide-auth"), auto-login off).
+    ingress: host, TLS and class; None (default) exposes nothing outside the cluster.
+    replicas: backend replicas (default 1; more need PostgreSQL).
+    frontend_replicas: default 2, so the UI survives a node drain.
+    backend_resources: default 500m/1Gi requested, 2 CPU/2Gi limit.
+    frontend_resources: default 300m/512Mi requested (the chart's), 1 CPU/512Mi limit.
+    metrics: Prometheus on port 9090 (default enabled).
+    redis: optional shared cache for several replicas (default None).
+    secret_env: env vars from Secrets, e.g. LLM API keys or `secrets.astra_db(...)` (default none).
+    backend_pod, frontend_pod: escape hatches (scheduling, extra env/volumes, sidecars…).
+    """
+
+    name: str = "langflow-ide"
+    image: Image = field(default_factory=Image.langflow)
+    frontend_image: Image = field(default_factory=Image.langflow_frontend)
+    database: DatabaseChoice = field(default_factory=Database.sqlite)
+    auth: Auth = field(default_factory=lambda: Auth.from_secret("langflow-ide-auth"))
+    ingress: IngressOptions | None = None
+    replicas: int = 1
+    frontend_replicas: int = 2
+    backend_resources: Resources = Resources(cpu="500m", memory="1Gi", cpu_limit="2", memory_limit="2Gi")
+    frontend_resources: Resources = Resources(cpu="300m", memory="512Mi", cpu_limit="1", memory_limit="512Mi")
+    metrics: Metrics = Metrics()
+    redis: RedisCache | None = None
+    secret_env: Mapping[str, SecretKey] = field(default_factory=dict)
+    backend_pod: PodOptions = PodOptions()
+    frontend_pod: PodOptions = PodOptions()
+
+    def __post_init__(self) -> None:
+        dns_label("name", self.name)
+        if len(self.name) > 40:
+            raise ConfigError("name", f"{self.name!r} is longer than 40 characters",
+                              "shorten it: object names append '-frontend' and claim suffixes to it")
+        at_least("replicas", self.replicas, 1)
+        at_least("frontend_replicas", self.frontend_replicas, 1)
+        if isinstance(self.database, SqliteOnVolume) and self.replicas > 1:
+            raise ConfigError("replicas", f"{self.replicas} with SQLite on a ReadWriteOnce volume",
+                              "use replicas=1, or Database.external_postgres(...) / in_cluster_postgres() for more")
+        if isinstance(self.database, SqliteEphemeral):
+            raise ConfigError("database", "Database.sqlite_ephemeral() in the IDE would lose every flow on restart",
+                              "use Database.sqlite() (a claim) or PostgreSQL")
+
+
+class LangflowIDE(Construct):
+    """The Langflow IDE as the official langflow-ide chart deploys it (a backend StatefulSet or
+    Deployment and an nginx frontend), hardened and with secrets by reference."""
+
+    def __init__(self, scope: Construct, id: str, props: LangflowIDEProps = LangflowIDEProps()) -> None:
+        env = Environment.of(scope)
+        super().__init__(scope, id)
+        self.props = props
+        version = props.image.tag
+        backend, frontend = f"{props.name}-backend", f"{props.name}-frontend"
+        self.backend_name, self.frontend_name = backend, frontend
+        backend_selector = selector_labels(instance=props.name, component="backend")
+        frontend_selector = selector_labels(instance=props.name, component="frontend")
+        postgres = f"{props.name}-postgres"
+
+        db = wire_database(props.database, storage_class=env.profile.storage_class, postgres_service=postgres,
+                           postgres_labels=postgres_selector(props.name))
+        settings = {"LANGFLOW_BACKEND_ONLY": "true"}
+        if props.replicas > 1:
+            # Build events must not depend on which replica a follow-up request lands on.
+            settings["LANGFLOW_EVENT_DELIVERY"] = "direct"
+        options = props.backend_pod
+        main = backend_container(image=props.image, resources=props.backend_resources, database=db, auth=props.auth,
+                                 metrics=props.metrics, settings=settings, secrets=props.secret_env,
+                                 extra_env=options.env, env_from=options.env_from, mounts=options.volume_mounts,
+                                 redis=props.redis)
+        stateful = db.claim is not None
+        backend_ingress = [NetworkPeer.pods(frontend_selector, [PORT], "IDE frontend")]
+        if props.ingress:
+            backend_ingress.append(env.profile.ingress_peer((PORT,)))
+        backend_ingress += scrapers(env, props.metrics)
+        egress = [*db.egress, *([props.redis.network] if props.redis else []), *env.props.external_apis]
+        emit_workload(env, self, Workload(
+            name=backend, instance=props.name, component="backend", version=version,
+            controller="StatefulSet" if stateful else "Deployment", replicas=props.replicas,
+            pod=pod_spec(service_account=backend, containers=[main], volumes=backend_volumes(db), options=options,
+                         termination_grace_period_seconds=60),
+            pod_annotations={**props.metrics.pod_annotations(), **options.annotations}, pod_labels=options.labels,
+            ports=[ServicePort(name="http", port=PORT)],
+            traffic=Traffic(ingress=backend_ingress, egress=egress),
+            volume_claim_templates=[db.claim] if db.claim else (), spread=props.replicas > 1,
+        ))
+
+        front_options = props.frontend_pod
+        nginx = container(
+            name="frontend", image=props.frontend_image, ports={"http": FRONTEND_PORT},
+            env=env_list({"BACKEND_URL": f"http://{backend}.{env.namespace}.svc.cluster.local:{PORT}",
+                          "FRONTEND_PORT": str(FRONTEND_PORT), **front_options.env}),
+            env_from=front_options.env_from, resources=props.frontend_resources, probes=FRONTEND_PROBES,
+            mounts=[{"name": "tmp", "mountPath": "/tmp"}, {"name": "nginx-cache", "mountPath": "/var/cache/nginx"},
+                    {"name": "nginx-logs", "mountPath": "/nginx-access-log"}, *front_options.volume_mounts],
+        )
+        emit_workload(env, self, Workload(
+            name=frontend, instance=props.name, component="frontend", version=props.frontend_image.tag,
+            replicas=props.frontend_replicas,
+            pod=pod_spec(service_account=frontend, containers=[nginx], options=front_options,
+                         volumes=[empty_dir("tmp", "256Mi"), empty_dir("nginx-cache", "256Mi"),
+                                  empty_dir("nginx-logs", "64Mi")]),
+            pod_annotations=front_options.annotations, pod_labels=front_options.labels,
+            ports=[ServicePort(name="http", port=FRONTEND_PORT)],
+            traffic=Traffic(ingress=[env.profile.ingress_peer((FRONTEND_PORT,))] if props.ingress else [],
+                            egress=[NetworkPeer.pods(backend_selector, [PORT], "IDE backend")]),
+            spread=props.frontend_replicas > 1,
+        ))
+
+        if isinstance(props.database, InClusterPostgres):
+            emit_postgres(env, self, name=postgres, instance=props.name, db=props.database, clients=backend_selector)
+
+        if props.ingress:
+            # The UI through nginx; the API straight to the backend (long-running builds and
+            # streaming skip a proxy hop and its timeouts).
+            emit_ingress(env, self, "ingress", name=props.name, options=props.ingress,
+                         labels=standard_labels(instance=props.name, component="ingress", version=version),
+                         routes=[Route(path="/api", service=backend, port="http"),
+                                 Route(path="/", service=frontend, port="http")])

@@ -1,0 +1,233 @@
+"""LangflowRuntime: production flows served as standalone, independently scaled services."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from constructs import Construct
+
+from .backend import PORT, Auth, Metrics, RedisCache, backend_container, backend_volumes, scrapers, wire_database
+from .database import Database, DatabaseChoice, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
+from .environment import Environment, Stage
+from .errors import ConfigError
+from .flow import (CONFIG_MAP_LIMIT, BakedDelivery, ConfigMapDelivery, Delivery, DownloadDelivery, Flow,
+                   FlowDelivery, FlowGroup, check_unique)
+from .image import Image
+from .ingress import IngressOptions, Route, emit_ingress
+from .labels import standard_labels
+from .manifest import emit
+from .network import Traffic
+from .pod import PodOptions, container, empty_dir, pod_spec
+from .resources import Resources
+from .secrets import SecretKey
+from .validation import at_least, dns_label
+from .workload import Autoscaling, ServicePort, Workload, emit_workload
+
+FLOWS_PATH = "/app/flows"
+FETCH_RESOURCES = Resources(cpu="100m", memory="256Mi", cpu_limit="500m", memory_limit="256Mi")
+_FETCH_SCRIPT = (Path(__file__).parent / "fetch_flows.py").read_text(encoding="utf-8")
+
+RUNTIME_SETTINGS = {
+    "LANGFLOW_BACKEND_ONLY": "true",
+    "LANGFLOW_WORKERS": "1",  # scale with pods, not workers: one process per pod is what the HPA measures
+    "LANGFLOW_EVENT_DELIVERY": "direct",
+    "LANGFLOW_CREATE_STARTER_PROJECTS": "false",
+    "LANGFLOW_ENABLE_SIGNUP": "false",
+    "LANGFLOW_MCP_SERVER_ENABLED": "false",
+    "LANGFLOW_MODELS_DEV_REFRESH": "false",
+    # The files are the source of truth: a re-exported flow (new id, same endpoint) replaces the old row.
+    "LANGFLOW_LOAD_FLOWS_OVERWRITE_ON_NAME_MATCH": "true",
+}
+"""Headless and locked down: no UI, no sign-up, no MCP server, no starter projects, no catalogue refresh."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LangflowRuntimeProps:
+    """The runtime's settings; each flow (or FlowGroup) becomes its own Deployment.
+
+    flows: Flow and FlowGroup objects (required, at least one; see Flow.from_folder).
+    name: prefix of object names (default "langflow-runtime": the flow `support-bot` runs as
+    langflow-runtime-support-bot).
+    image: default langflowai/langflow:1.13.0 (with FlowDelivery.baked_into_image: your image).
+    delivery: FlowDelivery.config_maps() (default), .download(...) or .baked_into_image(...).
+    database: Database.sqlite_ephemeral() (default: state is local to each pod and reported as a
+    warning in production) or Database.external_postgres(...) (recommended).
+    auth: superuser, secret key and API key by Secret reference
+    (default Auth.from_secret("langflow-runtime-auth", api_key=True)).
+    ingress: one host for all flows; each flow's run and webhook URLs route to its own Service (default None).
+    resources: per pod (default 1 CPU/2Gi requested, 2 CPU/2Gi limit: Langflow's sizing guidance).
+    replicas: fixed replica count when autoscaling is None (default 3).
+    autoscaling: default Autoscaling(min_replicas=3, max_replicas=6) on 70 % CPU.
+    metrics: Prometheus on port 9090 (default enabled).
+    redis: optional shared cache (default None).
+    secret_env: env vars from Secrets for every flow: LLM keys, `secrets.astra_db(...)` (default none).
+    pod: escape hatches for every flow's pods (default none).
+    termination_grace_period_seconds: time for running flows to finish on shutdown (default 60).
+    """
+
+    flows: Sequence[Flow | FlowGroup]
+    name: str = "langflow-runtime"
+    image: Image = field(default_factory=Image.langflow)
+    delivery: Delivery = field(default_factory=FlowDelivery.config_maps)
+    database: DatabaseChoice = field(default_factory=Database.sqlite_ephemeral)
+    auth: Auth = field(default_factory=lambda: Auth.from_secret("langflow-runtime-auth", api_key=True))
+    ingress: IngressOptions | None = None
+    resources: Resources = Resources(cpu="1", memory="2Gi", cpu_limit="2", memory_limit="2Gi")
+    replicas: int = 3
+    autoscaling: Autoscaling | None = Autoscaling(min_replicas=3, max_replicas=6)
+    metrics: Metrics = Metrics()
+    redis: RedisCache | None = None
+    secret_env: Mapping[str, SecretKey] = field(default_factory=dict)
+    pod: PodOptions = PodOptions()
+    termination_grace_period_seconds: int = 60
+
+    def __post_init__(self) -> None:
+        dns_label("name", self.name)
+        at_least("replicas", self.replicas, 1)
+        at_least("termination_grace_period_seconds", self.termination_grace_period_seconds, 1)
+        if not self.flows:
+            raise ConfigError("flows", "is empty", "pass at least one Flow (for example Flow.from_folder('flows'))")
+        if isinstance(self.database, (SqliteOnVolume, InClusterPostgres)):
+            raise ConfigError("database", f"{type(self.database).__name__} does not fit a stateless runtime",
+                              "use Database.external_postgres(...) or Database.sqlite_ephemeral()")
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One Deployment's worth of flows."""
+
+    name: str
+    flows: Sequence[Flow]
+    resources: Resources
+    autoscaling: Autoscaling | None
+    replicas: int
+    env: Mapping[str, str]
+
+
+class LangflowRuntime(Construct):
+    """Headless Langflow serving flows from files: one Deployment, Service, autoscaler, disruption
+    budget, NetworkPolicy and Ingress per flow (or per FlowGroup)."""
+
+    def __init__(self, scope: Construct, id: str, props: LangflowRuntimeProps) -> None:
+        env = Environment.of(scope)
+        super().__init__(scope, id)
+        self.props = props
+        self.units = self._units(props)
+        check_unique([flow for unit in self.units for flow in unit.flows], f"runtime {props.name!r}")
+        self._check_delivery(props.delivery)
+        if isinstance(props.database, SqliteEphemeral) and env.stage is Stage.PRODUCTION:
+            env.warn(f"{props.name}: SQLite on emptyDir, state is local to each pod (use Database.external_postgres)")
+        db = wire_database(props.database, storage_class=env.profile.storage_class, postgres_service="",
+                           postgres_labels={})
+        fetch_script = self._emit_fetch_script(env) if isinstance(props.delivery, DownloadDelivery) else None
+        for unit in self.units:
+            self._emit_unit(env, unit, db, fetch_script)
+
+    @staticmethod
+    def _units(props: LangflowRuntimeProps) -> list[_Unit]:
+        def unit(name: str, flows: Sequence[Flow], source: Flow | FlowGroup) -> _Unit:
+            full = f"{props.name}-{name}"
+            if len(full) > 63:
+                raise ConfigError(f"flow {name!r}", f"object name {full!r} is longer than 63 characters",
+                                  "shorten the endpoint name or the runtime's name")
+            replicas = source.replicas if source.replicas is not None else props.replicas
+            at_least(f"replicas of {name!r}", replicas, 1)
+            return _Unit(name=full, flows=flows, resources=source.resources or props.resources,
+                         autoscaling=source.autoscaling or props.autoscaling, replicas=replicas, env=source.env)
+
+        units = [unit(item.name, item.flows, item) if isinstance(item, FlowGroup) else unit(item.endpoint_name, [item], item)
+                 for item in props.flows]
+        seen: set[str] = set()
+        for u in units:
+            if u.name in seen:
+                raise ConfigError("flows", f"two deployment units are both named {u.name!r}",
+                                  "rename the FlowGroup, or the endpoint name it collides with")
+            seen.add(u.name)
+        return units
+
+    def _check_delivery(self, delivery: Delivery) -> None:
+        for flow in (f for unit in self.units for f in unit.flows):
+            if isinstance(delivery, DownloadDelivery) and flow.url is None:
+                raise ConfigError(flow.source, "is a file, but delivery is FlowDelivery.download()",
+                                  "declare it with Flow.from_url(...), or use FlowDelivery.config_maps()")
+            if not isinstance(delivery, DownloadDelivery) and flow.content is None:
+                raise ConfigError(flow.source, "is a URL flow, which only FlowDelivery.download() can deliver",
+                                  "use FlowDelivery.download(), or keep the file in the repository")
+            if isinstance(delivery, ConfigMapDelivery) and len(flow.content or b"") > CONFIG_MAP_LIMIT:
+                raise ConfigError(flow.source, f"is {len(flow.content or b'')} bytes, too large for a ConfigMap "
+                                  f"(at most {CONFIG_MAP_LIMIT})",
+                                  "deliver it with FlowDelivery.download(...) or FlowDelivery.baked_into_image(...)")
+            if isinstance(delivery, BakedDelivery) and not flow.endpoint_from_file:
+                raise ConfigError(flow.source, "has no endpoint_name, and a baked image delivers the file as it is",
+                                  f"set \"endpoint_name\": \"{flow.endpoint_name}\" in the file you bake in")
+
+    def _emit_fetch_script(self, env: Environment) -> str:
+        digest = hashlib.sha256(_FETCH_SCRIPT.encode()).hexdigest()[:10]
+        name = f"{self.props.name}-fetch-{digest}"
+        emit(env, "fetch-script", scope=self, api_version="v1", kind="ConfigMap", name=name,
+             labels=standard_labels(instance=self.props.name, component="flow-fetcher", version=self.props.image.tag),
+             body={"immutable": True, "data": {"fetch_flows.py": _FETCH_SCRIPT}})
+        return name
+
+    def _flow_volumes(self, env: Environment, unit: _Unit, labels: dict[str, str],
+                      fetch_script: str | None) -> tuple[list[dict], list[dict], list[dict], str]:
+        """Volumes, main-container mounts, init containers and the load path for the delivery mode."""
+        delivery = self.props.delivery
+        if isinstance(delivery, BakedDelivery):
+            return [], [], [], delivery.path
+        mount = {"name": "flows", "mountPath": FLOWS_PATH, "readOnly": True}
+        if isinstance(delivery, ConfigMapDelivery):
+            sources = []
+            for flow in unit.flows:
+                name = f"flow-{flow.endpoint_name}-{flow.content_hash}"
+                emit(env, f"{flow.endpoint_name}-flow", scope=self, api_version="v1", kind="ConfigMap", name=name,
+                     labels={**labels, "langflow.org/flow-id": flow.id},
+                     body={"immutable": True, "data": {flow.file_name: (flow.content or b"").decode()}})
+                sources.append({"configMap": {"name": name}})
+            return [{"name": "flows", "projected": {"defaultMode": 0o444, "sources": sources}}], [mount], [], FLOWS_PATH
+        assert fetch_script is not None
+        fetch_mounts = [{"name": "flows", "mountPath": FLOWS_PATH}, {"name": "fetch", "mountPath": "/opt/fetch", "readOnly": True}]
+        fetch_env = [{"name": "FLOWS_DIR", "value": FLOWS_PATH},
+                     {"name": "FLOWS", "value": json.dumps([{"id": f.id, "url": f.url, "endpoint_name": f.endpoint_name}
+                                                            for f in unit.flows], separators=(",", ":"))}]
+        volumes = [empty_dir("flows", "256Mi"), {"name": "fetch", "configMap": {"name": fetch_script}}]
+        if delivery.auth_header is not None:
+            fetch_mounts.append({"name": "auth", "mountPath": "/etc/flow-auth", "readOnly": True})
+            fetch_env.append({"name": "AUTH_HEADER_FILE", "value": f"/etc/flow-auth/{delivery.auth_header.key}"})
+            volumes.append({"name": "auth", "secret": {"secretName": delivery.auth_header.name, "defaultMode": 0o400}})
+        init = container(name="fetch-flows", image=self.props.image, ports={}, env=fetch_env, resources=FETCH_RESOURCES,
+                         mounts=fetch_mounts, command=["python", "/opt/fetch/fetch_flows.py"])
+        return volumes, [mount], [init], FLOWS_PATH
+
+    def _emit_unit(self, env: Environment, unit: _Unit, db: Any, fetch_script: str | None) -> None:
+        props = self.props
+        labels = standard_labels(instance=unit.name, component="runtime", version=props.image.tag)
+        flow_volumes, flow_mounts, inits, load_path = self._flow_volumes(env, unit, labels, fetch_script)
+        options = props.pod
+        main = backend_container(
+            image=props.image, resources=unit.resources, database=db, auth=props.auth, metrics=props.metrics,
+            settings={**RUNTIME_SETTINGS, "LANGFLOW_LOAD_FLOWS_PATH": load_path}, secrets=props.secret_env,
+            extra_env={**options.env, **unit.env}, env_from=options.env_from,
+            mounts=[*flow_mounts, *options.volume_mounts], redis=props.redis)
+        ingress = [env.profile.ingress_peer((PORT,))] if props.ingress else []
+        egress = [*db.egress, *([props.redis.network] if props.redis else []), *env.props.external_apis]
+        emit_workload(env, self, Workload(
+            name=unit.name, instance=unit.name, component="runtime", version=props.image.tag,
+            replicas=unit.replicas, autoscaling=unit.autoscaling, spread=True,
+            pod=pod_spec(service_account=unit.name, containers=[main], init_containers=inits,
+                         volumes=[*backend_volumes(db), *flow_volumes], options=options,
+                         termination_grace_period_seconds=props.termination_grace_period_seconds),
+            pod_annotations={**props.metrics.pod_annotations(), **options.annotations}, pod_labels=options.labels,
+            ports=[ServicePort(name="http", port=PORT)],
+            traffic=Traffic(ingress=[*ingress, *scrapers(env, props.metrics)], egress=egress),
+        ))
+        if props.ingress:
+            routes = [Route(path=f"/api/v1/{verb}/{key}", service=unit.name, port="http")
+                      for flow in unit.flows for key in (flow.endpoint_name, flow.id) for verb in ("run", "webhook")]
+            emit_ingress(env, self, f"{unit.name}-ingress", name=unit.name, labels=labels, options=props.ingress,
+                         routes=routes)

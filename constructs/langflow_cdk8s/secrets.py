@@ -1,0 +1,42 @@
+"""References to Kubernetes Secrets: the only way a secret value reaches a pod. Values never enter dist/."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .validation import dns_name, non_empty
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretKey:
+    """One key of a Secret that must exist in the environment's namespace.
+
+    name: the Secret's name (required, a DNS-1123 subdomain).
+    key: the key inside it (required).
+    """
+
+    name: str
+    key: str
+
+    def __post_init__(self) -> None:
+        dns_name("secret.name", self.name)
+        non_empty("secret.key", self.key)
+
+    def env(self, variable: str) -> dict:
+        """An env var whose value the kubelet reads from this key."""
+        return {"name": variable, "valueFrom": {"secretKeyRef": {"name": self.name, "key": self.key}}}
+
+
+def secret_env(variables: Mapping[str, SecretKey]) -> list[dict]:
+    """Env entries for a {VARIABLE: SecretKey} mapping, sorted so output is stable."""
+    return [ref.env(name) for name, ref in sorted(variables.items())]
+
+
+def astra_db(secret_name: str) -> dict[str, SecretKey]:
+    """Astra DB (the reference architecture's vector database) credentials from one Secret
+    with keys ``application-token`` and ``api-endpoint``."""
+    return {
+        "ASTRA_DB_APPLICATION_TOKEN": SecretKey(name=secret_name, key="application-token"),
+        "ASTRA_DB_API_ENDPOINT": SecretKey(name=secret_name, key="api-endpoint"),
+    }

@@ -1,0 +1,65 @@
+"""Validators shared by every props type: each raises ConfigError naming the prop and the value."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from .errors import ConfigError
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)((?:[KMGTPE]i)|[numkMGTPE]|[eE][-+]?[0-9]+)?$")
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
+            "k": Decimal("1e3"), "M": Decimal("1e6"), "G": Decimal("1e9"), "T": Decimal("1e12"),
+            "P": Decimal("1e15"), "E": Decimal("1e18")}
+
+
+def dns_label(prop: str, value: str) -> str:
+    """An RFC 1123 label: what Kubernetes accepts for most object names."""
+    if not isinstance(value, str) or len(value) > 63 or not _DNS_LABEL.match(value):
+        raise ConfigError(prop, f"{value!r} is not a DNS-1123 label",
+                          "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit")
+    return value
+
+
+def dns_name(prop: str, value: str) -> str:
+    """A DNS host name (RFC 1123 subdomain); a leading '*.' wildcard is allowed, as Ingress allows it."""
+    labels = value.split(".") if isinstance(value, str) else []
+    if labels and labels[0] == "*":
+        labels = labels[1:]
+    if (not isinstance(value, str) or not labels or len(value) > 253
+            or not all(len(label) <= 63 and _DNS_LABEL.match(label) for label in labels)):
+        raise ConfigError(prop, f"{value!r} is not a DNS host name",
+                          "use lowercase dot-separated labels such as 'langflow.example.com'")
+    return value
+
+
+def quantity(prop: str, value: str) -> Decimal:
+    """Parses a Kubernetes resource quantity ('500m', '2Gi', '1.5') into its value in base units."""
+    match = _QUANTITY.match(value) if isinstance(value, str) else None
+    if not match:
+        raise ConfigError(prop, f"{value!r} is not a Kubernetes quantity",
+                          "write CPU as '500m' or '2' and memory as '512Mi' or '2Gi'")
+    number, suffix = Decimal(match.group(1)), match.group(2) or ""
+    if suffix in _BINARY:
+        return number * _BINARY[suffix]
+    if suffix in _DECIMAL:
+        return number * _DECIMAL[suffix]
+    try:
+        return number * (Decimal(10) ** int(suffix[1:]))
+    except (InvalidOperation, ValueError):  # pragma: no cover - the regex already limits the exponent
+        raise ConfigError(prop, f"{value!r} is not a Kubernetes quantity", "use a plain suffix such as 'Gi'")
+
+
+def at_least(prop: str, value: int, minimum: int) -> int:
+    """An integer no smaller than `minimum` (bools are rejected: True is not a replica count)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(prop, f"{value!r} is below the minimum of {minimum}", f"set {prop} to {minimum} or more")
+    return value
+
+
+def non_empty(prop: str, value: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(prop, f"{value!r} is empty", f"set {prop} to a non-empty string")
+    return value

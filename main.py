@@ -1,0 +1,48 @@
+"""The architecture, as Langflow's reference deployment draws it: a development environment with
+the full IDE, and a locked-down production environment serving each flow as its own service."""
+
+from pathlib import Path
+
+import cdk8s
+
+from langflow_cdk8s import (
+    CloudProfile, Database, Environment, EnvironmentProps, Flow, IngressOptions, LangflowIDE, LangflowIDEProps,
+    LangflowRuntime, LangflowRuntimeProps, Quota, SecretKey, Stage, astra_db,
+)
+from langflow_cdk8s.synth import synth
+
+FLOWS = Path(__file__).parent / "flows"
+LLM_KEYS = {"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")}
+
+
+def build(app: cdk8s.App) -> list[Environment]:
+    dev = Environment(app, "dev", EnvironmentProps(
+        stage=Stage.DEVELOPMENT,
+        namespace="langflow-dev",
+        profile=CloudProfile.generic(),
+        quota=Quota(requests_cpu="8", requests_memory="16Gi", limits_cpu="16", limits_memory="24Gi"),
+    ))
+    LangflowIDE(dev, "ide", LangflowIDEProps(
+        database=Database.sqlite(size="10Gi"),
+        ingress=IngressOptions(host="langflow.dev.example.com", tls_secret="langflow-dev-tls"),
+        secret_env={**LLM_KEYS, **astra_db("astra-db")},
+    ))
+
+    prod = Environment(app, "prod", EnvironmentProps(
+        stage=Stage.PRODUCTION,
+        namespace="langflow-prod",
+        profile=CloudProfile.generic(),
+        quota=Quota(requests_cpu="32", requests_memory="64Gi", limits_cpu="64", limits_memory="64Gi", pods=80),
+    ))
+    LangflowRuntime(prod, "runtime", LangflowRuntimeProps(
+        flows=Flow.from_folder(FLOWS),
+        database=Database.external_postgres(host="langflow-db.prod.internal",
+                                            password=SecretKey(name="langflow-prod-db", key="password")),
+        ingress=IngressOptions(host="flows.example.com", tls_secret="langflow-prod-tls"),
+        secret_env={**LLM_KEYS, **astra_db("astra-db")},
+    ))
+    return [dev, prod]
+
+
+if __name__ == "__main__":
+    raise SystemExit(synth(build))

@@ -1,0 +1,60 @@
+"""Shared fixtures: the reference app is synthesized once per session, into a temporary folder."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    """A synthesized app: the files cdk8s wrote, by path relative to the output folder."""
+
+    outdir: Path
+    files: dict[str, str]
+
+    def objects(self, folder: str | None = None) -> list[dict]:
+        return [yaml.safe_load(text) for path, text in sorted(self.files.items())
+                if folder is None or path.startswith(f"{folder}/")]
+
+    def get(self, folder: str, kind: str, name: str) -> dict:
+        return yaml.safe_load(self.files[f"{folder}/{kind}.{name}.k8s.yaml"])
+
+
+def read_tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@functools.cache
+def reference() -> Synthesis:
+    """main.py's app, synthesized like `make synth` does (also used at collection time)."""
+    import main
+    from langflow_cdk8s.synth import synth
+
+    outdir = Path(tempfile.mkdtemp(prefix="langflow-reference-"))
+    with open(os.devnull, "w") as quiet:
+        code = synth(main.build, outdir=str(outdir), stream=quiet)
+    assert code == 0, "the reference app failed to synthesize: run `make synth` to see why"
+    return Synthesis(outdir=outdir, files=read_tree(outdir))
+
+
+@pytest.fixture(scope="session")
+def ref() -> Synthesis:
+    return reference()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if reference.cache_info().currsize:
+        shutil.rmtree(reference().outdir, ignore_errors=True)
