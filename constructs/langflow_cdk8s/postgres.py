@@ -24,15 +24,18 @@ def emit_postgres(env: Environment, scope: Construct, *, name: str, instance: st
     main = container(
         name="postgres", image=db.image, ports={"postgres": 5432}, resources=RESOURCES,
         env=[{"name": "POSTGRES_DB", "value": db.database}, {"name": "POSTGRES_USER", "value": db.user},
-             db.password.env("POSTGRES_PASSWORD"), {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"}],
-        mounts=[data_mount, {"name": "run", "mountPath": "/var/run/postgresql"}, {"name": "tmp", "mountPath": "/tmp"}],
+             {"name": "POSTGRES_PASSWORD_FILE", "value": f"/etc/postgres-credentials/{db.password.key}"},
+             {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"}],
+        mounts=[data_mount, {"name": "run", "mountPath": "/var/run/postgresql"}, {"name": "tmp", "mountPath": "/tmp"},
+                {"name": "credentials", "mountPath": "/etc/postgres-credentials", "readOnly": True}],
     )
     # pg_isready is the honest check; an exec probe needs no HTTP port.
     ready = {"exec": {"command": ["pg_isready", "-U", db.user, "-d", db.database, "-h", "127.0.0.1"]}}
     main["startupProbe"] = {**ready, "periodSeconds": 5, "failureThreshold": 60}
     main["readinessProbe"] = {**ready, "periodSeconds": 10, "timeoutSeconds": 5}
     main["livenessProbe"] = {**ready, "periodSeconds": 20, "timeoutSeconds": 5, "failureThreshold": 6}
-    pod = pod_spec(service_account=name, containers=[main], volumes=[empty_dir("run", "64Mi"), empty_dir("tmp", "256Mi")],
+    pod = pod_spec(service_account=name, containers=[main], volumes=[empty_dir("run", "64Mi"), empty_dir("tmp", "256Mi"),
+                            {"name": "credentials", "secret": {"secretName": db.password.name, "defaultMode": 0o440}}],
                    termination_grace_period_seconds=60)
     emit_workload(env, scope, Workload(
         name=name, instance=instance, component="database", version=db.image.tag, controller="StatefulSet",

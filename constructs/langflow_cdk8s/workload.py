@@ -14,6 +14,7 @@ from .errors import ConfigError
 from .labels import selector_labels, standard_labels
 from .manifest import emit
 from .network import Traffic
+from .policy import checkov_skips
 from .validation import at_least
 
 
@@ -152,7 +153,7 @@ def emit_workload(env: Environment, scope: Construct, workload: Workload) -> Non
     if workload.volume_claim_templates:
         spec["volumeClaimTemplates"] = list(workload.volume_claim_templates)
     emit(env, f"{name}-{workload.controller.lower()}", scope=scope, api_version="apps/v1", kind=workload.controller,
-         name=name, labels=labels, body={"spec": spec})
+         name=name, labels=labels, annotations=checkov_skips(pod), body={"spec": spec})
 
     service_spec: dict[str, Any] = {
         "type": workload.service_type,
