@@ -35,7 +35,8 @@ def emit_postgres(env: Environment, scope: Construct, *, name: str, instance: st
     main["readinessProbe"] = {**ready, "periodSeconds": 10, "timeoutSeconds": 5}
     main["livenessProbe"] = {**ready, "periodSeconds": 20, "timeoutSeconds": 5, "failureThreshold": 6}
     pod = pod_spec(service_account=name, containers=[main], volumes=[empty_dir("run", "64Mi"), empty_dir("tmp", "256Mi"),
-                            {"name": "credentials", "secret": {"secretName": db.password.name, "defaultMode": 0o440}}],
+                            {"name": "credentials", "secret": {"secretName": db.password.name, "defaultMode": 0o440,
+                                                                "items": [{"key": db.password.key, "path": db.password.key}]}}],
                    termination_grace_period_seconds=60)
     emit_workload(env, scope, Workload(
         name=name, instance=instance, component="database", version=db.image.tag, controller="StatefulSet",

@@ -199,7 +199,9 @@ class LangflowRuntime(Construct):
         if delivery.auth_header is not None:
             fetch_mounts.append({"name": "auth", "mountPath": "/etc/flow-auth", "readOnly": True})
             fetch_env.append({"name": "AUTH_HEADER_FILE", "value": f"/etc/flow-auth/{delivery.auth_header.key}"})
-            volumes.append({"name": "auth", "secret": {"secretName": delivery.auth_header.name, "defaultMode": 0o400}})
+            header = delivery.auth_header
+            volumes.append({"name": "auth", "secret": {"secretName": header.name, "defaultMode": 0o400,
+                                                       "items": [{"key": header.key, "path": header.key}]}})
         init = container(name="fetch-flows", image=self.props.image, ports={}, env=fetch_env, resources=FETCH_RESOURCES,
                          mounts=fetch_mounts, command=["python", "/opt/fetch/fetch_flows.py"])
         return volumes, [mount], [init], FLOWS_PATH
