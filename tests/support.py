@@ -1,0 +1,41 @@
+"""Small builders for unit tests: an Environment in a throwaway App, and lookups in what it emitted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cdk8s
+
+from langflow_cdk8s import CloudProfile, Environment, EnvironmentProps, Quota, Stage
+
+QUOTA = Quota(requests_cpu="100", requests_memory="200Gi", limits_cpu="200", limits_memory="200Gi", pods=500)
+
+
+def environment(stage: Stage = Stage.PRODUCTION, *, name: str = "test", profile: CloudProfile | None = None,
+                **props: Any) -> Environment:
+    app = cdk8s.Testing.app()
+    return Environment(app, name, EnvironmentProps(stage=stage, namespace=f"ns-{name}", quota=props.pop("quota", QUOTA),
+                                                   profile=profile or CloudProfile.generic(), **props))
+
+
+def find(env: Environment, kind: str, name: str | None = None) -> dict[str, Any]:
+    matches = [o for o in env.objects if o["kind"] == kind and (name is None or o["metadata"]["name"] == name)]
+    assert len(matches) == 1, f"expected one {kind} {name or ''}, found {[o['metadata']['name'] for o in matches]}"
+    return matches[0]
+
+
+def all_of(env: Environment, kind: str) -> list[dict[str, Any]]:
+    return [o for o in env.objects if o["kind"] == kind]
+
+
+def pod(workload: dict[str, Any]) -> dict[str, Any]:
+    return workload["spec"]["template"]["spec"]
+
+
+def main_container(workload: dict[str, Any]) -> dict[str, Any]:
+    return pod(workload)["containers"][0]
+
+
+def env_of(container: dict[str, Any]) -> dict[str, Any]:
+    """name -> value, or name -> valueFrom for Secret-backed variables."""
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container.get("env", [])}
