@@ -106,6 +106,7 @@ class Flow:
                 raise ConfigError(source, f"name {name!r} gives no usable endpoint name",
                                   "set \"endpoint_name\" to lowercase letters, digits and '-'")
         _check_endpoint(source, endpoint)
+        document["id"] = flow_id
         document["endpoint_name"] = endpoint
         content = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
         return Flow(id=flow_id, name=name, endpoint_name=endpoint, source=source, content=content,
