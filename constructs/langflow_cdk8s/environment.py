@@ -6,7 +6,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cdk8s
 from constructs import Construct
@@ -18,6 +18,9 @@ from .network import NetworkPeer
 from .profiles import CloudProfile
 from .resources import Resources
 from .validation import dns_label, quantity
+
+if TYPE_CHECKING:
+    from .flow import Flow
 
 
 class Stage(enum.Enum):
@@ -124,6 +127,7 @@ class Environment(cdk8s.Chart):
         self.props = props
         self.objects: list[dict[str, Any]] = []
         self.warnings: list[str] = []
+        self.flows: list[Flow] = []
         self._emit_namespace()
         self._emit_network_baseline()
         self._emit_developer_access()
@@ -212,13 +216,24 @@ class Environment(cdk8s.Chart):
              body={"spec": {"limits": [{"type": "Container", "defaultRequest": defaults["requests"],
                                         "default": defaults["limits"]}]}})
 
-    def quota_usage(self) -> dict[str, Decimal]:
-        """What the pods of this environment request and may use at maximum scale, in base units.
+    def quota_warnings(self) -> list[str]:
+        """Where the workloads at maximum scale (see quota_usage) need more than the quota allows, and by how much."""
+        hard = self.props.quota.hard()
+        warnings = []
+        for key, needed in quota_usage(self.objects).items():
+            allowed = Decimal(hard[key]) if key == "pods" else quantity(f"quota.{key}", hard[key])
+            if needed > allowed:
+                warnings.append(f"quota {key} is {hard[key]} but the workloads need {_human(key, needed)} at maximum "
+                                f"scale ({_human(key, needed - allowed)} short)")
+        return warnings
 
-        Maximum scale is each workload's autoscaler maximum (or its replica count), plus one
-        surge pod per workload during a rolling update.
-        """
-        return quota_usage(self.objects)
+
+def _human(key: str, value: Decimal) -> str:
+    if key.endswith("memory"):
+        return f"{value / 2**30:.4g}Gi"
+    if key.endswith("cpu"):
+        return f"{value:.4g}"
+    return str(int(value))
 
 
 READ_ONLY_RULES: list[dict[str, Any]] = [

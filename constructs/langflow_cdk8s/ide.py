@@ -38,6 +38,8 @@ class LangflowIDEProps:
     or Database.in_cluster_postgres().
     auth: credentials by Secret reference (default Auth.from_secret("langflow-ide-auth"), auto-login off).
     ingress: host, TLS and class; None (default) exposes nothing outside the cluster.
+    service_type: the frontend Service's type: "ClusterIP" (default) or "LoadBalancer", which gets
+    the cloud profile's load-balancer annotations (an internal load balancer on EKS, GKE and AKS).
     replicas: backend replicas (default 1; more need PostgreSQL).
     frontend_replicas: default 2, so the UI survives a node drain.
     backend_resources: default 500m/1Gi requested, 2 CPU/2Gi limit.
@@ -54,6 +56,7 @@ class LangflowIDEProps:
     database: DatabaseChoice = field(default_factory=Database.sqlite)
     auth: Auth = field(default_factory=lambda: Auth.from_secret("langflow-ide-auth"))
     ingress: IngressOptions | None = None
+    service_type: str = "ClusterIP"
     replicas: int = 1
     frontend_replicas: int = 2
     backend_resources: Resources = Resources(cpu="500m", memory="1Gi", cpu_limit="2", memory_limit="2Gi")
@@ -138,7 +141,7 @@ class LangflowIDE(Construct):
                          volumes=[empty_dir("tmp", "256Mi"), empty_dir("nginx-cache", "256Mi"),
                                   empty_dir("nginx-logs", "64Mi")]),
             pod_annotations=front_options.annotations, pod_labels=front_options.labels,
-            ports=[ServicePort(name="http", port=FRONTEND_PORT)],
+            ports=[ServicePort(name="http", port=FRONTEND_PORT)], service_type=props.service_type,
             traffic=Traffic(ingress=[env.profile.ingress_peer((FRONTEND_PORT,))] if props.ingress else [],
                             egress=[NetworkPeer.pods(backend_selector, [PORT], "IDE backend")]),
             spread=props.frontend_replicas > 1,

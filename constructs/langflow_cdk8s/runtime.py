@@ -60,6 +60,8 @@ class LangflowRuntimeProps:
     auth: superuser, secret key and API key by Secret reference
     (default Auth.from_secret("langflow-runtime-auth", api_key=True)).
     ingress: one host for all flows; each flow's run and webhook URLs route to its own Service (default None).
+    service_type: each flow Service's type: "ClusterIP" (default) or "LoadBalancer" with the cloud
+    profile's load-balancer annotations.
     resources: per pod (default 1 CPU/2Gi requested, 2 CPU/2Gi limit: Langflow's sizing guidance).
     replicas: fixed replica count when autoscaling is None (default 3).
     autoscaling: default Autoscaling(min_replicas=3, max_replicas=6) on 70 % CPU.
@@ -77,6 +79,7 @@ class LangflowRuntimeProps:
     database: DatabaseChoice = field(default_factory=Database.sqlite_ephemeral)
     auth: Auth = field(default_factory=lambda: Auth.from_secret("langflow-runtime-auth", api_key=True))
     ingress: IngressOptions | None = None
+    service_type: str = "ClusterIP"
     resources: Resources = Resources(cpu="1", memory="2Gi", cpu_limit="2", memory_limit="2Gi")
     replicas: int = 3
     autoscaling: Autoscaling | None = Autoscaling(min_replicas=3, max_replicas=6)
@@ -118,7 +121,10 @@ class LangflowRuntime(Construct):
         super().__init__(scope, id)
         self.props = props
         self.units = self._units(props)
-        check_unique([flow for unit in self.units for flow in unit.flows], f"runtime {props.name!r}")
+        flows = [flow for unit in self.units for flow in unit.flows]
+        # Endpoint names must be unique in the environment, across runtimes too: they share one host.
+        check_unique([*env.flows, *flows], f"environment {env.name!r}")
+        env.flows.extend(flows)
         self._check_delivery(props.delivery)
         if isinstance(props.database, SqliteEphemeral) and env.stage is Stage.PRODUCTION:
             env.warn(f"{props.name}: SQLite on emptyDir, state is local to each pod (use Database.external_postgres)")
@@ -225,7 +231,7 @@ class LangflowRuntime(Construct):
                          volumes=[*backend_volumes(db), *flow_volumes], options=options,
                          termination_grace_period_seconds=props.termination_grace_period_seconds),
             pod_annotations={**props.metrics.pod_annotations(), **options.annotations}, pod_labels=options.labels,
-            ports=[ServicePort(name="http", port=PORT)],
+            ports=[ServicePort(name="http", port=PORT)], service_type=props.service_type,
             traffic=Traffic(ingress=[*ingress, *scrapers(env, props.metrics)], egress=egress),
         ))
         if props.ingress:

@@ -24,11 +24,11 @@ def summary(app: cdk8s.App, environments: list[Environment]) -> str:
     lines = []
     for env in environments:
         kinds = Counter(obj["kind"] for obj in env.objects)
-        flows = sum(1 for obj in env.objects if obj["kind"] == "ConfigMap" and "langflow.org/flow-id" in obj["metadata"]["labels"])
+        flows = len(env.flows)
         counted = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
         lines.append(f"{env.name}: {len(env.objects)} objects in namespace {env.namespace} ({counted})"
                      + (f"; {flows} flows" if flows else ""))
-        lines += [f"  warning: {warning}" for warning in env.warnings]
+        lines += [f"  warning: {warning}" for warning in [*env.warnings, *env.quota_warnings()]]
     return "\n".join(lines)
 
 

@@ -13,7 +13,7 @@ from .environment import Environment
 from .errors import ConfigError
 from .labels import selector_labels, standard_labels
 from .manifest import emit
-from .network import Traffic
+from .network import NetworkPeer, Traffic
 from .policy import checkov_skips
 from .validation import at_least
 
@@ -71,6 +71,9 @@ class ServicePort:
     port: int
 
 
+SERVICE_TYPES = ("ClusterIP", "LoadBalancer")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Workload:
     """Everything needed to emit one workload. Internal: IDE and runtime constructs fill it in.
@@ -101,6 +104,11 @@ class Workload:
     service_annotations: Mapping[str, str] = field(default_factory=dict)
     service_type: str = "ClusterIP"
     min_ready_seconds: int = 0
+
+    def __post_init__(self) -> None:
+        if self.service_type not in SERVICE_TYPES:
+            raise ConfigError("service_type", f"{self.service_type!r} is not a Service type this library emits",
+                              f"use one of {', '.join(SERVICE_TYPES)}")
 
     @property
     def selector(self) -> dict[str, str]:
@@ -175,5 +183,11 @@ def emit_workload(env: Environment, scope: Construct, workload: Workload) -> Non
              labels=labels, body={"spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector},
                                            "unhealthyPodEvictionPolicy": "AlwaysAllow"}})
 
+    traffic = workload.traffic
+    if workload.service_type == "LoadBalancer":
+        # The load balancer's clients arrive from anywhere its annotations allow (internal or public).
+        ports = [p.port for p in workload.ports]
+        traffic = Traffic(ingress=[*traffic.ingress, NetworkPeer.cidr_blocks(["0.0.0.0/0"], ports, "load balancer clients")],
+                          egress=traffic.egress)
     emit(env, f"{name}-netpol", scope=scope, api_version="networking.k8s.io/v1", kind="NetworkPolicy", name=name,
-         labels=labels, body={"spec": workload.traffic.policy_spec(selector)})
+         labels=labels, body={"spec": traffic.policy_spec(selector)})

@@ -1,0 +1,201 @@
+"""Environment: namespace, Pod Security Admission, default-deny networking, RBAC, quota, profiles."""
+
+from decimal import Decimal
+
+import pytest
+
+from conftest import Synthesis
+from langflow_cdk8s import (
+    CloudProfile, ConfigError, Database, EnvironmentProps, Flow, IngressOptions, LangflowIDE, LangflowIDEProps,
+    LangflowRuntime, LangflowRuntimeProps, NetworkPeer, Quota, SecretKey, Stage,
+)
+from langflow_cdk8s.environment import quota_usage
+from langflow_cdk8s.validation import quantity
+from support import all_of, environment, find
+
+PSA = "pod-security.kubernetes.io"
+
+
+def test_production_enforces_restricted_and_development_baseline_both_warn_and_audit_restricted() -> None:
+    prod = find(environment(Stage.PRODUCTION), "Namespace")["metadata"]["labels"]
+    dev = find(environment(Stage.DEVELOPMENT), "Namespace")["metadata"]["labels"]
+    assert prod[f"{PSA}/enforce"] == "restricted"
+    assert dev[f"{PSA}/enforce"] == "baseline"
+    for labels in (prod, dev):
+        assert labels[f"{PSA}/warn"] == labels[f"{PSA}/audit"] == "restricted"
+
+
+def test_production_cannot_be_relaxed_to_baseline() -> None:
+    with pytest.raises(ConfigError, match="'baseline' in a production environment"):
+        environment(Stage.PRODUCTION, pod_security="baseline")
+
+
+def test_default_deny_then_dns() -> None:
+    env = environment()
+    deny = find(env, "NetworkPolicy", "default-deny")["spec"]
+    assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    dns = find(env, "NetworkPolicy", "allow-dns")["spec"]
+    assert dns["policyTypes"] == ["Egress"]
+    assert dns["egress"][0]["ports"] == [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+    assert dns["egress"][0]["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
+
+
+def test_external_apis_default_to_public_https_without_private_or_metadata_ranges() -> None:
+    rule = NetworkPeer.public_internet().rule("to")
+    block = rule["to"][0]["ipBlock"]
+    assert block["cidr"] == "0.0.0.0/0"
+    assert {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"} <= set(block["except"])
+    assert rule["ports"] == [{"protocol": "TCP", "port": 443}]
+
+
+def test_production_egress_can_be_narrowed_to_explicit_cidrs() -> None:
+    env = environment(Stage.PRODUCTION, external_apis=(NetworkPeer.cidr_blocks(["203.0.113.0/24"], [443], "LLM gateway"),))
+    LangflowRuntime(env, "rt", LangflowRuntimeProps(flows=Flow.from_folder("flows")))
+    for policy in all_of(env, "NetworkPolicy"):
+        blocks = [peer["ipBlock"]["cidr"] for rule in policy["spec"].get("egress", []) for peer in rule["to"] if "ipBlock" in peer]
+        assert "0.0.0.0/0" not in blocks
+
+
+def test_bad_cidr_is_refused() -> None:
+    with pytest.raises(ConfigError, match="'10.0.0.1/8' is not a CIDR block"):
+        NetworkPeer.cidr_blocks(["10.0.0.1/8"], [443], "x")
+
+
+def test_developers_edit_in_development_through_a_namespaced_binding() -> None:
+    env = environment(Stage.DEVELOPMENT, developer_group="ml-team")
+    binding = find(env, "RoleBinding")
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"}
+    assert binding["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "ml-team"}]
+    assert binding["metadata"]["namespace"] == "ns-test"
+    assert not all_of(env, "ClusterRoleBinding") and not all_of(env, "ClusterRole")
+
+
+def test_developers_only_read_in_production_no_secrets_no_exec() -> None:
+    env = environment(Stage.PRODUCTION)
+    rules = find(env, "Role", "langflow-readonly")["rules"]
+    resources = {r for rule in rules for r in rule["resources"]}
+    verbs = {v for rule in rules for v in rule["verbs"]}
+    assert verbs == {"get", "list", "watch"}
+    assert "secrets" not in resources and "pods/exec" not in resources and "pods/portforward" not in resources
+    assert find(env, "RoleBinding")["roleRef"]["name"] == "langflow-readonly"
+
+
+def test_no_developer_group_means_no_binding() -> None:
+    assert not all_of(environment(developer_group=None), "RoleBinding")
+
+
+def test_quota_and_limit_range_follow_the_props() -> None:
+    env = environment(quota=Quota(requests_cpu="4", requests_memory="8Gi", limits_cpu="8", limits_memory="8Gi", pods=20))
+    hard = find(env, "ResourceQuota")["spec"]["hard"]
+    assert hard["requests.cpu"] == "4" and hard["limits.memory"] == "8Gi" and hard["pods"] == "20"
+    limits = find(env, "LimitRange")["spec"]["limits"][0]
+    assert limits["type"] == "Container"
+    assert limits["defaultRequest"] == {"cpu": "100m", "memory": "128Mi"}
+
+
+def test_quota_with_a_bad_quantity_is_refused() -> None:
+    with pytest.raises(ConfigError, match="quota.requests_memory: '8 GB'"):
+        Quota(requests_cpu="4", requests_memory="8 GB", limits_cpu="8", limits_memory="8Gi")
+
+
+def test_quota_usage_counts_maximum_scale_and_the_rolling_surge() -> None:
+    env = environment()
+    LangflowRuntime(env, "rt", LangflowRuntimeProps(flows=Flow.from_folder("flows")))
+    usage = quota_usage(env.objects)
+    # 2 flows x (6 autoscaled + 1 surge) pods x 1 CPU / 2Gi requested, 2 CPU / 2Gi limit.
+    assert usage["pods"] == 14
+    assert usage["requests.cpu"] == 14 and usage["limits.cpu"] == 28
+    assert usage["requests.memory"] == 14 * 2 * 2**30
+
+
+@pytest.mark.parametrize("folder", ["dev", "prod"])
+def test_each_reference_quota_fits_its_environment_at_maximum_scale(ref: Synthesis, folder: str) -> None:
+    objects = ref.objects(folder)
+    hard = next(o for o in objects if o["kind"] == "ResourceQuota")["spec"]["hard"]
+    usage = quota_usage(objects)
+    short = {key: f"needs {value}, quota {hard[key]}" for key, value in usage.items()
+             if value > (Decimal(hard[key]) if key == "pods" else quantity(key, hard[key]))}
+    assert not short, f"the {folder} quota is too small at maximum scale: {short}"
+
+
+def test_a_quota_too_small_is_reported_at_synthesis() -> None:
+    env = environment(quota=Quota(requests_cpu="1", requests_memory="1Gi", limits_cpu="1", limits_memory="1Gi"))
+    LangflowRuntime(env, "rt", LangflowRuntimeProps(flows=Flow.from_folder("flows")))
+    assert any("quota" in w and "requests.cpu" in w for w in env.quota_warnings())
+
+
+def profile_env(profile: CloudProfile):
+    env = environment(Stage.DEVELOPMENT, profile=profile)
+    LangflowIDE(env, "ide", LangflowIDEProps(ingress=IngressOptions(host="lf.example.com", tls_secret="tls"),
+                                             service_type="LoadBalancer"))
+    return env
+
+
+def differences(a, b, path=""):
+    """Paths where two manifests differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for key in sorted(set(a) | set(b)) for d in differences(a.get(key), b.get(key), f"{path}/{key}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{path}/{i}")]
+    return [] if a == b else [path]
+
+
+def test_switching_profile_changes_only_storage_ingress_and_load_balancer_details() -> None:
+    eks = {(o["kind"], o["metadata"]["name"]): o for o in profile_env(CloudProfile.eks()).objects}
+    gke = {(o["kind"], o["metadata"]["name"]): o for o in profile_env(CloudProfile.gke()).objects}
+    assert set(eks) == set(gke)
+    changed = {key: differences(eks[key], gke[key]) for key in eks if eks[key] != gke[key]}
+    allowed = ("/metadata/annotations", "/spec/ingressClassName", "/spec/volumeClaimTemplates/0/spec/storageClassName",
+               "/spec/ingress/")
+    for key, paths in changed.items():
+        assert all(any(p.startswith(a) for a in allowed) for p in paths), (key, paths)
+    assert ("Ingress", "langflow-ide") in changed
+    assert ("Service", "langflow-ide-frontend") in changed
+    assert ("StatefulSet", "langflow-ide-backend") in changed
+
+
+@pytest.mark.parametrize("factory, storage, ingress_class", [
+    (CloudProfile.generic, None, "nginx"), (CloudProfile.kind, "standard", "nginx"), (CloudProfile.eks, "gp2", "alb"),
+    (CloudProfile.gke, "standard-rwo", "gce"), (CloudProfile.aks, "managed-csi", "webapprouting.kubernetes.azure.com"),
+])
+def test_profiles_use_what_each_cluster_ships(factory, storage, ingress_class) -> None:
+    env = profile_env(factory())
+    claim = find(env, "StatefulSet")["spec"]["volumeClaimTemplates"][0]["spec"]
+    assert claim.get("storageClassName") == storage
+    assert find(env, "Ingress")["spec"]["ingressClassName"] == ingress_class
+    service = find(env, "Service", "langflow-ide-frontend")
+    assert service["spec"]["type"] == "LoadBalancer"
+    assert service["metadata"].get("annotations", {}) == dict(factory().load_balancer_annotations)
+
+
+def test_cloud_load_balancers_reach_pods_from_their_documented_ranges() -> None:
+    rules = find(profile_env(CloudProfile.gke()), "NetworkPolicy", "langflow-ide-frontend")["spec"]["ingress"]
+    blocks = {peer["ipBlock"]["cidr"] for rule in rules for peer in rule["from"] if "ipBlock" in peer}
+    assert {"35.191.0.0/16", "130.211.0.0/22"} <= blocks
+
+
+def test_unknown_profile_is_refused() -> None:
+    with pytest.raises(ConfigError, match="'openshift' is not a known cloud profile"):
+        CloudProfile.named("openshift")
+
+
+def test_workloads_must_live_in_an_environment() -> None:
+    import cdk8s
+    with pytest.raises(ConfigError, match="is not an Environment"):
+        LangflowIDE(cdk8s.Chart(cdk8s.Testing.app(), "plain"), "ide", LangflowIDEProps())
+
+
+def test_environment_props_validate_the_namespace() -> None:
+    with pytest.raises(ConfigError, match="namespace: 'Langflow_Prod'"):
+        EnvironmentProps(stage=Stage.PRODUCTION, namespace="Langflow_Prod", quota=Quota(
+            requests_cpu="1", requests_memory="1Gi", limits_cpu="1", limits_memory="1Gi"))
+
+
+def test_database_egress_follows_the_database_choice() -> None:
+    env = environment()
+    LangflowRuntime(env, "rt", LangflowRuntimeProps(flows=Flow.from_folder("flows"), database=Database.external_postgres(
+        host="db.internal", password=SecretKey(name="db", key="pw"),
+        reachable_at=NetworkPeer.namespace("databases", [5432], "shared PostgreSQL"))))
+    egress = find(env, "NetworkPolicy", "langflow-runtime-support-triage")["spec"]["egress"]
+    assert {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "databases"}}}],
+            "ports": [{"protocol": "TCP", "port": 5432}]} in egress
