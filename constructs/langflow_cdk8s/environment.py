@@ -134,7 +134,9 @@ class Environment(cdk8s.Chart):
         self._emit_limits()
 
     @property
-    def namespace(self) -> str:  # type: ignore[override]  # cdk8s's Chart.namespace is unset on purpose
+    def namespace_name(self) -> str:
+        """The environment's namespace. (Not `namespace`: overriding cdk8s's Chart.namespace would make
+        cdk8s stamp it onto cluster-scoped objects too, through a jsii callback per object.)"""
         return self.props.namespace
 
     @property
@@ -175,7 +177,7 @@ class Environment(cdk8s.Chart):
             "pod-security.kubernetes.io/audit": "restricted",
             "pod-security.kubernetes.io/audit-version": "latest",
         }
-        emit(self, "namespace", api_version="v1", kind="Namespace", name=self.namespace, labels=labels, body={})
+        emit(self, "namespace", api_version="v1", kind="Namespace", name=self.namespace_name, labels=labels, body={})
 
     def _emit_network_baseline(self) -> None:
         labels = self.labels("network-policy")

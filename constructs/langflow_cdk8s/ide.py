@@ -128,7 +128,7 @@ class LangflowIDE(Construct):
         front_options = props.frontend_pod
         nginx = container(
             name="frontend", image=props.frontend_image, ports={"http": FRONTEND_PORT},
-            env=env_list({"BACKEND_URL": f"http://{backend}.{env.namespace}.svc.cluster.local:{PORT}",
+            env=env_list({"BACKEND_URL": f"http://{backend}.{env.namespace_name}.svc.cluster.local:{PORT}",
                           "FRONTEND_PORT": str(FRONTEND_PORT), **front_options.env}),
             env_from=front_options.env_from, resources=props.frontend_resources, probes=FRONTEND_PROBES,
             mounts=[{"name": "tmp", "mountPath": "/tmp"}, {"name": "nginx-cache", "mountPath": "/var/cache/nginx"},

@@ -27,7 +27,7 @@ def emit(env: "Environment", construct_id: str, *, api_version: str, kind: str, 
     """
     metadata: dict[str, Any] = {"name": name}
     if kind not in CLUSTER_SCOPED:
-        metadata["namespace"] = env.namespace
+        metadata["namespace"] = env.namespace_name
     metadata["labels"] = dict(sorted(labels.items()))
     if annotations:
         metadata["annotations"] = dict(sorted(annotations.items()))

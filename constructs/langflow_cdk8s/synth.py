@@ -26,7 +26,7 @@ def summary(app: cdk8s.App, environments: list[Environment]) -> str:
         kinds = Counter(obj["kind"] for obj in env.objects)
         flows = len(env.flows)
         counted = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
-        lines.append(f"{env.name}: {len(env.objects)} objects in namespace {env.namespace} ({counted})"
+        lines.append(f"{env.name}: {len(env.objects)} objects in namespace {env.namespace_name} ({counted})"
                      + (f"; {flows} flows" if flows else ""))
         lines += [f"  warning: {warning}" for warning in [*env.warnings, *env.quota_warnings()]]
     return "\n".join(lines)
