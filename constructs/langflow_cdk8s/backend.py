@@ -50,7 +50,7 @@ class Auth:
     new_user_is_active: bool = False
 
     @staticmethod
-    def from_secret(name: str, *, api_key: bool = False) -> "Auth":
+    def from_secret(name: str, *, api_key: bool = False) -> Auth:
         """Everything from one Secret with keys `superuser`, `superuser-password`, `secret-key`
         (and `api-key` when `api_key` is True)."""
         return Auth(superuser=SecretKey(name=name, key="superuser"),
@@ -189,7 +189,7 @@ def backend_container(*, image: Image, resources: Resources, database: DatabaseW
                      probes=PROBES, mounts=[*base_mounts, *mounts])
 
 
-def scrapers(env: "Environment", metrics: Metrics) -> list[NetworkPeer]:
+def scrapers(env: Environment, metrics: Metrics) -> list[NetworkPeer]:
     """The monitoring namespace may reach the metrics port, when both exist."""
     if metrics.enabled and env.props.monitoring_namespace:
         return [NetworkPeer.namespace(env.props.monitoring_namespace, [metrics.port], "Prometheus")]

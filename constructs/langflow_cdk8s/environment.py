@@ -156,7 +156,7 @@ class Environment(cdk8s.Chart):
         self.warnings.append(message)
 
     @staticmethod
-    def of(scope: Construct) -> "Environment":
+    def of(scope: Construct) -> Environment:
         """The environment a workload is created in; workloads must be created directly inside one."""
         if isinstance(scope, Environment):
             return scope

@@ -71,13 +71,13 @@ class Flow:
         return f"{self.id}.json"
 
     def with_overrides(self, *, resources: Resources | None = None, autoscaling: Autoscaling | None = None,
-                       replicas: int | None = None, env: Mapping[str, str] | None = None) -> "Flow":
+                       replicas: int | None = None, env: Mapping[str, str] | None = None) -> Flow:
         """The same flow with its own resources, scaling or env."""
         return replace(self, resources=resources or self.resources, autoscaling=autoscaling or self.autoscaling,
                        replicas=replicas or self.replicas, env={**self.env, **(env or {})})
 
     @staticmethod
-    def from_file(path: str | Path) -> "Flow":
+    def from_file(path: str | Path) -> Flow:
         """Reads and validates one flow export (JSON object with id, name, data)."""
         path = Path(path)
         source = str(path)
@@ -113,7 +113,7 @@ class Flow:
                     endpoint_from_file=from_file)
 
     @staticmethod
-    def from_folder(path: str | Path) -> list["Flow"]:
+    def from_folder(path: str | Path) -> list[Flow]:
         """Every `*.json` directly in `path`, in file-name order (as Langflow's loader reads them)."""
         folder = Path(path)
         if not folder.is_dir():
@@ -125,7 +125,7 @@ class Flow:
         return [Flow.from_file(p) for p in files]
 
     @staticmethod
-    def from_url(url: str, *, id: str, name: str, endpoint_name: str | None = None) -> "Flow":
+    def from_url(url: str, *, id: str, name: str, endpoint_name: str | None = None) -> Flow:
         """A flow the pod downloads when it starts (FlowDelivery.download). The id and endpoint name
         are declared here because routing needs them before the file exists."""
         if not re.match(r"^https://[^\s/]+(/\S*)?$", url):

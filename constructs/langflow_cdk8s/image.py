@@ -53,11 +53,11 @@ class Image:
         return f"{ref}@{self.digest}" if self.digest else ref
 
     @staticmethod
-    def langflow(tag: str = LANGFLOW_VERSION, *, digest: str | None = None) -> "Image":
+    def langflow(tag: str = LANGFLOW_VERSION, *, digest: str | None = None) -> Image:
         """The official backend image, ``langflowai/langflow``."""
         return Image(repository="langflowai/langflow", tag=tag, digest=digest)
 
     @staticmethod
-    def langflow_frontend(tag: str = LANGFLOW_VERSION, *, digest: str | None = None) -> "Image":
+    def langflow_frontend(tag: str = LANGFLOW_VERSION, *, digest: str | None = None) -> Image:
         """The official nginx frontend image, ``langflowai/langflow-frontend``."""
         return Image(repository="langflowai/langflow-frontend", tag=tag, digest=digest)

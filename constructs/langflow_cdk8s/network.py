@@ -42,13 +42,13 @@ class NetworkPeer:
             _cidr("network_peer.excepted", value)
 
     @staticmethod
-    def pods(labels: Mapping[str, str], ports: Sequence[int | str], description: str) -> "NetworkPeer":
+    def pods(labels: Mapping[str, str], ports: Sequence[int | str], description: str) -> NetworkPeer:
         """Pods with these labels in the same namespace."""
         return NetworkPeer(pod_labels=dict(labels), ports=tuple(ports), description=description)
 
     @staticmethod
     def namespace(name: str, ports: Sequence[int | str], description: str,
-                  pod_labels: Mapping[str, str] | None = None) -> "NetworkPeer":
+                  pod_labels: Mapping[str, str] | None = None) -> NetworkPeer:
         """Every pod (or those with `pod_labels`) of the namespace called `name`."""
         return NetworkPeer(namespace_labels={"kubernetes.io/metadata.name": name},
                            pod_labels=dict(pod_labels) if pod_labels else None,
@@ -56,20 +56,20 @@ class NetworkPeer:
 
     @staticmethod
     def cidr_blocks(cidrs: Sequence[str], ports: Sequence[int | str], description: str,
-                    excepted: Sequence[str] = ()) -> "NetworkPeer":
+                    excepted: Sequence[str] = ()) -> NetworkPeer:
         """IP blocks, for things outside the cluster such as a managed database."""
         if not cidrs:
             raise ConfigError("network_peer.cidrs", "no CIDR block given", "pass at least one block such as '10.0.0.0/16'")
         return NetworkPeer(cidrs=tuple(cidrs), excepted=tuple(excepted), ports=tuple(ports), description=description)
 
     @staticmethod
-    def public_internet(ports: Sequence[int] = (443,)) -> "NetworkPeer":
+    def public_internet(ports: Sequence[int] = (443,)) -> NetworkPeer:
         """Every public address (private, link-local and metadata ranges excepted): LLM and vector DB APIs."""
         return NetworkPeer(cidrs=("0.0.0.0/0",), excepted=_EXCLUDED_FROM_PUBLIC, ports=tuple(ports),
                            description="public HTTPS APIs (LLM providers, vector database)")
 
     @staticmethod
-    def private_networks(ports: Sequence[int], description: str) -> "NetworkPeer":
+    def private_networks(ports: Sequence[int], description: str) -> NetworkPeer:
         """The RFC 1918 ranges, e.g. a database in the same VPC whose address is not known here."""
         return NetworkPeer(cidrs=PRIVATE_RANGES, ports=tuple(ports), description=description)
 

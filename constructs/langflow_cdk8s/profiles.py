@@ -32,17 +32,17 @@ class CloudProfile:
     load_balancer_annotations: Mapping[str, str] = field(default_factory=dict)
 
     @staticmethod
-    def generic() -> "CloudProfile":
+    def generic() -> CloudProfile:
         """Any conformant cluster with ingress-nginx; the default StorageClass."""
         return CloudProfile(name="generic")
 
     @staticmethod
-    def kind() -> "CloudProfile":
+    def kind() -> CloudProfile:
         """A local kind cluster: its `standard` local-path class and ingress-nginx."""
         return CloudProfile(name="kind", storage_class="standard")
 
     @staticmethod
-    def eks() -> "CloudProfile":
+    def eks() -> CloudProfile:
         """Amazon EKS with the AWS Load Balancer Controller (ALB Ingress, IP targets) and the
         `gp2` class every EKS cluster has."""
         return CloudProfile(
@@ -65,7 +65,7 @@ class CloudProfile:
         )
 
     @staticmethod
-    def gke() -> "CloudProfile":
+    def gke() -> CloudProfile:
         """Google GKE: the built-in `gce` Ingress (container-native load balancing through NEGs)
         and the default `standard-rwo` class."""
         return CloudProfile(
@@ -79,7 +79,7 @@ class CloudProfile:
         )
 
     @staticmethod
-    def aks() -> "CloudProfile":
+    def aks() -> CloudProfile:
         """Azure AKS with the application routing add-on (managed nginx) and the default
         `managed-csi` class."""
         return CloudProfile(
@@ -97,7 +97,7 @@ class CloudProfile:
         return NetworkPeer.cidr_blocks(self.ingress_source_cidrs, ports, "cloud load balancer")
 
     @staticmethod
-    def named(name: str) -> "CloudProfile":
+    def named(name: str) -> CloudProfile:
         """A profile by name, for configuration read from elsewhere."""
         factories = {"generic": CloudProfile.generic, "kind": CloudProfile.kind, "eks": CloudProfile.eks,
                      "gke": CloudProfile.gke, "aks": CloudProfile.aks}

@@ -7,11 +7,11 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from constructs import Construct
 
-from .backend import PORT, Auth, Metrics, RedisCache, backend_container, backend_volumes, scrapers, wire_database
+from .backend import (PORT, Auth, DatabaseWiring, Metrics, RedisCache, backend_container, backend_volumes, scrapers,
+                      wire_database)
 from .database import Database, DatabaseChoice, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
 from .environment import Environment, Stage
 from .errors import ConfigError
@@ -212,7 +212,7 @@ class LangflowRuntime(Construct):
                          mounts=fetch_mounts, command=["python", "/opt/fetch/fetch_flows.py"])
         return volumes, [mount], [init], FLOWS_PATH
 
-    def _emit_unit(self, env: Environment, unit: _Unit, db: Any, fetch_script: str | None) -> None:
+    def _emit_unit(self, env: Environment, unit: _Unit, db: DatabaseWiring, fetch_script: str | None) -> None:
         props = self.props
         labels = standard_labels(instance=unit.name, component="runtime", version=props.image.tag)
         flow_volumes, flow_mounts, inits, load_path = self._flow_volumes(env, unit, labels, fetch_script)
