@@ -1,0 +1,34 @@
+"""Environments are isolated in the output too: changing one environment's props changes only
+files in that environment's folder."""
+
+import io
+from pathlib import Path
+
+from conftest import ROOT, read_tree
+from langflow_cdk8s import (
+    Environment, Flow, LangflowIDE, LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Stage,
+)
+from langflow_cdk8s.synth import synth
+from support import environment
+
+
+def build_two(prod_replicas: int):
+    def build(app):
+        dev = Environment(app, "dev", environment(Stage.DEVELOPMENT, name="dev").props)
+        LangflowIDE(dev, "ide", LangflowIDEProps())
+        prod = Environment(app, "prod", environment(Stage.PRODUCTION, name="prod").props)
+        LangflowRuntime(prod, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(ROOT / "flows"),
+                                                              autoscaling=None, replicas=prod_replicas))
+        return [dev, prod]
+    return build
+
+
+def test_changing_prod_props_changes_only_prod_files(tmp_path: Path) -> None:
+    trees = {}
+    for replicas in (3, 5):
+        assert synth(build_two(replicas), outdir=str(tmp_path / str(replicas)), stream=io.StringIO()) == 0
+        trees[replicas] = read_tree(tmp_path / str(replicas))
+    changed = {path for path in set(trees[3]) | set(trees[5]) if trees[3].get(path) != trees[5].get(path)}
+    assert changed, "the change should show up somewhere"
+    assert all(path.startswith("prod/") for path in changed), changed
+    assert changed == {f"prod/Deployment.langflow-runtime-{flow}.k8s.yaml" for flow in ("release-notes-writer", "support-triage")}
