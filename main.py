@@ -1,13 +1,14 @@
 """The architecture, as Langflow's reference deployment draws it: a development environment with
-the full IDE, and a locked-down production environment serving each flow as its own service."""
+the full IDE, and a locked-down production environment serving each flow as its own service,
+both deployed by Argo CD from this repository."""
 
 from pathlib import Path
 
 import cdk8s
 
 from langflow_cdk8s import (
-    CloudProfile, Database, Environment, EnvironmentProps, Flow, IngressOptions, LangflowIDE, LangflowIDEProps,
-    LangflowRuntime, LangflowRuntimeProps, Quota, SecretKey, Stage, astra_db,
+    CloudProfile, Database, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
+    LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Quota, SecretKey, Stage, SyncPolicy, astra_db,
 )
 from langflow_cdk8s.synth import synth
 
@@ -15,7 +16,8 @@ FLOWS = Path(__file__).parent / "flows"
 LLM_KEYS = {"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")}
 
 
-def build(app: cdk8s.App) -> list[Environment]:
+def build(app: cdk8s.App, *, repo_url: str = "https://github.com/example/langflow-k8s.git", revision: str = "main",
+          argocd_namespace: str = "argocd", cluster: str = "https://kubernetes.default.svc") -> list[Environment]:
     dev = Environment(app, "dev", EnvironmentProps(
         stage=Stage.DEVELOPMENT,
         namespace="langflow-dev",
@@ -40,6 +42,15 @@ def build(app: cdk8s.App) -> list[Environment]:
                                             password=SecretKey(name="langflow-prod-db", key="password")),
         ingress=IngressOptions(host="flows.example.com", tls_secret="langflow-prod-tls"),
         secret_env={**LLM_KEYS, **astra_db("astra-db")},
+    ))
+
+    GitOps(app, "argocd", GitOpsProps(
+        environments=[dev, prod],
+        repo_url=repo_url,
+        target_revision=revision,
+        argocd_namespace=argocd_namespace,
+        destination_server=cluster,
+        production_sync=SyncPolicy.production(),
     ))
     return [dev, prod]
 

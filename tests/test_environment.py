@@ -165,7 +165,7 @@ def test_profiles_use_what_each_cluster_ships(factory, storage, ingress_class) -
     assert find(env, "Ingress")["spec"]["ingressClassName"] == ingress_class
     service = find(env, "Service", "langflow-ide-frontend")
     assert service["spec"]["type"] == "LoadBalancer"
-    assert service["metadata"].get("annotations", {}) == dict(factory().load_balancer_annotations)
+    assert service["metadata"]["annotations"] == {**factory().load_balancer_annotations, "argocd.argoproj.io/sync-wave": "0"}
 
 
 def test_cloud_load_balancers_reach_pods_from_their_documented_ranges() -> None:

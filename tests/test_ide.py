@@ -133,7 +133,7 @@ def test_ingress_routes_ui_to_nginx_and_api_to_the_backend_with_class_and_tls() 
     assert ingress["spec"]["tls"] == [{"hosts": ["lf.example.com"], "secretName": "lf-tls"}]
     paths = {p["path"]: (p["pathType"], p["backend"]["service"]["name"]) for p in ingress["spec"]["rules"][0]["http"]["paths"]}
     assert paths == {"/api": ("Prefix", "langflow-ide-backend"), "/": ("Prefix", "langflow-ide-frontend")}
-    assert ingress["metadata"]["annotations"] == {"a": "b"}
+    assert ingress["metadata"]["annotations"] == {"a": "b", "argocd.argoproj.io/sync-wave": "2"}
 
 
 def test_no_ingress_means_no_ingress_and_no_controller_access() -> None:

@@ -6,6 +6,7 @@ from .database import Database
 from .environment import Environment, EnvironmentProps, Quota, Stage
 from .errors import ConfigError
 from .flow import Flow, FlowDelivery, FlowGroup
+from .gitops import GitOps, GitOpsProps, SyncPolicy
 from .ide import LangflowIDE, LangflowIDEProps
 from .image import LANGFLOW_VERSION, Image
 from .ingress import IngressOptions
@@ -19,7 +20,7 @@ from .workload import Autoscaling
 
 __all__ = [
     "LANGFLOW_VERSION", "Auth", "Autoscaling", "CloudProfile", "ConfigError", "Database", "Environment",
-    "EnvironmentProps", "Flow", "FlowDelivery", "FlowGroup", "Image", "IngressOptions", "LangflowIDE",
+    "EnvironmentProps", "Flow", "FlowDelivery", "FlowGroup", "GitOps", "GitOpsProps", "Image", "IngressOptions", "LangflowIDE",
     "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "Metrics", "NetworkPeer", "PodOptions",
-    "Quota", "RedisCache", "Resources", "SecretKey", "Stage", "astra_db",
+    "Quota", "RedisCache", "Resources", "SecretKey", "Stage", "SyncPolicy", "astra_db",
 ]

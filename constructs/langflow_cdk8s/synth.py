@@ -11,6 +11,7 @@ import cdk8s
 
 from .environment import Environment
 from .errors import ConfigError
+from .gitops import GitOps
 
 
 def new_app(outdir: str | None = None) -> cdk8s.App:
@@ -29,6 +30,10 @@ def summary(app: cdk8s.App, environments: list[Environment]) -> str:
         lines.append(f"{env.name}: {len(env.objects)} objects in namespace {env.namespace_name} ({counted})"
                      + (f"; {flows} flows" if flows else ""))
         lines += [f"  warning: {warning}" for warning in [*env.warnings, *env.quota_warnings()]]
+    for gitops in (child for child in app.node.children if isinstance(child, GitOps)):
+        props = gitops.props
+        lines.append(f"{gitops.name}: {len(gitops.projects)} AppProjects and {len(gitops.applications)} Applications "
+                     f"in namespace {props.argocd_namespace}, following {props.repo_url} at {props.target_revision}")
     return "\n".join(lines)
 
 

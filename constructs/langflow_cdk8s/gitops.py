@@ -1,0 +1,244 @@
+"""Argo CD for the same app: per environment an AppProject fenced to exactly what that environment
+emits and an Application that syncs its dist/ folder, plus a root Application (app of apps) that
+syncs these objects themselves. The Argo CD objects come from the typed bindings in imports/.
+
+Bootstrap once with `kubectl apply -f dist/argocd/`; from then on the root Application keeps
+dist/argocd/ (itself included) in sync, and every environment follows its own Application.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import cdk8s
+import constructs
+import jsii
+from constructs import Construct
+
+from imports.argocd_application.io.argoproj import (
+    Application, ApplicationSpec, ApplicationSpecDestination, ApplicationSpecSource, ApplicationSpecSyncPolicy,
+    ApplicationSpecSyncPolicyAutomated, ApplicationSpecSyncPolicyRetry, ApplicationSpecSyncPolicyRetryBackoff,
+)
+from imports.argocd_appproject.io.argoproj import (
+    AppProject, AppProjectSpec, AppProjectSpecClusterResourceWhitelist, AppProjectSpecDestinations,
+    AppProjectSpecNamespaceResourceWhitelist,
+)
+
+from .environment import Environment, Stage
+from .errors import ConfigError
+from .labels import standard_labels
+from .manifest import CLUSTER_SCOPED, SYNC_WAVE, sync_wave
+from .validation import at_least, dns_label
+
+ARGO_GROUP = "argoproj.io"
+IN_CLUSTER = "https://kubernetes.default.svc"
+"""Where Argo CD itself runs: its Applications and AppProjects are created there, whatever the destination."""
+
+SYNC_OPTIONS = (
+    "ServerSideApply=true",   # no last-applied annotation size limit; fields owned by others (HPA replicas) stay theirs
+    "PruneLast=true",         # delete what left dist/ only after every wave of the new state is healthy
+    "CreateNamespace=false",  # the Namespace is in dist/<env>/, with its Pod Security labels
+)
+
+_REPO_URL = re.compile(r"^(https://|ssh://)\S+$|^[\w.-]+@[\w.-]+:\S+$")
+
+GroupKind = tuple[str, str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncPolicy:
+    """How Argo CD syncs one Application.
+
+    automated: sync every new commit without anyone pressing Sync (default True).
+    prune: let automated sync delete objects that left dist/ (default False).
+    self_heal: let automated sync revert changes made in the cluster by hand (default False).
+    retries: how often a failed sync is retried, backing off from 5 s to 3 min (default 5; 0: never).
+    Automated sync does not retry a failed revision by itself, so without retries one transient
+    failure (a webhook restarting) leaves the environment behind until the next commit.
+    """
+
+    automated: bool = True
+    prune: bool = False
+    self_heal: bool = False
+    retries: int = 5
+
+    def __post_init__(self) -> None:
+        at_least("sync_policy.retries", self.retries, 0)
+        if not self.automated and (self.prune or self.self_heal):
+            raise ConfigError("sync_policy", "prune or self_heal without automated sync",
+                              "set automated=True, or leave prune and self_heal False: they only steer automated sync")
+
+    @staticmethod
+    def development() -> "SyncPolicy":
+        """Automated, prunes and self-heals: the cluster always equals Git."""
+        return SyncPolicy(prune=True, self_heal=True)
+
+    @staticmethod
+    def production() -> "SyncPolicy":
+        """Automated and self-heals, never prunes: deleting live objects takes a person pressing Sync with prune."""
+        return SyncPolicy(self_heal=True)
+
+    @staticmethod
+    def manual() -> "SyncPolicy":
+        """Argo CD shows the difference; a person syncs."""
+        return SyncPolicy(automated=False)
+
+    def to_spec(self) -> ApplicationSpecSyncPolicy:
+        return ApplicationSpecSyncPolicy(
+            automated=ApplicationSpecSyncPolicyAutomated(prune=self.prune, self_heal=self.self_heal) if self.automated else None,
+            sync_options=list(SYNC_OPTIONS),
+            retry=ApplicationSpecSyncPolicyRetry(limit=self.retries, backoff=ApplicationSpecSyncPolicyRetryBackoff(
+                duration="5s", factor=2, max_duration="3m")) if self.retries else None,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class GitOpsProps:
+    """Where Argo CD finds the synthesized YAML and where it applies it.
+
+    environments: the Environments to deploy, each complete (required, at least one).
+    repo_url: the Git repository holding dist/ (required; https://, ssh:// or git@host:path).
+    target_revision: the branch, tag or commit Argo CD follows (default "main").
+    argocd_namespace: the namespace Argo CD runs in, where its AppProjects and Applications must live
+    (default "argocd").
+    destination_server: the API server of the cluster the environments go to (default
+    "https://kubernetes.default.svc", the cluster Argo CD runs in).
+    development_sync: sync policy of DEVELOPMENT environments (default SyncPolicy.development()).
+    production_sync: sync policy of PRODUCTION environments (default SyncPolicy.production()).
+    """
+
+    environments: Sequence[Environment]
+    repo_url: str
+    target_revision: str = "main"
+    argocd_namespace: str = "argocd"
+    destination_server: str = IN_CLUSTER
+    development_sync: SyncPolicy = SyncPolicy.development()
+    production_sync: SyncPolicy = SyncPolicy.production()
+
+    def __post_init__(self) -> None:
+        if not self.environments or not all(isinstance(env, Environment) for env in self.environments):
+            raise ConfigError("environments", f"{self.environments!r} is not a non-empty list of Environments",
+                              "pass the Environment charts that main.py builds")
+        namespaces = [env.namespace_name for env in self.environments]
+        shared = sorted({ns for ns in namespaces if namespaces.count(ns) > 1})
+        if shared:
+            raise ConfigError("environments", f"two environments share namespace {shared[0]!r}",
+                              "give every environment its own namespace: each one's AppProject owns it")
+        for env in self.environments:
+            cluster_kinds = sorted(kind for _, kind in group_kinds(env.objects)[1] if kind != "Namespace")
+            if cluster_kinds:
+                raise ConfigError("environments", f"environment {env.name!r} emits cluster-scoped {', '.join(cluster_kinds)}",
+                                  "its AppProject allows only its own Namespace at cluster scope; "
+                                  "deploy cluster-wide objects with the platform, not with an environment")
+        dns_label("argocd_namespace", self.argocd_namespace)
+        if self.argocd_namespace in namespaces:
+            raise ConfigError("argocd_namespace", f"{self.argocd_namespace!r} is also an environment's namespace",
+                              "keep environments out of Argo CD's namespace: a project there could rewrite Argo CD")
+        if not isinstance(self.repo_url, str) or not _REPO_URL.match(self.repo_url):
+            raise ConfigError("repo_url", f"{self.repo_url!r} is not a Git repository URL",
+                              "use https://host/org/repo.git, ssh://git@host/org/repo.git or git@host:org/repo.git")
+        if not isinstance(self.target_revision, str) or not re.fullmatch(r"\S+", self.target_revision):
+            raise ConfigError("target_revision", f"{self.target_revision!r} is not a Git revision",
+                              "use a branch, tag or commit such as 'main'")
+        if not isinstance(self.destination_server, str) or not re.fullmatch(r"https://\S+", self.destination_server):
+            raise ConfigError("destination_server", f"{self.destination_server!r} is not an https:// API server URL",
+                              f"use the cluster's API server URL as Argo CD knows it, such as {IN_CLUSTER!r}")
+        for prop in ("development_sync", "production_sync"):
+            if not isinstance(getattr(self, prop), SyncPolicy):
+                raise ConfigError(prop, f"{getattr(self, prop)!r} is not a SyncPolicy",
+                                  "use SyncPolicy.development(), .production(), .manual() or SyncPolicy(...)")
+
+    def sync_policy(self, env: Environment) -> SyncPolicy:
+        return self.production_sync if env.stage is Stage.PRODUCTION else self.development_sync
+
+
+def group_kinds(objects: Sequence[dict[str, Any]]) -> tuple[set[GroupKind], set[GroupKind]]:
+    """The (API group, kind) pairs of namespaced and of cluster-scoped objects: what a project must allow."""
+    pairs = {(obj["apiVersion"].rpartition("/")[0], obj["kind"]) for obj in objects}
+    return {p for p in pairs if p[1] not in CLUSTER_SCOPED}, {p for p in pairs if p[1] in CLUSTER_SCOPED}
+
+
+class GitOps(cdk8s.Chart):
+    """Argo CD's AppProjects and Applications for `props.environments`, in their own chart.
+
+    Each environment gets a project that may only deploy from repo_url into that environment's
+    namespace, exactly the namespaced kinds it emits, and at cluster scope only its own Namespace;
+    and an Application syncing dist/<env>/ with its stage's sync policy. A root Application syncs
+    dist/<id>/, under a project that allows nothing but Applications and AppProjects in Argo CD's
+    namespace (not `default`, which allows everything everywhere).
+
+    No Application carries the resources finalizer: removing an environment from main.py deletes
+    its Application, never its running workloads. The construct id is the dist/ folder. Create
+    GitOps after the environments are complete: synthesis fails if one gains a kind later.
+    """
+
+    def __init__(self, scope: Construct, id: str, props: GitOpsProps) -> None:
+        dns_label("gitops id", id)
+        if id in {env.name for env in props.environments}:
+            raise ConfigError("gitops id", f"{id!r} is also an environment's name, and so its dist/ folder",
+                              "name the GitOps chart 'argocd'")
+        super().__init__(scope, id, disable_resource_name_hashes=True)
+        self.name = id
+        self.props = props
+        self.projects: list[str] = []
+        self.applications: list[str] = []
+        allowed: dict[str, set[GroupKind]] = {}
+        for env in props.environments:
+            allowed[env.name] = group_kinds(env.objects)[0]
+            self._project(f"langflow-{env.name}", f"Langflow {env.name}: dist/{env.name}/ into {env.namespace_name}",
+                          server=props.destination_server, namespace=env.namespace_name,
+                          namespaced=allowed[env.name], own_namespace=env.namespace_name)
+            self._application(f"langflow-{env.name}", path=f"dist/{env.name}", server=props.destination_server,
+                              namespace=env.namespace_name, policy=props.sync_policy(env))
+        # The root prunes: an environment removed from main.py loses its Application and project.
+        root = f"langflow-{id}"
+        self._project(root, f"Langflow's Argo CD objects: dist/{id}/", server=IN_CLUSTER,
+                      namespace=props.argocd_namespace, namespaced={(ARGO_GROUP, "Application"), (ARGO_GROUP, "AppProject")})
+        self._application(root, path=f"dist/{id}", server=IN_CLUSTER, namespace=props.argocd_namespace,
+                          policy=SyncPolicy(prune=True, self_heal=True))
+        self.node.add_validation(_KindsUnchanged(props.environments, allowed))
+
+    def _metadata(self, name: str, kind: str) -> cdk8s.ApiObjectMetadata:
+        return cdk8s.ApiObjectMetadata(name=name, namespace=self.props.argocd_namespace,
+                                       labels=standard_labels(instance=f"langflow-{self.name}", component="gitops"),
+                                       annotations={SYNC_WAVE: sync_wave(kind)})
+
+    def _project(self, name: str, description: str, *, server: str, namespace: str, namespaced: set[GroupKind],
+                 own_namespace: str | None = None) -> None:
+        AppProject(self, f"{name}-project", metadata=self._metadata(name, "AppProject"), spec=AppProjectSpec(
+            description=description,
+            source_repos=[self.props.repo_url],
+            destinations=[AppProjectSpecDestinations(server=server, namespace=namespace)],
+            namespace_resource_whitelist=[AppProjectSpecNamespaceResourceWhitelist(group=group, kind=kind)
+                                          for group, kind in sorted(namespaced)],
+            cluster_resource_whitelist=[AppProjectSpecClusterResourceWhitelist(
+                group="", kind="Namespace", name=own_namespace)] if own_namespace else None,
+        ))
+        self.projects.append(name)
+
+    def _application(self, name: str, *, path: str, server: str, namespace: str, policy: SyncPolicy) -> None:
+        Application(self, f"{name}-application", metadata=self._metadata(name, "Application"), spec=ApplicationSpec(
+            project=name,
+            source=ApplicationSpecSource(repo_url=self.props.repo_url, path=path,
+                                         target_revision=self.props.target_revision),
+            destination=ApplicationSpecDestination(server=server, namespace=namespace),
+            sync_policy=policy.to_spec(),
+        ))
+        self.applications.append(name)
+
+
+@jsii.implements(constructs.IValidation)
+class _KindsUnchanged:
+    """Fails synthesis when an environment gained a kind after GitOps read it: its project would refuse it."""
+
+    def __init__(self, environments: Sequence[Environment], seen: dict[str, set[GroupKind]]) -> None:
+        self._environments = environments
+        self._seen = seen
+
+    def validate(self) -> list[str]:
+        return [f"environment {env.name!r} gained {', '.join(sorted(kind for _, kind in added))} after GitOps was "
+                "created, so its AppProject does not allow them: create GitOps after the environments are complete"
+                for env in self._environments if (added := group_kinds(env.objects)[0] - self._seen[env.name])]

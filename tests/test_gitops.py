@@ -1,0 +1,300 @@
+"""GitOps: every AppProject allows exactly what its environment's dist/ folder holds, every
+Application syncs a folder that exists, sync waves put the namespace before RBAC and configuration
+and those before workloads, and the Argo CD objects pass their CRD's OpenAPI schema.
+
+The checks read the synthesized files, not what GitOps read (Environment.objects), so an object
+that bypasses `emit` still shows up as a mismatch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cdk8s
+import jsonschema
+import pytest
+import yaml
+
+import main
+from conftest import ROOT, Synthesis
+from langflow_cdk8s import (
+    ConfigError, Environment, EnvironmentProps, GitOps, GitOpsProps, LangflowIDE, LangflowIDEProps, Stage, SyncPolicy,
+)
+from langflow_cdk8s.manifest import SYNC_WAVE, emit, sync_wave
+from langflow_cdk8s.synth import summary
+from support import QUOTA
+
+ENVIRONMENTS = ("dev", "prod")
+REPO = "https://github.com/example/langflow-k8s.git"
+CRDS = ROOT.parent / "shared" / "crds"
+
+
+def group(obj: dict[str, Any]) -> str:
+    return obj["apiVersion"].rpartition("/")[0]
+
+
+def project_mismatches(project: dict[str, Any], objects: list[dict[str, Any]], server: str) -> list[str]:
+    """What Argo CD would refuse to sync from `objects` under `project`, and what the project allows
+    that `objects` never use. Namespaced means "has metadata.namespace", as in the files."""
+    spec = project["spec"]
+    problems = []
+    namespaced = {(group(o), o["kind"]) for o in objects if "namespace" in o["metadata"]}
+    allowed = {(r["group"], r["kind"]) for r in spec.get("namespaceResourceWhitelist", [])}
+    problems += [f"{g}/{k} is emitted but not in namespaceResourceWhitelist" for g, k in sorted(namespaced - allowed)]
+    problems += [f"{g}/{k} is allowed but never emitted" for g, k in sorted(allowed - namespaced)]
+    cluster = {(group(o), o["kind"], o["metadata"]["name"]) for o in objects if "namespace" not in o["metadata"]}
+    allowed_cluster = {(r["group"], r["kind"], r.get("name")) for r in spec.get("clusterResourceWhitelist", [])}
+    if cluster != allowed_cluster:
+        problems.append(f"cluster-scoped objects {sorted(cluster)} but clusterResourceWhitelist {sorted(allowed_cluster)}")
+    namespaces = {o["metadata"]["namespace"] for o in objects if "namespace" in o["metadata"]}
+    destinations = {(d["server"], d["namespace"]) for d in spec["destinations"]}
+    if destinations != {(server, ns) for ns in namespaces}:
+        problems.append(f"objects in namespaces {sorted(namespaces)} but destinations {sorted(destinations)}")
+    return problems
+
+
+def application(ref: Synthesis, name: str) -> dict[str, Any]:
+    return ref.get("argocd", "Application", f"langflow-{name}")
+
+
+def project(ref: Synthesis, name: str) -> dict[str, Any]:
+    return ref.get("argocd", "AppProject", f"langflow-{name}")
+
+
+def wave(obj: dict[str, Any]) -> int:
+    return int(obj["metadata"]["annotations"][SYNC_WAVE])
+
+
+def dev_environment(app: cdk8s.App, namespace: str = "ns-dev") -> Environment:
+    env = Environment(app, "dev", EnvironmentProps(stage=Stage.DEVELOPMENT, namespace=namespace, quota=QUOTA))
+    LangflowIDE(env, "ide", LangflowIDEProps())
+    return env
+
+
+def config_map(env: Environment) -> dict[str, Any]:
+    return emit(env, "extra", api_version="v1", kind="ConfigMap", name="extra", labels=env.labels("extra"),
+                body={"data": {"key": "value"}})
+
+
+# --- the reference app ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ENVIRONMENTS)
+def test_each_project_allows_exactly_what_its_environment_emits(ref: Synthesis, name: str) -> None:
+    assert project_mismatches(project(ref, name), ref.objects(name), "https://kubernetes.default.svc") == []
+
+
+def test_the_root_project_allows_exactly_the_argo_cd_objects(ref: Synthesis) -> None:
+    objects = ref.objects("argocd")
+    assert project_mismatches(project(ref, "argocd"), objects, "https://kubernetes.default.svc") == []
+    assert {o["metadata"]["namespace"] for o in objects} == {"argocd"}
+    assert {(group(o), o["kind"]) for o in objects} == {("argoproj.io", "Application"), ("argoproj.io", "AppProject")}
+
+
+@pytest.mark.parametrize("name", ENVIRONMENTS)
+def test_each_application_syncs_its_existing_dist_folder_into_its_namespace(ref: Synthesis, name: str) -> None:
+    spec = application(ref, name)["spec"]
+    assert spec["source"] == {"repoURL": REPO, "path": f"dist/{name}", "targetRevision": "main"}
+    assert (ROOT / spec["source"]["path"]).is_dir()
+    assert any(path.startswith(f"{name}/") for path in ref.files)
+    namespace = next(o for o in ref.objects(name) if o["kind"] == "Namespace")["metadata"]["name"]
+    assert spec["destination"] == {"server": "https://kubernetes.default.svc", "namespace": namespace}
+    assert spec["project"] == project(ref, name)["metadata"]["name"]
+
+
+def test_the_root_application_syncs_dist_argocd_itself_included(ref: Synthesis) -> None:
+    spec = application(ref, "argocd")["spec"]
+    assert spec["source"] == {"repoURL": REPO, "path": "dist/argocd", "targetRevision": "main"}
+    assert (ROOT / "dist" / "argocd" / "Application.langflow-argocd.k8s.yaml").is_file()
+    assert spec["destination"] == {"server": "https://kubernetes.default.svc", "namespace": "argocd"}
+    assert spec["project"] == "langflow-argocd"
+    assert spec["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
+
+
+def test_every_folder_of_dist_has_exactly_one_application(ref: Synthesis) -> None:
+    folders = {path.split("/", 1)[0] for path in ref.files}
+    paths = [o["spec"]["source"]["path"] for o in ref.objects("argocd") if o["kind"] == "Application"]
+    assert sorted(paths) == sorted(f"dist/{folder}" for folder in folders)
+
+
+def test_development_prunes_and_self_heals_production_self_heals_without_pruning(ref: Synthesis) -> None:
+    dev, prod = (application(ref, name)["spec"]["syncPolicy"] for name in ENVIRONMENTS)
+    assert dev["automated"] == {"prune": True, "selfHeal": True}
+    assert prod["automated"] == {"prune": False, "selfHeal": True}
+    for policy in (dev, prod):
+        assert policy["syncOptions"] == ["ServerSideApply=true", "PruneLast=true", "CreateNamespace=false"]
+        assert policy["retry"]["limit"] == 5
+
+
+@pytest.mark.parametrize("name", ENVIRONMENTS)
+def test_sync_waves_put_the_namespace_then_rbac_and_configuration_then_workloads_then_traffic(
+        ref: Synthesis, name: str) -> None:
+    waves: dict[str, set[int]] = {}
+    for obj in ref.objects(name):
+        waves.setdefault(obj["kind"], set()).add(wave(obj))
+    stages = [("Namespace",),
+              ("ServiceAccount", "Role", "RoleBinding", "NetworkPolicy", "ResourceQuota", "LimitRange"),
+              ("ConfigMap", "Service"),
+              ("Deployment", "StatefulSet"),
+              ("HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress")]
+    assert {kind for kinds in stages for kind in kinds} >= set(waves), "a kind this test does not order"
+    present = [stage for kinds in stages if (stage := set().union(*(waves.get(kind, set()) for kind in kinds)))]
+    assert len(present) == len(stages), "every stage is present in both environments"
+    for earlier, later in zip(present, present[1:]):
+        assert max(earlier) < min(later)
+
+
+def test_projects_sync_before_the_applications_that_name_them(ref: Synthesis) -> None:
+    objects = ref.objects("argocd")
+    projects = [wave(o) for o in objects if o["kind"] == "AppProject"]
+    applications = [wave(o) for o in objects if o["kind"] == "Application"]
+    assert max(projects) < min(applications)
+
+
+def test_a_kind_without_a_sync_wave_is_an_error_not_wave_0() -> None:
+    with pytest.raises(LookupError, match="no Argo CD sync wave for kind 'CronJob'"):
+        sync_wave("CronJob")
+
+
+# --- the whitelist follows the environment, and the check catches a lagging project -----------
+
+
+def test_a_new_kind_in_an_environment_is_added_to_its_project() -> None:
+    app = cdk8s.Testing.app()
+    env = dev_environment(app)
+    assert "ConfigMap" not in {o["kind"] for o in env.objects}
+    config_map(env)
+    gitops = GitOps(app, "argocd", GitOpsProps(environments=[env], repo_url=REPO))
+    synthesized = cdk8s.Testing.synth(gitops)
+    dev_project = next(o for o in synthesized if o["kind"] == "AppProject" and o["metadata"]["name"] == "langflow-dev")
+    assert {"group": "", "kind": "ConfigMap"} in dev_project["spec"]["namespaceResourceWhitelist"]
+    assert project_mismatches(dev_project, [*cdk8s.Testing.synth(env)], "https://kubernetes.default.svc") == []
+
+
+def test_the_check_flags_a_kind_the_project_does_not_allow(ref: Synthesis) -> None:
+    extra = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "x", "namespace": "langflow-dev"}}
+    assert project_mismatches(project(ref, "dev"), [*ref.objects("dev"), extra], "https://kubernetes.default.svc") == [
+        "batch/CronJob is emitted but not in namespaceResourceWhitelist"]
+    assert project_mismatches(project(ref, "prod"), ref.objects("dev"), "https://kubernetes.default.svc") != []
+
+
+def test_a_kind_added_after_gitops_read_the_environment_fails_synthesis() -> None:
+    app = cdk8s.Testing.app()
+    env = dev_environment(app)
+    GitOps(app, "argocd", GitOpsProps(environments=[env], repo_url=REPO))
+    config_map(env)
+    with pytest.raises(RuntimeError, match="environment 'dev' gained ConfigMap after GitOps was created"):
+        app.synth()
+
+
+# --- props -------------------------------------------------------------------------------------
+
+
+def test_sync_policies_are_configurable_per_stage() -> None:
+    app = cdk8s.Testing.app()
+    env = dev_environment(app)
+    gitops = GitOps(app, "argocd", GitOpsProps(environments=[env], repo_url=REPO, development_sync=SyncPolicy.manual()))
+    dev_app = next(o for o in cdk8s.Testing.synth(gitops) if o["kind"] == "Application"
+                   and o["metadata"]["name"] == "langflow-dev")
+    assert "automated" not in dev_app["spec"]["syncPolicy"]
+    assert SyncPolicy(retries=0).to_spec().retry is None
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"repo_url": "github.com/example/repo"}, "is not a Git repository URL"),
+    ({"target_revision": "my branch"}, "is not a Git revision"),
+    ({"argocd_namespace": "Argo"}, "is not a DNS-1123 label"),
+    ({"argocd_namespace": "ns-dev"}, "is also an environment's namespace"),
+    ({"destination_server": "http://cluster"}, "is not an https:// API server URL"),
+    ({"environments": []}, "is not a non-empty list of Environments"),
+    ({"production_sync": "manual"}, "is not a SyncPolicy"),
+])
+def test_bad_props_are_refused(change: dict[str, Any], message: str) -> None:
+    env = dev_environment(cdk8s.Testing.app())
+    with pytest.raises(ConfigError, match=message):
+        GitOpsProps(**{"environments": [env], "repo_url": REPO, **change})
+
+
+def test_repository_urls_in_ssh_form_are_accepted() -> None:
+    env = dev_environment(cdk8s.Testing.app())
+    for url in ("git@github.com:example/langflow-k8s.git", "ssh://git@github.com/example/langflow-k8s.git"):
+        assert GitOpsProps(environments=[env], repo_url=url).repo_url == url
+
+
+def test_prune_or_self_heal_need_automated_sync() -> None:
+    with pytest.raises(ConfigError, match="prune or self_heal without automated sync"):
+        SyncPolicy(automated=False, prune=True)
+
+
+def test_environments_must_not_share_a_namespace() -> None:
+    app = cdk8s.Testing.app()
+    dev = dev_environment(app, namespace="shared")
+    prod = Environment(app, "prod", EnvironmentProps(stage=Stage.PRODUCTION, namespace="shared", quota=QUOTA))
+    with pytest.raises(ConfigError, match="two environments share namespace 'shared'"):
+        GitOpsProps(environments=[dev, prod], repo_url=REPO)
+
+
+def test_an_environment_with_cluster_scoped_objects_beyond_its_namespace_is_refused() -> None:
+    env = dev_environment(cdk8s.Testing.app())
+    env.register({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "x"}})
+    with pytest.raises(ConfigError, match="emits cluster-scoped ClusterRole"):
+        GitOpsProps(environments=[env], repo_url=REPO)
+
+
+def test_the_gitops_chart_cannot_take_an_environment_folder() -> None:
+    app = cdk8s.Testing.app()
+    env = dev_environment(app)
+    with pytest.raises(ConfigError, match="'dev' is also an environment's name"):
+        GitOps(app, "dev", GitOpsProps(environments=[env], repo_url=REPO))
+
+
+def test_the_summary_counts_the_argo_cd_objects() -> None:
+    app = cdk8s.Testing.app()
+    environments = main.build(app, repo_url="git@example.com:langflow.git", revision="v1")
+    assert summary(app, environments).splitlines()[-1] == (
+        "argocd: 3 AppProjects and 3 Applications in namespace argocd, following git@example.com:langflow.git at v1")
+
+
+# --- the CRD schema ----------------------------------------------------------------------------
+
+
+def strict(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with unknown fields refused, as `kubectl apply` (strict field validation) refuses them;
+    the API server would otherwise prune a misspelt field without a word."""
+    out = dict(schema)
+    if "properties" in schema:
+        out["properties"] = {name: strict(sub) for name, sub in schema["properties"].items()}
+        if not schema.get("x-kubernetes-preserve-unknown-fields"):
+            out.setdefault("additionalProperties", False)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            out[key] = strict(schema[key])
+    return out
+
+
+@pytest.fixture(scope="module")
+def crd_validators() -> dict[str, jsonschema.Draft7Validator]:
+    """Kind -> validator, from the CRDs the bindings were generated from (../shared/crds, not committed)."""
+    if not CRDS.is_dir():
+        pytest.skip(f"{CRDS} is missing: the Argo CD CRDs are not committed, only their bindings")
+    validators = {}
+    for path in sorted(CRDS.glob("*-crd.yaml")):
+        crd = yaml.safe_load(path.read_text())
+        version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1")
+        validators[crd["spec"]["names"]["kind"]] = jsonschema.Draft7Validator(strict(version["schema"]["openAPIV3Schema"]))
+    return validators
+
+
+def test_argo_cd_objects_match_their_crd_schema(ref: Synthesis, crd_validators: dict[str, Any]) -> None:
+    objects = ref.objects("argocd")
+    assert {o["kind"] for o in objects} <= set(crd_validators)
+    errors = [f"{o['kind']} {o['metadata']['name']}: {error.json_path}: {error.message}"
+              for o in objects for error in crd_validators[o["kind"]].iter_errors(o)]
+    assert errors == []
+
+
+def test_the_crd_schema_check_catches_a_misspelt_field(ref: Synthesis, crd_validators: dict[str, Any]) -> None:
+    broken = application(ref, "prod")
+    broken["spec"]["source"]["repoUrl"] = broken["spec"]["source"].pop("repoURL")
+    messages = [error.message for error in crd_validators["Application"].iter_errors(broken)]
+    assert any("'repoUrl' was unexpected" in m for m in messages) and any("'repoURL' is a required" in m for m in messages)
