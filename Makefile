@@ -32,11 +32,14 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.lock
 	touch $@
 
 # cdk8s synth empties its output folder before the app runs, so synthesize next to dist/ and
-# swap only on success: a failed synth leaves the previous dist/ untouched.
+# swap only on success: a failed synth leaves the previous dist/ untouched. On failure cdk8s-cli
+# follows the app's two-line error with a Node stack trace of its own: only the app's lines are shown.
 synth: setup
 	rm -rf $(BUILD)/dist $(BUILD)/dist.old
 	mkdir -p $(BUILD)
-	$(CDK8S) synth --no-check-upgrade --output $(BUILD)/dist > $(BUILD)/synth.log
+	$(CDK8S) synth --no-check-upgrade --output $(BUILD)/dist > $(BUILD)/synth.log 2> $(BUILD)/synth.err \
+		|| { grep -v -e '^Error: command ' -e '^    at ' $(BUILD)/synth.err >&2 || true; exit 1; }
+	cat $(BUILD)/synth.err >&2
 	if [ -d dist ]; then mv dist $(BUILD)/dist.old; fi
 	mv $(BUILD)/dist dist
 	rm -rf $(BUILD)/dist.old

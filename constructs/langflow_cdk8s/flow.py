@@ -74,7 +74,7 @@ class Flow:
                        replicas: int | None = None, env: Mapping[str, str] | None = None) -> Flow:
         """The same flow with its own resources, scaling or env."""
         return replace(self, resources=resources or self.resources, autoscaling=autoscaling or self.autoscaling,
-                       replicas=replicas or self.replicas, env={**self.env, **(env or {})})
+                       replicas=replicas if replicas is not None else self.replicas, env={**self.env, **(env or {})})
 
     @staticmethod
     def from_file(path: str | Path) -> Flow:

@@ -120,10 +120,11 @@ class LangflowRuntime(Construct):
         env = Environment.of(scope)
         super().__init__(scope, id)
         self.props = props
-        self.units = self._units(props)
-        flows = [flow for unit in self.units for flow in unit.flows]
+        flows = [flow for item in props.flows for flow in (item.flows if isinstance(item, FlowGroup) else [item])]
         # Endpoint names must be unique in the environment, across runtimes too: they share one host.
+        # Checked before the units are named, so a clash names the two files rather than a unit.
         check_unique([*env.flows, *flows], f"environment {env.name!r}")
+        self.units = self._units(props)
         env.flows.extend(flows)
         self._check_delivery(props.delivery)
         if isinstance(props.database, SqliteEphemeral) and env.stage is Stage.PRODUCTION:
