@@ -34,15 +34,22 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.lock
 # cdk8s synth empties its output folder before the app runs, so synthesize next to dist/ and
 # swap only on success: a failed synth leaves the previous dist/ untouched. On failure cdk8s-cli
 # follows the app's two-line error with a Node stack trace of its own: only the app's lines are shown.
+# The docs are generated from the new synthesis before anything is swapped, so a failure there also
+# leaves dist/ and docs/ as they were; only the generated parts of docs/ are replaced.
 synth: setup
-	rm -rf $(BUILD)/dist $(BUILD)/dist.old
-	mkdir -p $(BUILD)
-	$(CDK8S) synth --no-check-upgrade --output $(BUILD)/dist > $(BUILD)/synth.log 2> $(BUILD)/synth.err \
+	@rm -rf $(BUILD)/dist $(BUILD)/dist.old $(BUILD)/docs $(BUILD)/docs.old
+	@mkdir -p $(BUILD) docs
+	@$(CDK8S) synth --no-check-upgrade --output $(BUILD)/dist > $(BUILD)/synth.log 2> $(BUILD)/synth.err \
 		|| { grep -v -e '^Error: command ' -e '^    at ' $(BUILD)/synth.err >&2 || true; exit 1; }
-	cat $(BUILD)/synth.err >&2
-	if [ -d dist ]; then mv dist $(BUILD)/dist.old; fi
-	mv $(BUILD)/dist dist
-	rm -rf $(BUILD)/dist.old
+	@cat $(BUILD)/synth.err >&2
+	@$(VENV)/bin/python -m langflow_cdk8s.docs $(BUILD)/dist $(BUILD)/docs
+	@if [ -d dist ]; then mv dist $(BUILD)/dist.old; fi
+	@mv $(BUILD)/dist dist
+	@if [ -d docs/environments ]; then mv docs/environments $(BUILD)/docs.old; fi
+	@mv $(BUILD)/docs/environments docs/environments
+	@mv $(BUILD)/docs/reference.md docs/reference.md
+	@rm -rf $(BUILD)/dist.old $(BUILD)/docs.old $(BUILD)/docs
+	@echo "updated dist/, docs/environments/ and docs/reference.md (file list: $(BUILD)/synth.log)"
 
 test: setup $(CHECKOV_VENV)/.installed
 	$(VENV)/bin/python -m pytest

@@ -103,7 +103,8 @@ class RedisCache:
 
     url: Secret key holding ``redis://:password@host:6379/0`` (Langflow has no separate password setting).
     signing_key: Secret key with the cache signing key, identical on every replica.
-    port: what NetworkPolicies allow (default 6379) to `reachable_at` (default: private ranges).
+    port: the port NetworkPolicies allow to Redis (default 6379).
+    reachable_at: where Redis is, for NetworkPolicies (default: the private ranges on `port`).
     """
 
     url: SecretKey

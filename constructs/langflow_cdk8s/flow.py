@@ -44,6 +44,8 @@ class Flow:
     source: where it came from, for error messages.
     content: the JSON delivered to Langflow (with endpoint_name written in); None for URL flows.
     url: where the pod downloads it from (download delivery only).
+    endpoint_from_file: whether the export itself names the endpoint (a baked image delivers the
+    file unchanged, so there it must).
     resources, autoscaling, replicas, env: per-flow overrides of the runtime's defaults (None: inherit).
     """
 

@@ -26,7 +26,15 @@ def _cidr(prop: str, value: str) -> str:
 @dataclass(frozen=True, kw_only=True)
 class NetworkPeer:
     """One side of an allowed connection: pods (by labels, optionally in other namespaces) or
-    IP blocks, on some TCP ports. Build it with the static factories."""
+    IP blocks, on some TCP ports. Build it with the static factories.
+
+    pod_labels: the pods' labels (None: every pod of the selected namespaces).
+    namespace_labels: labels of the peer's namespaces (None: this namespace).
+    cidrs: IP blocks, instead of pods.
+    excepted: blocks inside `cidrs` that stay closed.
+    ports: TCP ports (none: every port).
+    description: what the peer is, for people reading the code.
+    """
 
     pod_labels: Mapping[str, str] | None = None
     namespace_labels: Mapping[str, str] | None = None

@@ -1,0 +1,152 @@
+"""docs/ is generated: the committed pages must equal what the generator makes from a fresh synthesis,
+the diagrams must show what dist/ holds, and every prop must be described."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, Synthesis, reference
+from langflow_cdk8s import docs
+from langflow_cdk8s.inventory import WORKLOAD_KINDS, required_secrets
+
+DOCS = ROOT / "docs"
+REGENERATE = "run `make synth` and commit docs/"
+FOLDERS = sorted({path.split("/")[0] for path in reference().files})
+
+
+@functools.cache
+def objects(folder: str) -> list[dict]:
+    """The session synthesis' objects of one folder, parsed once for this module."""
+    return reference().objects(folder)
+
+
+def page(folder: str) -> str:
+    path = DOCS / "environments" / f"{folder}.md"
+    assert path.is_file(), f"{path.relative_to(ROOT)} is missing: {REGENERATE}"
+    return path.read_text(encoding="utf-8")
+
+
+def mermaid(text: str) -> str:
+    blocks = re.findall(r"```mermaid\n(.*?)```", text, re.S)
+    assert len(blocks) == 1, f"expected one Mermaid diagram, found {len(blocks)}"
+    return blocks[0]
+
+
+def labelled(diagram: str, text: str) -> bool:
+    """`text` begins a node label or one of its lines, and is not merely a prefix of a longer name."""
+    return re.search(rf'[">]{re.escape(text)}(<br/>|")', diagram) is not None
+
+
+def test_committed_environment_pages_equal_a_fresh_generation() -> None:
+    expected = {f"{folder}.md": docs.environment_markdown(folder, objects(folder)) for folder in FOLDERS}
+    committed = {p.name: p.read_text(encoding="utf-8") for p in (DOCS / "environments").glob("*.md")}
+    stale = sorted(name for name in set(expected) | set(committed) if expected.get(name) != committed.get(name))
+    assert not stale, f"docs/environments/ is stale in {', '.join(stale)}: {REGENERATE}"
+
+
+def test_committed_reference_equals_a_fresh_generation() -> None:
+    assert (DOCS / "reference.md").read_text(encoding="utf-8") == docs.reference_markdown(), \
+        f"docs/reference.md is stale: {REGENERATE}"
+
+
+def test_the_command_line_writes_one_page_per_folder_and_the_reference(ref: Synthesis, tmp_path: Path) -> None:
+    assert docs.main([str(ref.outdir), str(tmp_path)]) == 0
+    assert sorted(p.name for p in (tmp_path / "environments").iterdir()) == [f"{f}.md" for f in FOLDERS]
+    for folder in FOLDERS:
+        written = (tmp_path / "environments" / f"{folder}.md").read_text(encoding="utf-8")
+        assert written == docs.environment_markdown(folder, objects(folder))
+    assert (tmp_path / "reference.md").is_file()
+
+
+def test_the_command_line_refuses_a_folder_without_synthesis(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        docs.main([str(tmp_path), str(tmp_path / "docs")])
+    assert exit_.value.code == 2
+    assert not (tmp_path / "docs").exists()
+
+
+def test_output_does_not_depend_on_object_order() -> None:
+    found = objects("prod")
+    assert docs.environment_markdown("prod", found[::-1]) == docs.environment_markdown("prod", found)
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_diagram_shows_every_service_workload_host_and_secret(folder: str) -> None:
+    found = objects(folder)
+    diagram = mermaid(page(folder))
+    expected = [f"{o['kind']} {o['metadata']['name']}" for o in found
+                if o["kind"] in ("Service", "Ingress", *WORKLOAD_KINDS)]
+    expected += [f"HPA {o['metadata']['name']}" for o in found if o["kind"] == "HorizontalPodAutoscaler"]
+    expected += [f"https://{host}" for o in found if o["kind"] == "Ingress"
+                 for tls in o["spec"].get("tls", []) for host in tls["hosts"]]
+    expected += [f"Secret {name}" for name in required_secrets(found)]
+    expected += [f"Application {o['metadata']['name']}" for o in found if o["kind"] == "Application"]
+    missing = [text for text in expected if not labelled(diagram, text)]
+    assert not missing, f"docs/environments/{folder}.md does not draw {missing}: {REGENERATE}"
+
+
+@pytest.mark.parametrize("folder", ["dev", "prod"])
+def test_diagram_draws_the_network_boundary(folder: str) -> None:
+    found = objects(folder)
+    diagram = mermaid(page(folder))
+    assert re.search(r'subgraph \S+\["namespace [^"]*default-deny ingress and egress"\]', diagram)
+    for policy in (o for o in found if o["kind"] == "NetworkPolicy"):
+        for rule in policy["spec"].get("egress", []):
+            ports = ", ".join(f"{p['port']}/{p['protocol']}" for p in rule["ports"])
+            assert re.search(rf'-\.->\|"{re.escape(ports)}', diagram), f"no dotted edge for egress {ports}"
+    for hpa in (o for o in found if o["kind"] == "HorizontalPodAutoscaler"):
+        assert f"{hpa['spec']['minReplicas']}..{hpa['spec']['maxReplicas']} replicas" in diagram
+
+
+def test_prod_egress_names_database_https_and_dns() -> None:
+    edges = [line for line in mermaid(page("prod")).splitlines() if "-.->" in line]
+    for name in ("PostgreSQL", "HTTPS", "DNS"):
+        assert any(name in edge for edge in edges), f"no allowed {name} egress drawn"
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_every_required_secret_has_a_create_command(folder: str) -> None:
+    commands = re.findall(r"```sh\n(.*?)```", page(folder), re.S)
+    text = commands[0].split("\n\n") if commands else []
+    for name, keys in required_secrets(objects(folder)).items():
+        command = next((c for c in text if re.search(rf"create secret \S+ {re.escape(name)}( |$)", c)), None)
+        assert command, f"no `kubectl create secret` for {name} in docs/environments/{folder}.md"
+        if keys == {"tls.crt", "tls.key"}:
+            assert f"create secret tls {name} " in command
+        else:
+            assert all(f"--from-literal={key}=" in command for key in keys), command
+
+
+@pytest.mark.parametrize("cls", [c for c in docs.REFERENCE if dataclasses.is_dataclass(c)], ids=lambda c: c.__name__)
+def test_every_prop_is_described(cls: type) -> None:
+    missing = docs.undocumented(cls)
+    assert not missing, f"{cls.__name__}'s docstring has no `name: description` line for {missing}"
+
+
+def test_an_undescribed_prop_is_found() -> None:
+    @dataclasses.dataclass
+    class Props:
+        """Example props.
+
+        shared, other: described together, over
+        two lines.
+        """
+
+        shared: int = 1
+        other: str = ""
+        forgotten: bool = False
+
+    assert docs.undocumented(Props) == ["forgotten"]
+    assert docs.field_descriptions(Props)["other"] == "described together, over two lines."
+
+
+def test_reference_states_evaluated_defaults_as_a_user_writes_them() -> None:
+    text = docs.reference_markdown()
+    assert '| `auth` | `Auth` | `Auth.from_secret("langflow-runtime-auth", api_key=True)` |' in text
+    assert "| `profile` | `CloudProfile` | `CloudProfile.generic()` |" in text
+    assert "| `stage` | `Stage` | required |" in text
