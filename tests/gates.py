@@ -76,8 +76,10 @@ def write_tree(root: Path, manifests: Iterable[Manifest]) -> Path:
 # Schema gate
 
 CRD_GROUPS = frozenset({"argoproj.io"})
-"""API groups of custom resources: no OpenAPI schema is bundled for them, their typed bindings
-(imports/) check them instead, so the schema gate skips them rather than failing."""
+"""API groups of custom resources: no OpenAPI schema is bundled for them, so the schema gate skips
+them rather than failing. Their typed bindings (imports/) check them as they are built, and
+tests/test_gitops.py validates the output against the CRDs' own schema, unknown fields refused
+(when ../shared/crds/ is there: the CRD files are not committed)."""
 
 OLDEST_VERSION = "1.27.0"
 """The oldest Kubernetes the manifests must still apply to."""
