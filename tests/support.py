@@ -8,12 +8,19 @@ import cdk8s
 
 from langflow_cdk8s import CloudProfile, Environment, EnvironmentProps, Quota, Stage
 
+UNUSED_OUTDIR = "/nonexistent/unit-tests-never-synthesize"
 QUOTA = Quota(requests_cpu="100", requests_memory="200Gi", limits_cpu="200", limits_memory="200Gi", pods=500)
+
+
+def unsynthesized_app() -> cdk8s.App:
+    """An App for tests that read Environment.objects and never synthesize; unlike
+    cdk8s.Testing.app() it creates no temporary folder."""
+    return cdk8s.App(outdir=UNUSED_OUTDIR)
 
 
 def environment(stage: Stage = Stage.PRODUCTION, *, name: str = "test", profile: CloudProfile | None = None,
                 **props: Any) -> Environment:
-    app = cdk8s.Testing.app()
+    app = unsynthesized_app()
     return Environment(app, name, EnvironmentProps(stage=stage, namespace=f"ns-{name}", quota=props.pop("quota", QUOTA),
                                                    profile=profile or CloudProfile.generic(), **props))
 

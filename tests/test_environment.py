@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+import cdk8s
 import pytest
 
 from conftest import Synthesis
@@ -11,7 +12,7 @@ from langflow_cdk8s import (
 )
 from langflow_cdk8s.environment import quota_usage
 from langflow_cdk8s.validation import quantity
-from support import all_of, environment, find
+from support import all_of, environment, find, unsynthesized_app
 
 PSA = "pod-security.kubernetes.io"
 
@@ -180,9 +181,8 @@ def test_unknown_profile_is_refused() -> None:
 
 
 def test_workloads_must_live_in_an_environment() -> None:
-    import cdk8s
     with pytest.raises(ConfigError, match="is not an Environment"):
-        LangflowIDE(cdk8s.Chart(cdk8s.Testing.app(), "plain"), "ide", LangflowIDEProps())
+        LangflowIDE(cdk8s.Chart(unsynthesized_app(), "plain"), "ide", LangflowIDEProps())
 
 
 def test_environment_props_validate_the_namespace() -> None:

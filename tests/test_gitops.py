@@ -22,7 +22,7 @@ from langflow_cdk8s import (
 )
 from langflow_cdk8s.manifest import SYNC_WAVE, emit, sync_wave
 from langflow_cdk8s.synth import summary
-from support import QUOTA
+from support import QUOTA, unsynthesized_app
 
 ENVIRONMENTS = ("dev", "prod")
 REPO = "https://github.com/example/langflow-k8s.git"
@@ -160,7 +160,7 @@ def test_a_kind_without_a_sync_wave_is_an_error_not_wave_0() -> None:
 
 
 def test_a_new_kind_in_an_environment_is_added_to_its_project() -> None:
-    app = cdk8s.Testing.app()
+    app = unsynthesized_app()
     env = dev_environment(app)
     assert "ConfigMap" not in {o["kind"] for o in env.objects}
     config_map(env)
@@ -179,7 +179,7 @@ def test_the_check_flags_a_kind_the_project_does_not_allow(ref: Synthesis) -> No
 
 
 def test_a_kind_added_after_gitops_read_the_environment_fails_synthesis() -> None:
-    app = cdk8s.Testing.app()
+    app = unsynthesized_app()
     env = dev_environment(app)
     GitOps(app, "argocd", GitOpsProps(environments=[env], repo_url=REPO))
     config_map(env)
@@ -191,7 +191,7 @@ def test_a_kind_added_after_gitops_read_the_environment_fails_synthesis() -> Non
 
 
 def test_sync_policies_are_configurable_per_stage() -> None:
-    app = cdk8s.Testing.app()
+    app = unsynthesized_app()
     env = dev_environment(app)
     gitops = GitOps(app, "argocd", GitOpsProps(environments=[env], repo_url=REPO, development_sync=SyncPolicy.manual()))
     dev_app = next(o for o in cdk8s.Testing.synth(gitops) if o["kind"] == "Application"
@@ -210,13 +210,13 @@ def test_sync_policies_are_configurable_per_stage() -> None:
     ({"production_sync": "manual"}, "is not a SyncPolicy"),
 ])
 def test_bad_props_are_refused(change: dict[str, Any], message: str) -> None:
-    env = dev_environment(cdk8s.Testing.app())
+    env = dev_environment(unsynthesized_app())
     with pytest.raises(ConfigError, match=message):
         GitOpsProps(**{"environments": [env], "repo_url": REPO, **change})
 
 
 def test_repository_urls_in_ssh_form_are_accepted() -> None:
-    env = dev_environment(cdk8s.Testing.app())
+    env = dev_environment(unsynthesized_app())
     for url in ("git@github.com:example/langflow-k8s.git", "ssh://git@github.com/example/langflow-k8s.git"):
         assert GitOpsProps(environments=[env], repo_url=url).repo_url == url
 
@@ -227,7 +227,7 @@ def test_prune_or_self_heal_need_automated_sync() -> None:
 
 
 def test_environments_must_not_share_a_namespace() -> None:
-    app = cdk8s.Testing.app()
+    app = unsynthesized_app()
     dev = dev_environment(app, namespace="shared")
     prod = Environment(app, "prod", EnvironmentProps(stage=Stage.PRODUCTION, namespace="shared", quota=QUOTA))
     with pytest.raises(ConfigError, match="two environments share namespace 'shared'"):
@@ -235,21 +235,21 @@ def test_environments_must_not_share_a_namespace() -> None:
 
 
 def test_an_environment_with_cluster_scoped_objects_beyond_its_namespace_is_refused() -> None:
-    env = dev_environment(cdk8s.Testing.app())
+    env = dev_environment(unsynthesized_app())
     env.register({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "x"}})
     with pytest.raises(ConfigError, match="emits cluster-scoped ClusterRole"):
         GitOpsProps(environments=[env], repo_url=REPO)
 
 
 def test_the_gitops_chart_cannot_take_an_environment_folder() -> None:
-    app = cdk8s.Testing.app()
+    app = unsynthesized_app()
     env = dev_environment(app)
     with pytest.raises(ConfigError, match="'dev' is also an environment's name"):
         GitOps(app, "dev", GitOpsProps(environments=[env], repo_url=REPO))
 
 
 def test_the_summary_counts_the_argo_cd_objects() -> None:
-    app = cdk8s.Testing.app()
+    app = unsynthesized_app()
     environments = main.build(app, repo_url="git@example.com:langflow.git", revision="v1")
     assert summary(app, environments).splitlines()[-1] == (
         "argocd: 3 AppProjects and 3 Applications in namespace argocd, following git@example.com:langflow.git at v1")
