@@ -39,6 +39,8 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.lock
 synth: setup
 	@rm -rf $(BUILD)/dist $(BUILD)/dist.old $(BUILD)/docs $(BUILD)/docs.old
 	@mkdir -p $(BUILD) docs
+	@# Cached bytecode saves ~0.1 s per synthesis, also where PYTHONDONTWRITEBYTECODE is set (see docs/benchmarks.md).
+	@$(VENV)/bin/python -m compileall -q constructs imports
 	@$(CDK8S) synth --no-check-upgrade --output $(BUILD)/dist > $(BUILD)/synth.log 2> $(BUILD)/synth.err \
 		|| { grep -v -e '^Error: command ' -e '^    at ' $(BUILD)/synth.err >&2 || true; exit 1; }
 	@cat $(BUILD)/synth.err >&2
