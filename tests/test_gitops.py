@@ -8,6 +8,7 @@ that bypasses `emit` still shows up as a mismatch.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import cdk8s
@@ -21,7 +22,7 @@ from langflow_cdk8s import (
     ConfigError, Environment, EnvironmentProps, GitOps, GitOpsProps, LangflowIDE, LangflowIDEProps, Stage, SyncPolicy,
 )
 from langflow_cdk8s.manifest import SYNC_WAVE, emit, sync_wave
-from langflow_cdk8s.synth import summary
+from langflow_cdk8s.synth import summary, synth
 from support import QUOTA, unsynthesized_app
 
 ENVIRONMENTS = ("dev", "prod")
@@ -185,6 +186,19 @@ def test_a_kind_added_after_gitops_read_the_environment_fails_synthesis() -> Non
     config_map(env)
     with pytest.raises(RuntimeError, match="environment 'dev' gained ConfigMap after GitOps was created"):
         app.synth()
+
+
+def test_through_synth_that_mistake_is_a_readable_error(tmp_path) -> None:
+    def build(app):
+        env = dev_environment(app)
+        GitOps(app, "argocd", GitOpsProps(environments=[env], repo_url=REPO))
+        config_map(env)
+        return [env]
+
+    out = io.StringIO()
+    assert synth(build, outdir=str(tmp_path), stream=out) == 2
+    assert out.getvalue().startswith("error: [argocd] environment 'dev' gained ConfigMap after GitOps was created")
+    assert len(out.getvalue().splitlines()) == 1, out.getvalue()
 
 
 # --- props -------------------------------------------------------------------------------------

@@ -37,6 +37,9 @@ def summary(app: cdk8s.App, environments: list[Environment]) -> str:
     return "\n".join(lines)
 
 
+VALIDATION_FAILED = "Error: Validation failed with the following errors:"
+
+
 def synth(build: Callable[[cdk8s.App], list[Environment]], *, outdir: str | None = None,
           stream: TextIO = sys.stderr) -> int:
     """Runs `build` on a new App and writes it. Returns the process exit code: 0, or 2 for bad input.
@@ -49,6 +52,15 @@ def synth(build: Callable[[cdk8s.App], list[Environment]], *, outdir: str | None
         app.synth()
     except ConfigError as error:
         print(f"error: {error}", file=stream)
+        return 2
+    except RuntimeError as error:
+        # Construct validations (such as GitOps' check that it saw complete environments) fail
+        # inside cdk8s; show their messages, not the jsii stack around them.
+        message = str(error)
+        if not message.startswith(VALIDATION_FAILED):
+            raise
+        for line in message.removeprefix(VALIDATION_FAILED).strip().splitlines():
+            print(f"error: {line.strip()}", file=stream)
         return 2
     print(summary(app, environments), file=stream)
     return 0
