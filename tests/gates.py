@@ -167,11 +167,6 @@ def start_checkov(directory: Path) -> Callable[[], CheckovReport]:
     return report
 
 
-def run_checkov(directory: Path) -> CheckovReport:
-    """checkov's Kubernetes checks over every file under `directory`, offline."""
-    return start_checkov(directory)()
-
-
 def parse_checkov(report: Any) -> CheckovReport:
     """checkov's JSON output: one report, or a list of them (one per framework)."""
     reports = report if isinstance(report, list) else [report]

@@ -24,18 +24,16 @@ def _host(prop: str, value: str) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class SqliteOnVolume:
-    """SQLite on a ReadWriteOnce claim: one pod only, rolled out by Recreate."""
+    """SQLite on a ReadWriteOnce claim: one pod only, in a StatefulSet that stops the old pod before
+    it starts the new one."""
 
     size: str = "5Gi"
     storage_class: str | None = None
-    single_replica_only = True
 
 
 @dataclass(frozen=True, kw_only=True)
 class SqliteEphemeral:
     """SQLite on each pod's emptyDir: state is local to the pod and lost when it goes."""
-
-    single_replica_only = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,7 +48,6 @@ class ExternalPostgres:
     password: SecretKey | None = None
     sslmode: str | None = "require"
     reachable_at: NetworkPeer | None = None
-    single_replica_only = False
 
     def __post_init__(self) -> None:
         if (self.url is None) == (self.host is None):
@@ -79,7 +76,6 @@ class InClusterPostgres:
     image: Image = field(default_factory=lambda: Image(repository="postgres", tag="16.4-alpine"))
     database: str = "langflow"
     user: str = "langflow"
-    single_replica_only = False
 
     def __post_init__(self) -> None:
         dns_name("database.credentials", self.credentials)

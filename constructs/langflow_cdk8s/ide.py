@@ -92,7 +92,6 @@ class LangflowIDE(Construct):
         self.props = props
         version = props.image.tag
         backend, frontend = f"{props.name}-backend", f"{props.name}-frontend"
-        self.backend_name, self.frontend_name = backend, frontend
         backend_selector = selector_labels(instance=props.name, component="backend")
         frontend_selector = selector_labels(instance=props.name, component="frontend")
         postgres = f"{props.name}-postgres"

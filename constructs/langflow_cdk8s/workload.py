@@ -80,7 +80,6 @@ class Workload:
 
     controller: "Deployment" or "StatefulSet".
     replicas: the fixed count, or the initial count when `autoscaling` is set.
-    recreate: roll out by stopping the old pod first (a ReadWriteOnce volume cannot be shared).
     spread: spread pods across zones and nodes.
     volume_claim_templates: StatefulSet claims.
     service_annotations / service_type: the Service's annotations and type.
@@ -96,14 +95,12 @@ class Workload:
     controller: str = "Deployment"
     replicas: int = 1
     autoscaling: Autoscaling | None = None
-    recreate: bool = False
     spread: bool = False
     pod_annotations: Mapping[str, str] = field(default_factory=dict)
     pod_labels: Mapping[str, str] = field(default_factory=dict)
     volume_claim_templates: Sequence[dict[str, Any]] = ()
     service_annotations: Mapping[str, str] = field(default_factory=dict)
     service_type: str = "ClusterIP"
-    min_ready_seconds: int = 0
 
     def __post_init__(self) -> None:
         if self.service_type not in SERVICE_TYPES:
@@ -151,12 +148,8 @@ def emit_workload(env: Environment, scope: Construct, workload: Workload) -> Non
         spec["podManagementPolicy"] = "OrderedReady"
         spec["updateStrategy"] = {"type": "RollingUpdate"}
         spec["persistentVolumeClaimRetentionPolicy"] = {"whenDeleted": "Retain", "whenScaled": "Retain"}
-    elif workload.recreate:
-        spec["strategy"] = {"type": "Recreate"}
     else:
         spec["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
-    if workload.min_ready_seconds:
-        spec["minReadySeconds"] = workload.min_ready_seconds
     spec["template"] = {"metadata": template_metadata, "spec": pod}
     if workload.volume_claim_templates:
         spec["volumeClaimTemplates"] = list(workload.volume_claim_templates)
