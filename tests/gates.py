@@ -518,8 +518,11 @@ def check_references(env: _Env, documented_secrets: Mapping[str, set[str]]) -> l
                                   "which the container does not declare")
         if pod.manifest.kind == "StatefulSet":
             service = pod.manifest.obj["spec"].get("serviceName")
-            if service and env.named("Service", service) is None:
+            governing = env.named("Service", service) if service else None
+            if service and governing is None:
                 errors.append(f"{where}: serviceName {service!r} is not a Service in {pod.manifest.env}/")
+            elif governing is not None and governing.obj["spec"].get("clusterIP") != "None":
+                errors.append(f"{where}: serviceName {service!r} is not headless (clusterIP: None), so pods get no DNS names")
     for m in env.by_kind.get("Ingress", {}).values():
         for tls in m.obj.get("spec", {}).get("tls", []):
             if "secretName" in tls:

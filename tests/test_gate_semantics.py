@@ -143,6 +143,12 @@ def _statefulset_without_its_service(objects: Objects) -> str:
     return path
 
 
+def _statefulset_governed_by_a_clusterip_service(objects: Objects) -> str:
+    path = _path(objects, "StatefulSet", env="dev")
+    objects[path]["spec"]["serviceName"] = "langflow-ide-backend"
+    return path
+
+
 def _hpa_targets_nothing(objects: Objects) -> str:
     path = _path(objects, "HorizontalPodAutoscaler")
     objects[path]["spec"]["scaleTargetRef"]["name"] = "langflow-runtime-gone"
@@ -243,6 +249,8 @@ BREAKAGES: dict[str, tuple[Callable[[Objects], str], str]] = {
     "ingress-to-missing-service": (_ingress_to_a_missing_service, "backend Service 'langflow-ide-api' does not exist"),
     "ingress-to-missing-port": (_ingress_to_a_missing_port, "backend port {'name': 'https'} is not a port"),
     "statefulset-without-service": (_statefulset_without_its_service, "serviceName 'langflow-ide-headless' is not a Service"),
+    "statefulset-not-headless": (_statefulset_governed_by_a_clusterip_service,
+                                 "serviceName 'langflow-ide-backend' is not headless"),
     "hpa-targets-nothing": (_hpa_targets_nothing, "scaleTargetRef Deployment/langflow-runtime-gone is not a workload"),
     "hpa-targets-wrong-kind": (_hpa_targets_the_wrong_kind, "scaleTargetRef StatefulSet/"),
     "hpa-and-fixed-replicas": (_hpa_and_fixed_replicas, "sets replicas although prod/HorizontalPodAutoscaler."),

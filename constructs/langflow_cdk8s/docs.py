@@ -298,7 +298,7 @@ def diagram(objects: Sequence[Manifest]) -> str:
         spec = service["spec"]
         ports = ", ".join(f"{p.get('name', '')} {p['port']}".strip() for p in spec.get("ports", []))
         node = graph.node(graph.inside, _id("svc", _name(service)), "([|])",
-                          f"Service {_name(service)}<br/>{spec.get('type', 'ClusterIP')} {ports}")
+                          f"Service {_name(service)}<br/>{_service_type(spec)} {ports}")
         for workload in workloads:
             if spec.get("selector") and _matches(spec["selector"], _pod_labels(workload)):
                 graph.edge(node, "==>", _id("wl", _name(workload)))
@@ -652,6 +652,11 @@ def write(dist: Path, docs: Path) -> list[Path]:
         written.append(target)
     (docs / "reference.md").write_text(reference_markdown(), encoding="utf-8")
     return [*written, docs / "reference.md"]
+
+
+def _service_type(spec: dict[str, Any]) -> str:
+    """A headless Service is a ClusterIP Service without a cluster IP: say so."""
+    return "headless" if spec.get("clusterIP") == "None" else spec.get("type", "ClusterIP")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

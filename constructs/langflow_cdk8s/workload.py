@@ -127,7 +127,7 @@ def spread_constraints(selector: Mapping[str, str]) -> list[dict[str, Any]]:
 
 def emit_workload(env: Environment, scope: Construct, workload: Workload) -> None:
     """Emits the workload's ServiceAccount, controller, Service, NetworkPolicy and, where they
-    apply, its HorizontalPodAutoscaler and PodDisruptionBudget."""
+    apply, its HorizontalPodAutoscaler, PodDisruptionBudget and (StatefulSets) headless Service."""
     name, labels, selector = workload.name, workload.labels, workload.selector
     emit(env, f"{name}-sa", scope=scope, api_version="v1", kind="ServiceAccount", name=name, labels=labels,
          body={"automountServiceAccountToken": False})
@@ -144,7 +144,7 @@ def emit_workload(env: Environment, scope: Construct, workload: Workload) -> Non
     spec["revisionHistoryLimit"] = 5
     spec["selector"] = {"matchLabels": selector}
     if workload.controller == "StatefulSet":
-        spec["serviceName"] = name
+        spec["serviceName"] = f"{name}-headless"
         spec["podManagementPolicy"] = "OrderedReady"
         spec["updateStrategy"] = {"type": "RollingUpdate"}
         spec["persistentVolumeClaimRetentionPolicy"] = {"whenDeleted": "Retain", "whenScaled": "Retain"}
@@ -166,6 +166,11 @@ def emit_workload(env: Environment, scope: Construct, workload: Workload) -> Non
         annotations.update(env.profile.load_balancer_annotations)
     emit(env, f"{name}-service", scope=scope, api_version="v1", kind="Service", name=name, labels=labels,
          annotations=annotations, body={"spec": service_spec})
+    if workload.controller == "StatefulSet":
+        # The governing Service a StatefulSet needs: stable per-pod DNS names (pod-0.<name>-headless).
+        emit(env, f"{name}-headless", scope=scope, api_version="v1", kind="Service", name=f"{name}-headless",
+             labels=labels, body={"spec": {"clusterIP": "None", "publishNotReadyAddresses": True, "selector": selector,
+                                           "ports": service_spec["ports"]}})
 
     if workload.autoscaling is not None:
         emit(env, f"{name}-hpa", scope=scope, api_version="autoscaling/v2", kind="HorizontalPodAutoscaler",
