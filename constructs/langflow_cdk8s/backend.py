@@ -132,8 +132,8 @@ class DatabaseWiring:
     egress: list[NetworkPeer] = field(default_factory=list)
 
 
-def wire_database(db: DatabaseChoice, *, storage_class: str | None, postgres_service: str,
-                  postgres_labels: Mapping[str, str]) -> DatabaseWiring:
+def wire_database(db: DatabaseChoice, *, storage_class: str | None, postgres_service: str | None = None,
+                  postgres_labels: Mapping[str, str] | None = None) -> DatabaseWiring:
     """Env, the config-dir volume and egress for each database choice. SQLite lives in the config
     dir, so its claim also keeps uploads; PostgreSQL URLs are assembled from Secret-backed env vars
     with Kubernetes' $(VAR) expansion, so no password is ever written out."""
@@ -156,6 +156,9 @@ def wire_database(db: DatabaseChoice, *, storage_class: str | None, postgres_ser
                     "value": f"postgresql://{db.user}:$(LANGFLOW_DATABASE_PASSWORD)@{db.host}:{db.port}/{db.database}{query}"}]
         return DatabaseWiring(env=env, config_volume=empty_dir("config", "2Gi"), egress=[db.network])
     if isinstance(db, InClusterPostgres):
+        if postgres_service is None or postgres_labels is None:
+            raise ConfigError("database", "Database.in_cluster_postgres() here has no PostgreSQL to point at",
+                              "use it with LangflowIDE, which runs the PostgreSQL StatefulSet")
         env = [db.password.env("LANGFLOW_DATABASE_PASSWORD"),
                {"name": "LANGFLOW_DATABASE_URL",
                 "value": f"postgresql://{db.user}:$(LANGFLOW_DATABASE_PASSWORD)@{postgres_service}:5432/{db.database}"}]

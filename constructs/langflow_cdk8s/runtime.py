@@ -129,8 +129,7 @@ class LangflowRuntime(Construct):
         self._check_delivery(props.delivery)
         if isinstance(props.database, SqliteEphemeral) and env.stage is Stage.PRODUCTION:
             env.warn(f"{props.name}: SQLite on emptyDir, state is local to each pod (use Database.external_postgres)")
-        db = wire_database(props.database, storage_class=env.profile.storage_class, postgres_service="",
-                           postgres_labels={})
+        db = wire_database(props.database, storage_class=env.profile.storage_class)
         fetch_script = self._emit_fetch_script(env) if isinstance(props.delivery, DownloadDelivery) else None
         for unit in self.units:
             self._emit_unit(env, unit, db, fetch_script)
