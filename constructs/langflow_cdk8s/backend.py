@@ -200,6 +200,11 @@ def scrapers(env: Environment, metrics: Metrics) -> list[NetworkPeer]:
     return []
 
 
+def backend_egress(env: Environment, database: DatabaseWiring, redis: RedisCache | None) -> list[NetworkPeer]:
+    """Where a Langflow backend connects: its database, its cache, and the environment's external APIs."""
+    return [*database.egress, *([redis.network] if redis else []), *env.props.external_apis]
+
+
 def backend_volumes(database: DatabaseWiring) -> list[dict[str, Any]]:
     volumes = [empty_dir("tmp", "1Gi"), empty_dir("home", "1Gi")]
     return volumes + ([database.config_volume] if database.config_volume else [])

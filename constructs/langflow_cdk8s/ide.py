@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from constructs import Construct
 
-from .backend import PORT, Auth, Metrics, RedisCache, backend_container, backend_volumes, scrapers, wire_database
+from .backend import (PORT, Auth, Metrics, RedisCache, backend_container, backend_egress, backend_volumes, scrapers,
+                      wire_database)
 from .database import Database, DatabaseChoice, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
 from .environment import Environment
 from .errors import ConfigError
@@ -112,7 +113,7 @@ class LangflowIDE(Construct):
         if props.ingress:
             backend_ingress.append(env.profile.ingress_peer((PORT,)))
         backend_ingress += scrapers(env, props.metrics)
-        egress = [*db.egress, *([props.redis.network] if props.redis else []), *env.props.external_apis]
+        egress = backend_egress(env, db, props.redis)
         emit_workload(env, self, Workload(
             name=backend, instance=props.name, component="backend", version=version,
             controller="StatefulSet" if stateful else "Deployment", replicas=props.replicas,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from constructs import Construct
 
-from .backend import (PORT, Auth, DatabaseWiring, Metrics, RedisCache, backend_container, backend_volumes, scrapers,
-                      wire_database)
+from .backend import (PORT, Auth, DatabaseWiring, Metrics, RedisCache, backend_container, backend_egress,
+                      backend_volumes, scrapers, wire_database)
 from .database import Database, DatabaseChoice, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
 from .environment import Environment, Stage
 from .errors import ConfigError
@@ -223,7 +223,7 @@ class LangflowRuntime(Construct):
             extra_env={**options.env, **unit.env}, env_from=options.env_from,
             mounts=[*flow_mounts, *options.volume_mounts], redis=props.redis)
         ingress = [env.profile.ingress_peer((PORT,))] if props.ingress else []
-        egress = [*db.egress, *([props.redis.network] if props.redis else []), *env.props.external_apis]
+        egress = backend_egress(env, db, props.redis)
         emit_workload(env, self, Workload(
             name=unit.name, instance=unit.name, component="runtime", version=props.image.tag,
             replicas=unit.replicas, autoscaling=unit.autoscaling, spread=True,
