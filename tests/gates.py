@@ -473,23 +473,20 @@ def check_references(env: _Env, documented_secrets: Mapping[str, set[str]]) -> l
             secret(where, pull["name"], None)
         volumes = {v.get("name"): v for v in pod.spec.get("volumes", [])}
         for volume in volumes.values():
-            if "configMap" in volume:
-                for item in volume["configMap"].get("items", []) or [None]:
-                    config_map(where, volume["configMap"]["name"], item and item["key"])
-            if "secret" in volume:
-                for item in volume["secret"].get("items", []) or [None]:
-                    secret(where, volume["secret"]["secretName"], item and item["key"])
             if "persistentVolumeClaim" in volume:
                 claim = volume["persistentVolumeClaim"]["claimName"]
                 if env.named("PersistentVolumeClaim", claim) is None:
                     errors.append(f"{where}: PersistentVolumeClaim {claim!r} does not exist in {pod.manifest.env}/")
-            for source in volume.get("projected", {}).get("sources", []):
+            # A plain volume and each source of a projected one reference ConfigMaps and Secrets alike
+            # (a volume names its Secret `secretName`, a projected source `name`).
+            for source in [volume, *volume.get("projected", {}).get("sources", [])]:
                 if "configMap" in source:
                     for item in source["configMap"].get("items", []) or [None]:
                         config_map(where, source["configMap"]["name"], item and item["key"])
                 if "secret" in source:
+                    name = source["secret"].get("secretName") or source["secret"]["name"]
                     for item in source["secret"].get("items", []) or [None]:
-                        secret(where, source["secret"]["name"], item and item["key"])
+                        secret(where, name, item and item["key"])
         claims = set()
         if pod.manifest.kind == "StatefulSet":
             claims = {t.get("metadata", {}).get("name") for t in pod.manifest.obj["spec"].get("volumeClaimTemplates", [])}
