@@ -44,7 +44,7 @@ synth: setup
 	@$(CDK8S) synth --no-check-upgrade --output $(BUILD)/dist > $(BUILD)/synth.log 2> $(BUILD)/synth.err \
 		|| { grep -v -e '^Error: command ' -e '^    at ' $(BUILD)/synth.err >&2 || true; exit 1; }
 	@cat $(BUILD)/synth.err >&2
-	@$(VENV)/bin/python -m langflow_cdk8s.docs $(BUILD)/dist $(BUILD)/docs
+	@$(VENV)/bin/python -m langflow_cdk8s.tooling.docs $(BUILD)/dist $(BUILD)/docs
 	@if [ -d dist ]; then mv dist $(BUILD)/dist.old; fi
 	@mv $(BUILD)/dist dist
 	@if [ -d docs/environments ]; then mv docs/environments $(BUILD)/docs.old; fi

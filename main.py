@@ -10,7 +10,7 @@ from langflow_cdk8s import (
     CloudProfile, Database, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
     LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Quota, SecretKey, Stage, SyncPolicy, astra_db,
 )
-from langflow_cdk8s.synth import synth
+from langflow_cdk8s.tooling.synth import synth
 
 FLOWS = Path(__file__).parent / "flows"
 LLM_KEYS = {"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")}

@@ -68,7 +68,7 @@ import time
 t0 = time.perf_counter()
 from langflow_cdk8s import (Database, Environment, EnvironmentProps, Flow, IngressOptions, LangflowRuntime,
                             LangflowRuntimeProps, Quota, SecretKey, Stage)
-from langflow_cdk8s.synth import synth
+from langflow_cdk8s.tooling.synth import synth
 
 folder, outdir, result = sys.argv[1:4]
 marks = {"imported": time.perf_counter()}
@@ -115,7 +115,7 @@ from collections import Counter
 from jsii._kernel.providers import process as jsii_process
 from langflow_cdk8s import (Database, Environment, EnvironmentProps, Flow, IngressOptions, LangflowRuntime,
                             LangflowRuntimeProps, Quota, SecretKey, Stage)
-from langflow_cdk8s.synth import new_app
+from langflow_cdk8s.tooling.synth import new_app
 
 folder, outdir, result, constructs = sys.argv[1:5]
 HZ = os.sysconf("SC_CLK_TCK")

@@ -41,7 +41,7 @@ def read_tree(root: Path) -> dict[str, str]:
 def reference() -> Synthesis:
     """main.py's app, synthesized like `make synth` does (also used at collection time)."""
     import main
-    from langflow_cdk8s.synth import synth
+    from langflow_cdk8s.tooling.synth import synth
 
     outdir = Path(tempfile.mkdtemp(prefix="langflow-reference-"))
     with open(os.devnull, "w") as quiet:

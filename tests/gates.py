@@ -596,7 +596,7 @@ def semantic_errors(manifests: Iterable[Manifest],
                     documented_secrets: Mapping[str, set[str]] | None = None) -> list[str]:
     """Every semantic check over every environment of a tree. External Secrets are documented by
     `inventory.required_secrets` of each environment's objects unless `documented_secrets` is given."""
-    from langflow_cdk8s.inventory import required_secrets
+    from langflow_cdk8s.tooling.inventory import required_secrets
 
     errors = []
     for env in _environments(manifests):

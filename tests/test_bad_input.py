@@ -29,8 +29,8 @@ from langflow_cdk8s import (
     Autoscaling, CloudProfile, Database, Environment, EnvironmentProps, Flow, FlowGroup, IngressOptions, LangflowIDE,
     LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Quota, Resources, SecretKey, Stage,
 )
-from langflow_cdk8s.flow import CONFIG_MAP_LIMIT
-from langflow_cdk8s.synth import synth
+from langflow_cdk8s.props.flow import CONFIG_MAP_LIMIT
+from langflow_cdk8s.tooling.synth import synth
 
 Build = Callable[[cdk8s.App], list[Environment]]
 QUOTA = Quota(requests_cpu="100", requests_memory="200Gi", limits_cpu="200", limits_memory="200Gi", pods=500)

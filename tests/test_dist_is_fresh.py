@@ -6,7 +6,7 @@ from pathlib import Path
 
 import main
 from conftest import ROOT, Synthesis, read_tree
-from langflow_cdk8s.synth import synth
+from langflow_cdk8s.tooling.synth import synth
 
 
 def test_committed_dist_equals_a_fresh_synth(ref: Synthesis) -> None:

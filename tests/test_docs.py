@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, Synthesis, reference
-from langflow_cdk8s import docs
-from langflow_cdk8s.inventory import WORKLOAD_KINDS, required_secrets
+from langflow_cdk8s.tooling import docs
+from langflow_cdk8s.tooling.inventory import WORKLOAD_KINDS, required_secrets
 
 DOCS = ROOT / "docs"
 REGENERATE = "run `make synth` and commit docs/"

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT
 
-SCRIPT = ROOT / "constructs" / "langflow_cdk8s" / "fetch_flows.py"
+SCRIPT = ROOT / "constructs" / "langflow_cdk8s" / "mechanics" / "fetch_flows.py"
 FLOW = {"id": "00000000-0000-4000-8000-000000000000", "name": "Triage", "endpoint_name": None,
         "data": {"nodes": [], "edges": []}}
 

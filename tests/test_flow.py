@@ -7,7 +7,7 @@ import pytest
 
 from conftest import ROOT
 from langflow_cdk8s import ConfigError, Flow, FlowGroup
-from langflow_cdk8s.flow import check_unique, slugify
+from langflow_cdk8s.props.flow import check_unique, slugify
 
 STARTERS = ROOT / "tests" / "fixtures" / "starter_flows"
 

@@ -21,7 +21,7 @@ from gates import (
     WORKLOAD_KINDS, CheckovReport, Manifest, load_tree, policy_errors, skip_annotation_errors, start_checkov, strip_skips,
     write_tree,
 )
-from langflow_cdk8s.policy import REASONS
+from langflow_cdk8s.mechanics.hardening import REASONS
 
 DIST = ROOT / "dist"
 

@@ -21,8 +21,10 @@ from conftest import ROOT, Synthesis
 from langflow_cdk8s import (
     ConfigError, Environment, EnvironmentProps, GitOps, GitOpsProps, LangflowIDE, LangflowIDEProps, Stage, SyncPolicy,
 )
-from langflow_cdk8s.manifest import SYNC_WAVE, emit, sync_wave
-from langflow_cdk8s.synth import summary, synth
+import cdk8s_plus_27 as kplus
+
+from langflow_cdk8s.mechanics.waves import SYNC_WAVE, metadata, sync_wave
+from langflow_cdk8s.tooling.synth import summary, synth
 from support import QUOTA, unsynthesized_app
 
 ENVIRONMENTS = ("dev", "prod")
@@ -72,9 +74,10 @@ def dev_environment(app: cdk8s.App, namespace: str = "ns-dev") -> Environment:
     return env
 
 
-def config_map(env: Environment) -> dict[str, Any]:
-    return emit(env, "extra", api_version="v1", kind="ConfigMap", name="extra", labels=env.labels("extra"),
-                body={"data": {"key": "value"}})
+def config_map(env: Environment) -> kplus.ConfigMap:
+    """A ConfigMap a user adds to the environment through the cdk8s-plus API."""
+    return kplus.ConfigMap(env, "extra", data={"key": "value"}, metadata=metadata(
+        "ConfigMap", "extra", namespace=env.namespace_name, labels=env.labels("extra")))
 
 
 # --- the reference app ------------------------------------------------------------------------
@@ -179,25 +182,27 @@ def test_the_check_flags_a_kind_the_project_does_not_allow(ref: Synthesis) -> No
     assert project_mismatches(project(ref, "prod"), ref.objects("dev"), "https://kubernetes.default.svc") != []
 
 
-def test_a_kind_added_after_gitops_read_the_environment_fails_synthesis() -> None:
+def test_a_kind_added_after_gitops_was_created_is_whitelisted_at_synthesis() -> None:
     app = unsynthesized_app()
     env = dev_environment(app)
-    GitOps(app, "argocd", GitOpsProps(environments=[env], repo_url=REPO))
+    gitops = GitOps(app, "argocd", GitOpsProps(environments=[env], repo_url=REPO))
     config_map(env)
-    with pytest.raises(RuntimeError, match="environment 'dev' gained ConfigMap after GitOps was created"):
-        app.synth()
+    dev_project = next(o for o in cdk8s.Testing.synth(gitops) if o["kind"] == "AppProject"
+                       and o["metadata"]["name"] == "langflow-dev")
+    assert {"group": "", "kind": "ConfigMap"} in dev_project["spec"]["namespaceResourceWhitelist"]
+    assert project_mismatches(dev_project, env.objects, "https://kubernetes.default.svc") == []
 
 
-def test_through_synth_that_mistake_is_a_readable_error(tmp_path) -> None:
+def test_a_cluster_scoped_kind_added_later_is_a_readable_synthesis_error(tmp_path) -> None:
     def build(app):
         env = dev_environment(app)
         GitOps(app, "argocd", GitOpsProps(environments=[env], repo_url=REPO))
-        config_map(env)
+        kplus.ClusterRole(env, "cluster-wide", metadata=cdk8s.ApiObjectMetadata(name="x"))
         return [env]
 
     out = io.StringIO()
     assert synth(build, outdir=str(tmp_path), stream=out) == 2
-    assert out.getvalue().startswith("error: [argocd] environment 'dev' gained ConfigMap after GitOps was created")
+    assert out.getvalue().startswith("error: [argocd] environment 'dev' emits cluster-scoped ClusterRole")
     assert len(out.getvalue().splitlines()) == 1, out.getvalue()
 
 
@@ -250,7 +255,7 @@ def test_environments_must_not_share_a_namespace() -> None:
 
 def test_an_environment_with_cluster_scoped_objects_beyond_its_namespace_is_refused() -> None:
     env = dev_environment(unsynthesized_app())
-    env.register({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "x"}})
+    kplus.ClusterRole(env, "cluster-wide", metadata=cdk8s.ApiObjectMetadata(name="x"))
     with pytest.raises(ConfigError, match="emits cluster-scoped ClusterRole"):
         GitOpsProps(environments=[env], repo_url=REPO)
 

@@ -8,7 +8,7 @@ from conftest import ROOT, read_tree
 from langflow_cdk8s import (
     Environment, Flow, LangflowIDE, LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Stage,
 )
-from langflow_cdk8s.synth import synth
+from langflow_cdk8s.tooling.synth import synth
 from support import environment
 
 

@@ -4,7 +4,7 @@ field, in both environments (dev only enforces `baseline`, but warns and audits 
 import pytest
 
 from conftest import Synthesis, reference
-from langflow_cdk8s.inventory import pod_specs
+from langflow_cdk8s.tooling.inventory import pod_specs
 
 PODS = [(obj["metadata"]["name"], folder) for folder in ("dev", "prod")
         for obj, _ in pod_specs(reference().objects(folder))]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, reference
-from langflow_cdk8s.synth import new_app
+from langflow_cdk8s.tooling.synth import new_app
 
 README = ROOT / "README.md"
 TEXT = README.read_text(encoding="utf-8")

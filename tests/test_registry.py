@@ -2,7 +2,7 @@
 
 import main
 from conftest import Synthesis
-from langflow_cdk8s.synth import new_app
+from langflow_cdk8s.tooling.synth import new_app
 
 
 def test_recorded_objects_equal_the_written_files(ref: Synthesis, tmp_path) -> None:

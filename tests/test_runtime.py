@@ -11,8 +11,8 @@ from langflow_cdk8s import (
     Autoscaling, ConfigError, Database, Flow, FlowDelivery, FlowGroup, Image, IngressOptions, LangflowRuntime,
     LangflowRuntimeProps, Resources, SecretKey, Stage,
 )
-from langflow_cdk8s.environment import Environment
-from langflow_cdk8s.synth import synth
+from langflow_cdk8s.patterns.environment import Environment
+from langflow_cdk8s.tooling.synth import synth
 from support import all_of, env_of, environment, find, main_container, pod
 
 STARTERS = ROOT / "tests" / "fixtures" / "starter_flows"
@@ -96,8 +96,8 @@ def test_availability_defaults_spread_budget_autoscaling_and_zero_downtime_rollo
     assert hpa["metrics"][0]["resource"] == {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}
     pdb = find(env, "PodDisruptionBudget", "langflow-runtime-memory-chatbot")["spec"]
     assert pdb["maxUnavailable"] == 1 and pdb["selector"] == deployment["spec"]["selector"]
-    assert main_container(deployment)["resources"] == {"requests": {"cpu": "1", "memory": "2Gi"},
-                                                       "limits": {"cpu": "2", "memory": "2Gi"}}
+    assert main_container(deployment)["resources"] == {"requests": {"cpu": "1", "memory": "2048Mi"},
+                                                       "limits": {"cpu": "2", "memory": "2048Mi"}}
 
 
 def test_fixed_replicas_without_autoscaling() -> None:
@@ -118,11 +118,11 @@ def test_per_flow_overrides_touch_only_that_flow() -> None:
                                   env={"LANGFLOW_LOG_LEVEL": "debug"})
     env = runtime(flows=[FLOWS[0], big])
     rag = find(env, "Deployment", "langflow-runtime-vector-store-rag")
-    assert main_container(rag)["resources"]["requests"] == {"cpu": "2", "memory": "4Gi"}
+    assert main_container(rag)["resources"]["requests"] == {"cpu": "2", "memory": "4096Mi"}
     assert env_of(main_container(rag))["LANGFLOW_LOG_LEVEL"] == "debug"
     assert find(env, "HorizontalPodAutoscaler", "langflow-runtime-vector-store-rag")["spec"]["maxReplicas"] == 12
     basic = find(env, "Deployment", "langflow-runtime-basic-prompting")
-    assert main_container(basic)["resources"]["requests"] == {"cpu": "1", "memory": "2Gi"}
+    assert main_container(basic)["resources"]["requests"] == {"cpu": "1", "memory": "2048Mi"}
     assert "LANGFLOW_LOG_LEVEL" not in env_of(main_container(basic))
 
 

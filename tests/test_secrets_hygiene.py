@@ -5,7 +5,7 @@ import re
 import pytest
 
 from conftest import Synthesis
-from langflow_cdk8s.inventory import required_secrets
+from langflow_cdk8s.tooling.inventory import required_secrets
 
 CREDENTIAL_NAME = re.compile(r"(PASSWORD|SECRET|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIAL)", re.I)
 CREDENTIAL_VALUE = re.compile(r"(://[^:/\s]+:[^@$\s]+@|sk-[A-Za-z0-9]{16,}|AKIA[0-9A-Z]{16}|-----BEGIN)")

@@ -13,7 +13,7 @@ from langflow_cdk8s import (
     Database, Environment, Flow, FlowDelivery, FlowGroup, Image, IngressOptions, LangflowIDE, LangflowIDEProps,
     LangflowRuntime, LangflowRuntimeProps, SecretKey, Stage,
 )
-from langflow_cdk8s.synth import synth
+from langflow_cdk8s.tooling.synth import synth
 from support import environment
 from test_snapshots import YamlSnapshot
 

@@ -1,26 +1,32 @@
 """Langflow on Kubernetes as cdk8s constructs: LangflowIDE for development, LangflowRuntime for
-production, inside Environments that isolate them; GitOps points Argo CD at the result."""
+production, inside Environments that isolate them; GitOps points Argo CD at the result.
 
-from .backend import Auth, Metrics, RedisCache
-from .database import Database
-from .environment import Environment, EnvironmentProps, Quota, Stage
+Layers: patterns/ holds the public constructs, props/ the value types they take, mechanics/ the
+cdk8s-plus composition they share (workloads, hardening, networking, labels), tooling/ what is not
+a construct (the synthesis wrapper, generated docs, inventories of synthesized objects).
+"""
+
 from .errors import ConfigError
-from .flow import Flow, FlowDelivery, FlowGroup
-from .gitops import GitOps, GitOpsProps, SyncPolicy
-from .ide import LangflowIDE, LangflowIDEProps
-from .image import LANGFLOW_VERSION, Image
-from .ingress import IngressOptions
-from .network import NetworkPeer
-from .pod import PodOptions
-from .profiles import CloudProfile
-from .resources import Resources
-from .runtime import LangflowRuntime, LangflowRuntimeProps
-from .secrets import SecretKey, astra_db
-from .workload import Autoscaling
+from .mechanics.workload import ServiceWorkload
+from .patterns.environment import Environment, EnvironmentProps, Quota, Stage
+from .patterns.gitops import GitOps, GitOpsProps, SyncPolicy
+from .patterns.ide import LangflowIDE, LangflowIDEProps
+from .patterns.runtime import LangflowRuntime, LangflowRuntimeProps
+from .props.database import Database
+from .props.flow import Flow, FlowDelivery, FlowGroup
+from .props.image import LANGFLOW_VERSION, Image
+from .props.ingress import IngressOptions
+from .props.network import NetworkPeer
+from .props.pod import PodOptions
+from .props.profiles import CloudProfile
+from .props.resources import Resources
+from .props.scaling import Autoscaling
+from .props.secrets import SecretKey, astra_db
+from .props.settings import Auth, Metrics, RedisCache
 
 __all__ = [
     "LANGFLOW_VERSION", "Auth", "Autoscaling", "CloudProfile", "ConfigError", "Database", "Environment",
     "EnvironmentProps", "Flow", "FlowDelivery", "FlowGroup", "GitOps", "GitOpsProps", "Image", "IngressOptions", "LangflowIDE",
     "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "Metrics", "NetworkPeer", "PodOptions",
-    "Quota", "RedisCache", "Resources", "SecretKey", "Stage", "SyncPolicy", "astra_db",
+    "Quota", "RedisCache", "Resources", "SecretKey", "ServiceWorkload", "Stage", "SyncPolicy", "astra_db",
 ]

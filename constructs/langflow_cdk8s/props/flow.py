@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .errors import ConfigError
+from ..errors import ConfigError
 from .resources import Resources
 from .secrets import SecretKey
-from .workload import Autoscaling
+from .scaling import Autoscaling
 
 ENDPOINT_MAX = 40
 """Longest endpoint name: it becomes part of object names, which stay within 63 characters."""

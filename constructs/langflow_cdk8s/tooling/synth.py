@@ -9,9 +9,9 @@ from typing import TextIO
 
 import cdk8s
 
-from .environment import Environment
-from .errors import ConfigError
-from .gitops import GitOps
+from ..errors import ConfigError
+from ..patterns.environment import Environment
+from ..patterns.gitops import GitOps
 
 
 def new_app(outdir: str | None = None) -> cdk8s.App:
@@ -24,12 +24,13 @@ def new_app(outdir: str | None = None) -> cdk8s.App:
 def summary(app: cdk8s.App, environments: list[Environment]) -> str:
     lines = []
     for env in environments:
-        kinds = Counter(obj["kind"] for obj in env.objects)
+        objects = env.objects
+        kinds = Counter(obj["kind"] for obj in objects)
         flows = len(env.flows)
         counted = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
-        lines.append(f"{env.name}: {len(env.objects)} objects in namespace {env.namespace_name} ({counted})"
+        lines.append(f"{env.name}: {len(objects)} objects in namespace {env.namespace_name} ({counted})"
                      + (f"; {flows} flows" if flows else ""))
-        lines += [f"  warning: {warning}" for warning in [*env.warnings, *env.quota_warnings()]]
+        lines += [f"  warning: {warning}" for warning in [*env.warnings, *env.quota_warnings(objects)]]
     for gitops in (child for child in app.node.children if isinstance(child, GitOps)):
         props = gitops.props
         lines.append(f"{gitops.name}: {len(gitops.projects)} AppProjects and {len(gitops.applications)} Applications "

@@ -7,21 +7,26 @@ from dataclasses import dataclass, field
 
 from constructs import Construct
 
-from .backend import (PORT, Auth, Metrics, RedisCache, backend_container, backend_egress, backend_volumes, scrapers,
-                      wire_database)
-from .database import Database, DatabaseChoice, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
+import cdk8s_plus_27 as kplus
+
+from ..errors import ConfigError
+from ..mechanics.backend import backend_container, backend_egress, backend_volumes, scrapers, wire_database
+from ..mechanics.containers import ContainerSpec, HttpProbes, empty_dir, env_list
+from ..mechanics.labels import selector_labels, standard_labels
+from ..mechanics.networking import Traffic
+from ..mechanics.postgres import postgres, postgres_selector
+from ..mechanics.routes import Route, ingress
+from ..mechanics.workload import PodSpec, ServicePort, ServiceWorkload, Workload
+from ..props.database import Database, DatabaseChoice, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
+from ..props.image import Image
+from ..props.ingress import IngressOptions
+from ..props.network import NetworkPeer
+from ..props.pod import PodOptions
+from ..props.resources import Resources
+from ..props.secrets import SecretKey
+from ..props.settings import PORT, Auth, Metrics, RedisCache
+from ..props.validation import at_least, dns_label
 from .environment import Environment
-from .errors import ConfigError
-from .image import Image
-from .ingress import IngressOptions, Route, emit_ingress
-from .labels import selector_labels, standard_labels
-from .network import NetworkPeer, Traffic
-from .pod import HttpProbes, PodOptions, container, empty_dir, env_list, pod_spec
-from .postgres import emit_postgres, postgres_selector
-from .resources import Resources
-from .secrets import SecretKey
-from .validation import at_least, dns_label
-from .workload import ServicePort, Workload, emit_workload
 
 FRONTEND_PORT = 8080
 FRONTEND_PROBES = HttpProbes(port="http", startup_path="/index.html", readiness_path="/index.html",
@@ -85,7 +90,14 @@ class LangflowIDEProps:
 
 class LangflowIDE(Construct):
     """The Langflow IDE as the official langflow-ide chart deploys it (a backend StatefulSet or
-    Deployment and an nginx frontend), hardened and with secrets by reference."""
+    Deployment and an nginx frontend), hardened and with secrets by reference.
+
+    Its cdk8s-plus objects, to extend with the cdk8s-plus API (the environment hardens additions):
+    backend (ServiceWorkload: .workload is a StatefulSet with SQLite on a claim, else a Deployment;
+    .container, .service, .network_policy, ...), frontend (ServiceWorkload with a Deployment),
+    postgres (ServiceWorkload, with Database.in_cluster_postgres(), else None) and ingress
+    (kplus.Ingress, or None).
+    """
 
     def __init__(self, scope: Construct, id: str, props: LangflowIDEProps = LangflowIDEProps()) -> None:
         env = Environment.of(scope)
@@ -95,9 +107,9 @@ class LangflowIDE(Construct):
         backend, frontend = f"{props.name}-backend", f"{props.name}-frontend"
         backend_selector = selector_labels(instance=props.name, component="backend")
         frontend_selector = selector_labels(instance=props.name, component="frontend")
-        postgres = f"{props.name}-postgres"
+        postgres_name = f"{props.name}-postgres"
 
-        db = wire_database(props.database, storage_class=env.profile.storage_class, postgres_service=postgres,
+        db = wire_database(props.database, storage_class=env.profile.storage_class, postgres_service=postgres_name,
                            postgres_labels=postgres_selector(props.name))
         settings = {"LANGFLOW_BACKEND_ONLY": "true"}
         if props.replicas > 1:
@@ -114,11 +126,11 @@ class LangflowIDE(Construct):
             backend_ingress.append(env.profile.ingress_peer((PORT,)))
         backend_ingress += scrapers(env, props.metrics)
         egress = backend_egress(env, db, props.redis)
-        emit_workload(env, self, Workload(
+        self.backend = ServiceWorkload(self, "backend", env, Workload(
             name=backend, instance=props.name, component="backend", version=version,
             controller="StatefulSet" if stateful else "Deployment", replicas=props.replicas,
-            pod=pod_spec(service_account=backend, containers=[main], volumes=backend_volumes(db), options=options,
-                         termination_grace_period_seconds=60),
+            pod=PodSpec(containers=[main], volumes=backend_volumes(db), options=options,
+                        termination_grace_period_seconds=60),
             pod_annotations={**props.metrics.pod_annotations(), **options.annotations}, pod_labels=options.labels,
             ports=[ServicePort(name="http", port=PORT)],
             traffic=Traffic(ingress=backend_ingress, egress=egress),
@@ -126,7 +138,7 @@ class LangflowIDE(Construct):
         ))
 
         front_options = props.frontend_pod
-        nginx = container(
+        nginx = ContainerSpec(
             name="frontend", image=props.frontend_image, ports={"http": FRONTEND_PORT},
             env=env_list({"BACKEND_URL": f"http://{backend}.{env.namespace_name}.svc.cluster.local:{PORT}",
                           "FRONTEND_PORT": str(FRONTEND_PORT), **front_options.env}),
@@ -134,12 +146,12 @@ class LangflowIDE(Construct):
             mounts=[{"name": "tmp", "mountPath": "/tmp"}, {"name": "nginx-cache", "mountPath": "/var/cache/nginx"},
                     {"name": "nginx-logs", "mountPath": "/nginx-access-log"}, *front_options.volume_mounts],
         )
-        emit_workload(env, self, Workload(
+        self.frontend = ServiceWorkload(self, "frontend", env, Workload(
             name=frontend, instance=props.name, component="frontend", version=props.frontend_image.tag,
             replicas=props.frontend_replicas,
-            pod=pod_spec(service_account=frontend, containers=[nginx], options=front_options,
-                         volumes=[empty_dir("tmp", "256Mi"), empty_dir("nginx-cache", "256Mi"),
-                                  empty_dir("nginx-logs", "64Mi")]),
+            pod=PodSpec(containers=[nginx], options=front_options,
+                        volumes=[empty_dir("tmp", "256Mi"), empty_dir("nginx-cache", "256Mi"),
+                                 empty_dir("nginx-logs", "64Mi")]),
             pod_annotations=front_options.annotations, pod_labels=front_options.labels,
             ports=[ServicePort(name="http", port=FRONTEND_PORT)], service_type=props.service_type,
             traffic=Traffic(ingress=[env.profile.ingress_peer((FRONTEND_PORT,))] if props.ingress else [],
@@ -147,13 +159,16 @@ class LangflowIDE(Construct):
             spread=props.frontend_replicas > 1,
         ))
 
+        self.postgres: ServiceWorkload | None = None
         if isinstance(props.database, InClusterPostgres):
-            emit_postgres(env, self, name=postgres, instance=props.name, db=props.database, clients=backend_selector)
+            self.postgres = postgres(env, self, name=postgres_name, instance=props.name, db=props.database,
+                                     clients=backend_selector)
 
+        self.ingress: kplus.Ingress | None = None
         if props.ingress:
             # The UI through nginx; the API straight to the backend (long-running builds and
             # streaming skip a proxy hop and its timeouts).
-            emit_ingress(env, self, "ingress", name=props.name, options=props.ingress,
-                         labels=standard_labels(instance=props.name, component="ingress", version=version),
-                         routes=[Route(path="/api", service=backend, port="http"),
-                                 Route(path="/", service=frontend, port="http")])
+            self.ingress = ingress(env, self, "ingress", name=props.name, options=props.ingress,
+                                   labels=standard_labels(instance=props.name, component="ingress", version=version),
+                                   routes=[Route(path="/api", service=self.backend.service, port=PORT),
+                                           Route(path="/", service=self.frontend.service, port=FRONTEND_PORT)])

@@ -1,13 +1,12 @@
-"""Who may talk to whom: network peers, and the NetworkPolicy rules built from them."""
+"""Who may talk to whom: network peers, from which mechanics/networking.py builds NetworkPolicies."""
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 """RFC 1918 ranges: cluster, VPC and on-premises addresses."""
@@ -80,41 +79,3 @@ class NetworkPeer:
     def private_networks(ports: Sequence[int], description: str) -> NetworkPeer:
         """The RFC 1918 ranges, e.g. a database in the same VPC whose address is not known here."""
         return NetworkPeer(cidrs=PRIVATE_RANGES, ports=tuple(ports), description=description)
-
-    def rule(self, direction: str) -> dict[str, Any]:
-        """An ingress (`from`) or egress (`to`) rule of a NetworkPolicy."""
-        peers: list[dict[str, Any]] = []
-        if self.cidrs:
-            for cidr in self.cidrs:
-                block: dict[str, Any] = {"cidr": cidr}
-                inside = [e for e in self.excepted if ipaddress.ip_network(e).subnet_of(ipaddress.ip_network(cidr))]
-                if inside:
-                    block["except"] = inside
-                peers.append({"ipBlock": block})
-        else:
-            peer: dict[str, Any] = {}
-            if self.namespace_labels is not None:
-                peer["namespaceSelector"] = {"matchLabels": dict(self.namespace_labels)}
-            if self.pod_labels is not None:
-                peer["podSelector"] = {"matchLabels": dict(self.pod_labels)}
-            peers.append(peer)
-        rule: dict[str, Any] = {direction: peers}
-        if self.ports:
-            rule["ports"] = [{"protocol": "TCP", "port": port} for port in self.ports]
-        return rule
-
-
-@dataclass(frozen=True, kw_only=True)
-class Traffic:
-    """The connections one workload needs, beyond DNS (which every environment allows)."""
-
-    ingress: Sequence[NetworkPeer] = ()
-    egress: Sequence[NetworkPeer] = field(default_factory=tuple)
-
-    def policy_spec(self, pod_labels: Mapping[str, str]) -> dict[str, Any]:
-        return {
-            "podSelector": {"matchLabels": dict(pod_labels)},
-            "policyTypes": ["Ingress", "Egress"],
-            "ingress": [peer.rule("from") for peer in self.ingress],
-            "egress": [peer.rule("to") for peer in self.egress],
-        }

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .database import DatabaseChoice, ExternalPostgres, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
-from .errors import ConfigError
-from .image import Image
-from .network import NetworkPeer
-from .pod import HttpProbes, container, empty_dir, env_list, volume_claim
-from .resources import Resources
-from .secrets import SecretKey, secret_env
-from .validation import at_least
+from ..errors import ConfigError
+from ..props.database import DatabaseChoice, ExternalPostgres, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
+from ..props.image import Image
+from ..props.network import NetworkPeer
+from ..props.resources import Resources
+from ..props.secrets import SecretKey, secret_env
+from ..props.settings import PORT, Auth, Metrics, RedisCache
+from .containers import ContainerSpec, HttpProbes, empty_dir, env_list, volume_claim
+from .site import Site
 
-if TYPE_CHECKING:
-    from .environment import Environment
-
-PORT = 7860
 CONFIG_DIR = "/app/langflow"
 """Pre-created in the official image; holds secret_key, profile pictures, uploads and (SQLite) the database."""
 HOME = "/app/data"
@@ -27,98 +24,6 @@ HOME = "/app/data"
 
 PROBES = HttpProbes(port="http", startup_path="/health", readiness_path="/health_check", liveness_path="/health")
 """/health answers as soon as the server runs; /health_check also queries the database."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Auth:
-    """Login settings; every credential comes from a Secret.
-
-    superuser, superuser_password: the admin account Langflow creates at first start (required
-    with auto_login off, and the owner of flows loaded from files).
-    secret_key: encrypts stored credentials and signs sessions; identical on every replica.
-    api_key: optional key accepted in `x-api-key` for the superuser (LANGFLOW_API_KEY_SOURCE=env),
-    so a headless runtime can authenticate API calls without a database-issued key.
-    auto_login: default False; True skips login entirely (never in production).
-    new_user_is_active: default False: sign-ups wait for an admin.
-    """
-
-    superuser: SecretKey
-    superuser_password: SecretKey
-    secret_key: SecretKey
-    api_key: SecretKey | None = None
-    auto_login: bool = False
-    new_user_is_active: bool = False
-
-    @staticmethod
-    def from_secret(name: str, *, api_key: bool = False) -> Auth:
-        """Everything from one Secret with keys `superuser`, `superuser-password`, `secret-key`
-        (and `api-key` when `api_key` is True)."""
-        return Auth(superuser=SecretKey(name=name, key="superuser"),
-                    superuser_password=SecretKey(name=name, key="superuser-password"),
-                    secret_key=SecretKey(name=name, key="secret-key"),
-                    api_key=SecretKey(name=name, key="api-key") if api_key else None)
-
-    def env(self) -> list[dict]:
-        plain = [{"name": "LANGFLOW_AUTO_LOGIN", "value": str(self.auto_login).lower()},
-                 {"name": "LANGFLOW_NEW_USER_IS_ACTIVE", "value": str(self.new_user_is_active).lower()}]
-        secrets = {"LANGFLOW_SUPERUSER": self.superuser, "LANGFLOW_SUPERUSER_PASSWORD": self.superuser_password,
-                   "LANGFLOW_SECRET_KEY": self.secret_key}
-        if self.api_key is not None:
-            secrets["LANGFLOW_API_KEY"] = self.api_key
-            plain.append({"name": "LANGFLOW_API_KEY_SOURCE", "value": "env"})
-        return [*plain, *secret_env(secrets)]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Metrics:
-    """Prometheus metrics on a separate port (Langflow serves them outside the API port).
-
-    enabled: default True.
-    port: default 9090.
-    """
-
-    enabled: bool = True
-    port: int = 9090
-
-    def __post_init__(self) -> None:
-        at_least("metrics.port", self.port, 1)
-        if self.port == PORT:
-            raise ConfigError("metrics.port", f"{self.port} is the API port", "choose another port, such as 9090")
-
-    def env(self) -> list[dict]:
-        if not self.enabled:
-            return [{"name": "LANGFLOW_PROMETHEUS_ENABLED", "value": "false"}]
-        return [{"name": "LANGFLOW_PROMETHEUS_ENABLED", "value": "true"},
-                {"name": "LANGFLOW_PROMETHEUS_PORT", "value": str(self.port)}]
-
-    def pod_annotations(self) -> dict[str, str]:
-        if not self.enabled:
-            return {}
-        return {"prometheus.io/scrape": "true", "prometheus.io/port": str(self.port), "prometheus.io/path": "/metrics"}
-
-
-@dataclass(frozen=True, kw_only=True)
-class RedisCache:
-    """A shared Redis cache for several replicas.
-
-    url: Secret key holding ``redis://:password@host:6379/0`` (Langflow has no separate password setting).
-    signing_key: Secret key with the cache signing key, identical on every replica.
-    port: the port NetworkPolicies allow to Redis (default 6379).
-    reachable_at: where Redis is, for NetworkPolicies (default: the private ranges on `port`).
-    """
-
-    url: SecretKey
-    signing_key: SecretKey
-    port: int = 6379
-    reachable_at: NetworkPeer | None = None
-
-    def env(self) -> list[dict]:
-        return [{"name": "LANGFLOW_CACHE_TYPE", "value": "redis"},
-                *secret_env({"LANGFLOW_REDIS_URL": self.url, "LANGFLOW_CACHE_SIGNING_KEY": self.signing_key})]
-
-    @property
-    def network(self) -> NetworkPeer:
-        return self.reachable_at or NetworkPeer.private_networks([self.port], "Redis cache")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -170,7 +75,7 @@ def wire_database(db: DatabaseChoice, *, storage_class: str | None, postgres_ser
 def backend_container(*, image: Image, resources: Resources, database: DatabaseWiring, auth: Auth,
                       metrics: Metrics, settings: Mapping[str, str], secrets: Mapping[str, SecretKey],
                       extra_env: Mapping[str, str], env_from: Sequence[Mapping[str, Any]] = (),
-                      mounts: Sequence[Mapping[str, Any]] = (), redis: RedisCache | None = None) -> dict[str, Any]:
+                      mounts: Sequence[Mapping[str, Any]] = (), redis: RedisCache | None = None) -> ContainerSpec:
     """The Langflow container with a read-only root: only /tmp, HOME and the config dir are writable."""
     ports = {"http": PORT}
     if metrics.enabled:
@@ -189,20 +94,20 @@ def backend_container(*, image: Image, resources: Resources, database: DatabaseW
     _check_no_duplicates(env)
     base_mounts = [{"name": "tmp", "mountPath": "/tmp"}, {"name": "home", "mountPath": HOME},
                    {"name": "config", "mountPath": CONFIG_DIR}]
-    return container(name="langflow", image=image, ports=ports, env=env, env_from=env_from, resources=resources,
-                     probes=PROBES, mounts=[*base_mounts, *mounts])
+    return ContainerSpec(name="langflow", image=image, ports=ports, env=env, env_from=env_from, resources=resources,
+                         probes=PROBES, mounts=[*base_mounts, *mounts])
 
 
-def scrapers(env: Environment, metrics: Metrics) -> list[NetworkPeer]:
+def scrapers(site: Site, metrics: Metrics) -> list[NetworkPeer]:
     """The monitoring namespace may reach the metrics port, when both exist."""
-    if metrics.enabled and env.props.monitoring_namespace:
-        return [NetworkPeer.namespace(env.props.monitoring_namespace, [metrics.port], "Prometheus")]
+    if metrics.enabled and site.monitoring_namespace:
+        return [NetworkPeer.namespace(site.monitoring_namespace, [metrics.port], "Prometheus")]
     return []
 
 
-def backend_egress(env: Environment, database: DatabaseWiring, redis: RedisCache | None) -> list[NetworkPeer]:
+def backend_egress(site: Site, database: DatabaseWiring, redis: RedisCache | None) -> list[NetworkPeer]:
     """Where a Langflow backend connects: its database, its cache, and the environment's external APIs."""
-    return [*database.egress, *([redis.network] if redis else []), *env.props.external_apis]
+    return [*database.egress, *([redis.network] if redis else []), *site.external_apis]
 
 
 def backend_volumes(database: DatabaseWiring) -> list[dict[str, Any]]:

@@ -9,18 +9,23 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import cdk8s
+import cdk8s_plus_27 as kplus
+from cdk8s_plus_27 import k8s
 from constructs import Construct
 
-from .errors import ConfigError
-from .labels import standard_labels
-from .manifest import emit
-from .network import NetworkPeer
-from .profiles import CloudProfile
-from .resources import Resources
-from .validation import dns_label, quantity
+from ..errors import ConfigError
+from ..mechanics.hardening import Hardening
+from ..mechanics.labels import standard_labels
+from ..mechanics.networking import pods
+from ..mechanics.values import SharedConstructs
+from ..mechanics.waves import metadata, object_meta
+from ..props.network import NetworkPeer
+from ..props.profiles import CloudProfile
+from ..props.resources import Resources
+from ..props.validation import dns_label, quantity
 
 if TYPE_CHECKING:
-    from .flow import Flow
+    from ..props.flow import Flow
 
 
 class Stage(enum.Enum):
@@ -115,9 +120,14 @@ class Environment(cdk8s.Chart):
     """One environment of the reference architecture: a namespace with Pod Security Admission,
     default-deny networking, a developer Role, a quota and container defaults.
 
-    Workloads (LangflowIDE, LangflowRuntime) are created inside it and record every object they
-    emit here, so the environment can summarise itself and GitOps can whitelist exactly its kinds.
-    The construct id is the environment's name and its dist/ folder.
+    Workloads (LangflowIDE, LangflowRuntime) are created inside it; when cdk8s synthesizes, the
+    environment hardens every pod in it (see mechanics/hardening.py), and `objects` is what cdk8s
+    writes, so summaries, quota checks and Argo CD whitelists see what users changed through the
+    cdk8s-plus API. The construct id is the environment's name and its dist/ folder.
+
+    Its objects: namespace_object (kplus.Namespace), default_deny and allow_dns (kplus.NetworkPolicy),
+    developer_role (kplus.Role, production only), developer_binding (kplus.RoleBinding, unless
+    developer_group is None), quota (k8s.KubeResourceQuota), limits (k8s.KubeLimitRange).
     """
 
     def __init__(self, scope: Construct, id: str, props: EnvironmentProps) -> None:
@@ -125,13 +135,16 @@ class Environment(cdk8s.Chart):
         super().__init__(scope, id, disable_resource_name_hashes=True)
         self.name = id
         self.props = props
-        self.objects: list[dict[str, Any]] = []
         self.warnings: list[str] = []
         self.flows: list[Flow] = []
-        self._emit_namespace()
-        self._emit_network_baseline()
-        self._emit_developer_access()
-        self._emit_limits()
+        self.shared = SharedConstructs(self)
+        self.hardening = Hardening(f"environment {id!r}")
+        self.node.add_validation(self.hardening)
+        self.namespace_object = kplus.Namespace(self, "namespace", metadata=self._metadata(
+            "Namespace", self.namespace_name, "namespace", self._pod_security_labels()))
+        self._network_baseline()
+        self._developer_access()
+        self._limits()
 
     @property
     def namespace_name(self) -> str:
@@ -147,9 +160,18 @@ class Environment(cdk8s.Chart):
     def profile(self) -> CloudProfile:
         return self.props.profile
 
-    def register(self, manifest: dict[str, Any]) -> None:
-        """Called by `emit` for every object of this environment."""
-        self.objects.append(manifest)
+    @property
+    def monitoring_namespace(self) -> str | None:
+        return self.props.monitoring_namespace
+
+    @property
+    def external_apis(self) -> Sequence[NetworkPeer]:
+        return self.props.external_apis
+
+    @property
+    def objects(self) -> list[dict[str, Any]]:
+        """Every object of this environment as cdk8s synthesizes it now (hardened, patches applied)."""
+        return list(self.to_json())
 
     def warn(self, message: str) -> None:
         """A finding worth a line in the synthesis summary, not worth failing for."""
@@ -166,10 +188,15 @@ class Environment(cdk8s.Chart):
     def labels(self, component: str) -> dict[str, str]:
         return standard_labels(instance=f"langflow-{self.name}", component=component)
 
-    def _emit_namespace(self) -> None:
+    def _metadata(self, kind: str, name: str, component: str, extra: dict[str, str] | None = None) -> cdk8s.ApiObjectMetadata:
+        return metadata(kind, name, namespace=self.namespace_name, labels={**self.labels(component), **(extra or {})})
+
+    def _object_meta(self, kind: str, name: str, component: str) -> k8s.ObjectMeta:
+        return object_meta(kind, name, namespace=self.namespace_name, labels=self.labels(component))
+
+    def _pod_security_labels(self) -> dict[str, str]:
         level = self.props.enforced_pod_security
-        labels = {
-            **self.labels("namespace"),
+        return {
             "pod-security.kubernetes.io/enforce": level,
             "pod-security.kubernetes.io/enforce-version": "latest",
             "pod-security.kubernetes.io/warn": "restricted",
@@ -177,52 +204,60 @@ class Environment(cdk8s.Chart):
             "pod-security.kubernetes.io/audit": "restricted",
             "pod-security.kubernetes.io/audit-version": "latest",
         }
-        emit(self, "namespace", api_version="v1", kind="Namespace", name=self.namespace_name, labels=labels, body={})
 
-    def _emit_network_baseline(self) -> None:
-        labels = self.labels("network-policy")
-        emit(self, "default-deny", api_version="networking.k8s.io/v1", kind="NetworkPolicy", name="default-deny",
-             labels=labels, body={"spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}})
-        dns = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-               "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
-        emit(self, "allow-dns", api_version="networking.k8s.io/v1", kind="NetworkPolicy", name="allow-dns",
-             labels=labels, body={"spec": {
-                 "podSelector": {},
-                 "policyTypes": ["Egress"],
-                 "egress": [{"to": [dns], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}],
-             }})
+    def _network_baseline(self) -> None:
+        deny = kplus.NetworkPolicyTraffic(default=kplus.NetworkPolicyTrafficDefault.DENY)
+        self.default_deny = kplus.NetworkPolicy(self, "default-deny", selector=pods(self.shared, None),
+                                                metadata=self._metadata("NetworkPolicy", "default-deny", "network-policy"),
+                                                ingress=deny, egress=deny)
+        dns = pods(self.shared, {"k8s-app": "kube-dns"}, {"kubernetes.io/metadata.name": "kube-system"})
+        self.allow_dns = kplus.NetworkPolicy(self, "allow-dns", selector=pods(self.shared, None),
+                                             metadata=self._metadata("NetworkPolicy", "allow-dns", "network-policy"),
+                                             egress=kplus.NetworkPolicyTraffic(rules=[kplus.NetworkPolicyRule(
+                                                 peer=dns, ports=[kplus.NetworkPolicyPort.udp(53),
+                                                                  kplus.NetworkPolicyPort.tcp(53)])]))
 
-    def _emit_developer_access(self) -> None:
+    def _developer_access(self) -> None:
+        self.developer_role: kplus.Role | None = None
+        self.developer_binding: kplus.RoleBinding | None = None
         group = self.props.developer_group
         if group is None:
             return
-        labels = self.labels("rbac")
-        subjects = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}]
+        role: kplus.IRole
         if self.stage is Stage.DEVELOPMENT:
-            role_ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"}
+            role = kplus.ClusterRole.from_cluster_role_name(self, "edit", "edit")
             binding = "langflow-developers-edit"
         else:
-            emit(self, "readonly-role", api_version="rbac.authorization.k8s.io/v1", kind="Role",
-                 name="langflow-readonly", labels=labels, body={"rules": READ_ONLY_RULES})
-            role_ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "langflow-readonly"}
+            role = self.developer_role = kplus.Role(self, "readonly-role",
+                                                    metadata=self._metadata("Role", "langflow-readonly", "rbac"))
+            for groups, resources, verbs in READ_ONLY_RULES:
+                role.allow(list(verbs), *(kplus.ApiResource.custom(api_group=g, resource_type=r)
+                                         for g in groups for r in resources))
             binding = "langflow-developers-readonly"
-        emit(self, "developer-binding", api_version="rbac.authorization.k8s.io/v1", kind="RoleBinding",
-             name=binding, labels=labels, body={"roleRef": role_ref, "subjects": subjects})
+        self.developer_binding = kplus.RoleBinding(self, "developer-binding", role=role,
+                                                   metadata=self._metadata("RoleBinding", binding, "rbac"))
+        self.developer_binding.add_subjects(kplus.Group.from_name(self, "developers", group))
 
-    def _emit_limits(self) -> None:
-        labels = self.labels("quota")
-        emit(self, "quota", api_version="v1", kind="ResourceQuota", name="langflow-quota", labels=labels,
-             body={"spec": {"hard": self.props.quota.hard()}})
+    def _limits(self) -> None:
+        hard = {key: k8s.Quantity.from_string(value) for key, value in self.props.quota.hard().items()}
+        self.quota = k8s.KubeResourceQuota(self, "quota", metadata=self._object_meta("ResourceQuota", "langflow-quota", "quota"),
+                                           spec=k8s.ResourceQuotaSpec(hard=hard))
         defaults = self.props.container_defaults.to_manifest()
-        emit(self, "limit-range", api_version="v1", kind="LimitRange", name="langflow-limits", labels=labels,
-             body={"spec": {"limits": [{"type": "Container", "defaultRequest": defaults["requests"],
-                                        "default": defaults["limits"]}]}})
 
-    def quota_warnings(self) -> list[str]:
-        """Where the workloads at maximum scale (see quota_usage) need more than the quota allows, and by how much."""
+        def quantities(values: dict[str, str]) -> dict[str, k8s.Quantity]:
+            return {key: k8s.Quantity.from_string(value) for key, value in values.items()}
+
+        self.limits = k8s.KubeLimitRange(self, "limit-range", metadata=self._object_meta("LimitRange", "langflow-limits", "quota"),
+                                         spec=k8s.LimitRangeSpec(limits=[k8s.LimitRangeItem(
+                                             type="Container", default_request=quantities(defaults["requests"]),
+                                             default=quantities(defaults["limits"]))]))
+
+    def quota_warnings(self, objects: Sequence[dict[str, Any]] | None = None) -> list[str]:
+        """Where the workloads at maximum scale (see quota_usage) need more than the quota allows, and by how
+        much; `objects` are this environment's synthesized objects (default: synthesized now)."""
         hard = self.props.quota.hard()
         warnings = []
-        for key, needed in quota_usage(self.objects).items():
+        for key, needed in quota_usage(self.objects if objects is None else objects).items():
             allowed = Decimal(hard[key]) if key == "pods" else quantity(f"quota.{key}", hard[key])
             if needed > allowed:
                 warnings.append(f"quota {key} is {hard[key]} but the workloads need {_human(key, needed)} at maximum "
@@ -238,14 +273,13 @@ def _human(key: str, value: Decimal) -> str:
     return str(int(value))
 
 
-READ_ONLY_RULES: list[dict[str, Any]] = [
-    {"apiGroups": [""], "resources": ["pods", "pods/log", "services", "endpoints", "configmaps", "events",
-                                      "persistentvolumeclaims", "serviceaccounts"],
-     "verbs": ["get", "list", "watch"]},
-    {"apiGroups": ["apps"], "resources": ["deployments", "statefulsets", "replicasets"], "verbs": ["get", "list", "watch"]},
-    {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": ["get", "list", "watch"]},
-    {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": ["get", "list", "watch"]},
-    {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses", "networkpolicies"], "verbs": ["get", "list", "watch"]},
+READ_ONLY_RULES: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = [
+    (("",), ("pods", "pods/log", "services", "endpoints", "configmaps", "events", "persistentvolumeclaims",
+             "serviceaccounts"), ("get", "list", "watch")),
+    (("apps",), ("deployments", "statefulsets", "replicasets"), ("get", "list", "watch")),
+    (("autoscaling",), ("horizontalpodautoscalers",), ("get", "list", "watch")),
+    (("policy",), ("poddisruptionbudgets",), ("get", "list", "watch")),
+    (("networking.k8s.io",), ("ingresses", "networkpolicies"), ("get", "list", "watch")),
 ]
 """Production's developer Role: read what runs, never Secrets, never exec or port-forward."""
 

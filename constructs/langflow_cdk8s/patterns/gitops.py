@@ -27,11 +27,12 @@ from imports.argocd_appproject.io.argoproj import (
     AppProjectSpecNamespaceResourceWhitelist,
 )
 
+from ..errors import ConfigError
+from ..mechanics.labels import standard_labels
+from ..mechanics.values import patch_add
+from ..mechanics.waves import CLUSTER_SCOPED, SYNC_WAVE, sync_wave
+from ..props.validation import at_least, dns_label
 from .environment import Environment, Stage
-from .errors import ConfigError
-from .labels import standard_labels
-from .manifest import CLUSTER_SCOPED, SYNC_WAVE, sync_wave
-from .validation import at_least, dns_label
 
 ARGO_GROUP = "argoproj.io"
 IN_CLUSTER = "https://kubernetes.default.svc"
@@ -171,8 +172,9 @@ class GitOps(cdk8s.Chart):
     namespace (not `default`, which allows everything everywhere).
 
     No Application carries the resources finalizer: removing an environment from main.py deletes
-    its Application, never its running workloads. The construct id is the dist/ folder. Create
-    GitOps after the environments are complete: synthesis fails if one gains a kind later.
+    its Application, never its running workloads. The construct id is the dist/ folder. Each
+    project's whitelist is read again from the environment's synthesized objects when cdk8s
+    synthesizes, so objects added later (also through the cdk8s-plus API) are allowed too.
     """
 
     def __init__(self, scope: Construct, id: str, props: GitOpsProps) -> None:
@@ -185,12 +187,12 @@ class GitOps(cdk8s.Chart):
         self.props = props
         self.projects: list[str] = []
         self.applications: list[str] = []
-        allowed: dict[str, set[GroupKind]] = {}
+        self.environment_projects: dict[str, AppProject] = {}
         for env in props.environments:
-            allowed[env.name] = group_kinds(env.objects)[0]
-            self._project(f"langflow-{env.name}", f"Langflow {env.name}: dist/{env.name}/ into {env.namespace_name}",
-                          server=props.destination_server, namespace=env.namespace_name,
-                          namespaced=allowed[env.name], own_namespace=env.namespace_name)
+            self.environment_projects[env.name] = self._project(
+                f"langflow-{env.name}", f"Langflow {env.name}: dist/{env.name}/ into {env.namespace_name}",
+                server=props.destination_server, namespace=env.namespace_name,
+                namespaced=group_kinds(env.objects)[0], own_namespace=env.namespace_name)
             self._application(f"langflow-{env.name}", path=f"dist/{env.name}", server=props.destination_server,
                               namespace=env.namespace_name, policy=props.sync_policy(env))
         # The root prunes: an environment removed from main.py loses its Application and project.
@@ -199,7 +201,7 @@ class GitOps(cdk8s.Chart):
                       namespace=props.argocd_namespace, namespaced={(ARGO_GROUP, "Application"), (ARGO_GROUP, "AppProject")})
         self._application(root, path=f"dist/{id}", server=IN_CLUSTER, namespace=props.argocd_namespace,
                           policy=SyncPolicy(prune=True, self_heal=True))
-        self.node.add_validation(_KindsUnchanged(props.environments, allowed))
+        self.node.add_validation(_Whitelists(props.environments, self.environment_projects))
 
     def _metadata(self, name: str, kind: str) -> cdk8s.ApiObjectMetadata:
         return cdk8s.ApiObjectMetadata(name=name, namespace=self.props.argocd_namespace,
@@ -207,8 +209,8 @@ class GitOps(cdk8s.Chart):
                                        annotations={SYNC_WAVE: sync_wave(kind)})
 
     def _project(self, name: str, description: str, *, server: str, namespace: str, namespaced: set[GroupKind],
-                 own_namespace: str | None = None) -> None:
-        AppProject(self, f"{name}-project", metadata=self._metadata(name, "AppProject"), spec=AppProjectSpec(
+                 own_namespace: str | None = None) -> AppProject:
+        project = AppProject(self, f"{name}-project", metadata=self._metadata(name, "AppProject"), spec=AppProjectSpec(
             description=description,
             source_repos=[self.props.repo_url],
             destinations=[AppProjectSpecDestinations(server=server, namespace=namespace)],
@@ -218,6 +220,7 @@ class GitOps(cdk8s.Chart):
                 group="", kind="Namespace", name=own_namespace)] if own_namespace else None,
         ))
         self.projects.append(name)
+        return project
 
     def _application(self, name: str, *, path: str, server: str, namespace: str, policy: SyncPolicy) -> None:
         Application(self, f"{name}-application", metadata=self._metadata(name, "Application"), spec=ApplicationSpec(
@@ -231,14 +234,33 @@ class GitOps(cdk8s.Chart):
 
 
 @jsii.implements(constructs.IValidation)
-class _KindsUnchanged:
-    """Fails synthesis when an environment gained a kind after GitOps read it: its project would refuse it."""
+class _Whitelists:
+    """At synthesis, rewrites each environment's project whitelist from what the environment now
+    synthesizes (a kind added after GitOps was created is allowed, not refused by Argo CD), and fails
+    for cluster-scoped kinds, which no environment's project may deploy."""
 
-    def __init__(self, environments: Sequence[Environment], seen: dict[str, set[GroupKind]]) -> None:
+    def __init__(self, environments: Sequence[Environment], projects: dict[str, AppProject]) -> None:
         self._environments = environments
-        self._seen = seen
+        self._projects = projects
+        self._written: dict[str, list[dict[str, str]]] = {}
+        self._running = False
 
     def validate(self) -> list[str]:
-        return [f"environment {env.name!r} gained {', '.join(sorted(kind for _, kind in added))} after GitOps was "
-                "created, so its AppProject does not allow them: create GitOps after the environments are complete"
-                for env in self._environments if (added := group_kinds(env.objects)[0] - self._seen[env.name])]
+        if self._running:  # Environment.to_json() validates the app again, this validation included
+            return []
+        self._running = True
+        try:
+            errors = []
+            for env in self._environments:
+                namespaced, cluster = group_kinds(env.to_json())
+                extra = sorted(kind for _, kind in cluster if kind != "Namespace")
+                if extra:
+                    errors.append(f"environment {env.name!r} emits cluster-scoped {', '.join(extra)}: its AppProject "
+                                  "allows only its own Namespace; deploy cluster-wide objects with the platform")
+                whitelist = [{"group": group, "kind": kind} for group, kind in sorted(namespaced)]
+                if self._written.get(env.name) != whitelist:
+                    self._projects[env.name].add_json_patch(patch_add("/spec/namespaceResourceWhitelist", whitelist))
+                    self._written[env.name] = whitelist
+            return errors
+        finally:
+            self._running = False

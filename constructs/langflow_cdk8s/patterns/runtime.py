@@ -10,27 +10,34 @@ from pathlib import Path
 
 from constructs import Construct
 
-from .backend import (PORT, Auth, DatabaseWiring, Metrics, RedisCache, backend_container, backend_egress,
-                      backend_volumes, scrapers, wire_database)
-from .database import Database, DatabaseChoice, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
+import cdk8s_plus_27 as kplus
+
+from ..errors import ConfigError
+from ..mechanics.backend import (DatabaseWiring, backend_container, backend_egress, backend_volumes, scrapers,
+                                 wire_database)
+from ..mechanics.containers import ContainerSpec, empty_dir
+from ..mechanics.labels import standard_labels
+from ..mechanics.networking import Traffic
+from ..mechanics.routes import Route, ingress
+from ..mechanics.waves import metadata
+from ..mechanics.workload import PodSpec, ServicePort, ServiceWorkload, Workload
+from ..props.database import Database, DatabaseChoice, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
+from ..props.flow import (CONFIG_MAP_LIMIT, BakedDelivery, ConfigMapDelivery, Delivery, DownloadDelivery, Flow,
+                          FlowDelivery, FlowGroup, check_unique)
+from ..props.image import Image
+from ..props.ingress import IngressOptions
+from ..props.pod import PodOptions
+from ..props.resources import Resources
+from ..props.scaling import Autoscaling
+from ..props.secrets import SecretKey
+from ..props.settings import PORT, Auth, Metrics, RedisCache
+from ..props.validation import at_least, dns_label
 from .environment import Environment, Stage
-from .errors import ConfigError
-from .flow import (CONFIG_MAP_LIMIT, BakedDelivery, ConfigMapDelivery, Delivery, DownloadDelivery, Flow,
-                   FlowDelivery, FlowGroup, check_unique)
-from .image import Image
-from .ingress import IngressOptions, Route, emit_ingress
-from .labels import standard_labels
-from .manifest import emit
-from .network import Traffic
-from .pod import PodOptions, container, empty_dir, pod_spec
-from .resources import Resources
-from .secrets import SecretKey
-from .validation import at_least, dns_label
-from .workload import Autoscaling, ServicePort, Workload, emit_workload
 
 FLOWS_PATH = "/app/flows"
 FETCH_RESOURCES = Resources(cpu="100m", memory="256Mi", cpu_limit="500m", memory_limit="256Mi")
-_FETCH_SCRIPT = (Path(__file__).parent / "fetch_flows.py").read_text(encoding="utf-8")
+FETCH_SCRIPT_FILE = Path(__file__).parent.parent / "mechanics" / "fetch_flows.py"
+_FETCH_SCRIPT = FETCH_SCRIPT_FILE.read_text(encoding="utf-8")
 
 RUNTIME_SETTINGS = {
     "LANGFLOW_BACKEND_ONLY": "true",
@@ -104,6 +111,7 @@ class LangflowRuntimeProps:
 class _Unit:
     """One Deployment's worth of flows."""
 
+    key: str
     name: str
     flows: Sequence[Flow]
     resources: Resources
@@ -114,7 +122,15 @@ class _Unit:
 
 class LangflowRuntime(Construct):
     """Headless Langflow serving flows from files: one Deployment, Service, autoscaler, disruption
-    budget, NetworkPolicy and Ingress per flow (or per FlowGroup)."""
+    budget, NetworkPolicy and Ingress per flow (or per FlowGroup).
+
+    Its cdk8s-plus objects, by unit name (the flow's endpoint name, or the FlowGroup's name), to
+    extend with the cdk8s-plus API (the environment hardens additions): `workloads[unit]` is a
+    ServiceWorkload (.workload the Deployment, .container, .service, .autoscaler, .network_policy,
+    ...), `ingresses[unit]` its kplus.Ingress when `ingress` is set, `flow_config_maps[endpoint]`
+    the ConfigMap of a flow delivered by FlowDelivery.config_maps(), and `fetch_script` the init
+    container's ConfigMap with FlowDelivery.download().
+    """
 
     def __init__(self, scope: Construct, id: str, props: LangflowRuntimeProps) -> None:
         env = Environment.of(scope)
@@ -130,9 +146,14 @@ class LangflowRuntime(Construct):
         if isinstance(props.database, SqliteEphemeral) and env.stage is Stage.PRODUCTION:
             env.warn(f"{props.name}: SQLite on emptyDir, state is local to each pod (use Database.external_postgres)")
         db = wire_database(props.database, storage_class=env.profile.storage_class)
-        fetch_script = self._emit_fetch_script(env) if isinstance(props.delivery, DownloadDelivery) else None
+        self.workloads: dict[str, ServiceWorkload] = {}
+        self.ingresses: dict[str, kplus.Ingress] = {}
+        self.flow_config_maps: dict[str, kplus.ConfigMap] = {}
+        self.fetch_script: kplus.ConfigMap | None = None
+        if isinstance(props.delivery, DownloadDelivery):
+            self.fetch_script = self._fetch_script(env)
         for unit in self.units:
-            self._emit_unit(env, unit, db, fetch_script)
+            self._unit(env, unit, db)
 
     @staticmethod
     def _units(props: LangflowRuntimeProps) -> list[_Unit]:
@@ -143,7 +164,7 @@ class LangflowRuntime(Construct):
                                   "shorten the endpoint name or the runtime's name")
             replicas = source.replicas if source.replicas is not None else props.replicas
             at_least(f"replicas of {name!r}", replicas, 1)
-            return _Unit(name=full, flows=flows, resources=source.resources or props.resources,
+            return _Unit(key=name, name=full, flows=flows, resources=source.resources or props.resources,
                          autoscaling=source.autoscaling or props.autoscaling, replicas=replicas, env=source.env)
 
         units = [unit(item.name, item.flows, item) if isinstance(item, FlowGroup) else unit(item.endpoint_name, [item], item)
@@ -172,16 +193,16 @@ class LangflowRuntime(Construct):
                 raise ConfigError(flow.source, "has no endpoint_name, and a baked image delivers the file as it is",
                                   f"set \"endpoint_name\": \"{flow.endpoint_name}\" in the file you bake in")
 
-    def _emit_fetch_script(self, env: Environment) -> str:
+    def _fetch_script(self, env: Environment) -> kplus.ConfigMap:
         digest = hashlib.sha256(_FETCH_SCRIPT.encode()).hexdigest()[:10]
-        name = f"{self.props.name}-fetch-{digest}"
-        emit(env, "fetch-script", scope=self, api_version="v1", kind="ConfigMap", name=name,
-             labels=standard_labels(instance=self.props.name, component="flow-fetcher", version=self.props.image.tag),
-             body={"immutable": True, "data": {"fetch_flows.py": _FETCH_SCRIPT}})
-        return name
+        name = self._fetch_script_name = f"{self.props.name}-fetch-{digest}"
+        labels = standard_labels(instance=self.props.name, component="flow-fetcher", version=self.props.image.tag)
+        return kplus.ConfigMap(self, "fetch-script", metadata=metadata("ConfigMap", name, namespace=env.namespace_name,
+                                                                     labels=labels),
+                               immutable=True, data={"fetch_flows.py": _FETCH_SCRIPT})
 
-    def _flow_volumes(self, env: Environment, unit: _Unit, labels: dict[str, str],
-                      fetch_script: str | None) -> tuple[list[dict], list[dict], list[dict], str]:
+    def _flow_volumes(self, env: Environment, unit: _Unit,
+                      labels: dict[str, str]) -> tuple[list[dict], list[dict], list[ContainerSpec], str]:
         """Volumes, main-container mounts, init containers and the load path for the delivery mode."""
         delivery = self.props.delivery
         if isinstance(delivery, BakedDelivery):
@@ -191,12 +212,14 @@ class LangflowRuntime(Construct):
             sources = []
             for flow in unit.flows:
                 name = f"flow-{flow.endpoint_name}-{flow.content_hash}"
-                emit(env, f"{flow.endpoint_name}-flow", scope=self, api_version="v1", kind="ConfigMap", name=name,
-                     labels={**labels, "langflow.org/flow-id": flow.id},
-                     body={"immutable": True, "data": {flow.file_name: (flow.content or b"").decode()}})
+                self.flow_config_maps[flow.endpoint_name] = kplus.ConfigMap(
+                    self, f"{flow.endpoint_name}-flow", immutable=True,
+                    metadata=metadata("ConfigMap", name, namespace=env.namespace_name,
+                                      labels={**labels, "langflow.org/flow-id": flow.id}),
+                    data={flow.file_name: (flow.content or b"").decode()})
                 sources.append({"configMap": {"name": name}})
             return [{"name": "flows", "projected": {"defaultMode": 0o444, "sources": sources}}], [mount], [], FLOWS_PATH
-        assert fetch_script is not None
+        fetch_script = self._fetch_script_name
         fetch_mounts = [{"name": "flows", "mountPath": FLOWS_PATH}, {"name": "fetch", "mountPath": "/opt/fetch", "readOnly": True}]
         fetch_env = [{"name": "FLOWS_DIR", "value": FLOWS_PATH},
                      {"name": "FLOWS", "value": json.dumps([{"id": f.id, "url": f.url, "endpoint_name": f.endpoint_name}
@@ -208,34 +231,33 @@ class LangflowRuntime(Construct):
             header = delivery.auth_header
             volumes.append({"name": "auth", "secret": {"secretName": header.name, "defaultMode": 0o400,
                                                        "items": [{"key": header.key, "path": header.key}]}})
-        init = container(name="fetch-flows", image=self.props.image, ports={}, env=fetch_env, resources=FETCH_RESOURCES,
-                         mounts=fetch_mounts, command=["python", "/opt/fetch/fetch_flows.py"])
+        init = ContainerSpec(name="fetch-flows", image=self.props.image, ports={}, env=fetch_env,
+                             resources=FETCH_RESOURCES, mounts=fetch_mounts, command=["python", "/opt/fetch/fetch_flows.py"])
         return volumes, [mount], [init], FLOWS_PATH
 
-    def _emit_unit(self, env: Environment, unit: _Unit, db: DatabaseWiring, fetch_script: str | None) -> None:
+    def _unit(self, env: Environment, unit: _Unit, db: DatabaseWiring) -> None:
         props = self.props
         labels = standard_labels(instance=unit.name, component="runtime", version=props.image.tag)
-        flow_volumes, flow_mounts, inits, load_path = self._flow_volumes(env, unit, labels, fetch_script)
+        flow_volumes, flow_mounts, inits, load_path = self._flow_volumes(env, unit, labels)
         options = props.pod
         main = backend_container(
             image=props.image, resources=unit.resources, database=db, auth=props.auth, metrics=props.metrics,
             settings={**RUNTIME_SETTINGS, "LANGFLOW_LOAD_FLOWS_PATH": load_path}, secrets=props.secret_env,
             extra_env={**options.env, **unit.env}, env_from=options.env_from,
             mounts=[*flow_mounts, *options.volume_mounts], redis=props.redis)
-        ingress = [env.profile.ingress_peer((PORT,))] if props.ingress else []
+        ingress_peers = [env.profile.ingress_peer((PORT,))] if props.ingress else []
         egress = backend_egress(env, db, props.redis)
-        emit_workload(env, self, Workload(
+        workload = self.workloads[unit.key] = ServiceWorkload(self, unit.key, env, Workload(
             name=unit.name, instance=unit.name, component="runtime", version=props.image.tag,
             replicas=unit.replicas, autoscaling=unit.autoscaling, spread=True,
-            pod=pod_spec(service_account=unit.name, containers=[main], init_containers=inits,
-                         volumes=[*backend_volumes(db), *flow_volumes], options=options,
-                         termination_grace_period_seconds=props.termination_grace_period_seconds),
+            pod=PodSpec(containers=[main], init_containers=inits, volumes=[*backend_volumes(db), *flow_volumes],
+                        options=options, termination_grace_period_seconds=props.termination_grace_period_seconds),
             pod_annotations={**props.metrics.pod_annotations(), **options.annotations}, pod_labels=options.labels,
             ports=[ServicePort(name="http", port=PORT)], service_type=props.service_type,
-            traffic=Traffic(ingress=[*ingress, *scrapers(env, props.metrics)], egress=egress),
+            traffic=Traffic(ingress=[*ingress_peers, *scrapers(env, props.metrics)], egress=egress),
         ))
         if props.ingress:
-            routes = [Route(path=f"/api/v1/{verb}/{key}", service=unit.name, port="http")
+            routes = [Route(path=f"/api/v1/{verb}/{key}", service=workload.service, port=PORT)
                       for flow in unit.flows for key in (flow.endpoint_name, flow.id) for verb in ("run", "webhook")]
-            emit_ingress(env, self, f"{unit.name}-ingress", name=unit.name, labels=labels, options=props.ingress,
-                         routes=routes)
+            self.ingresses[unit.key] = ingress(env, self, f"{unit.key}-ingress", name=unit.name, labels=labels,
+                                               options=props.ingress, routes=routes)

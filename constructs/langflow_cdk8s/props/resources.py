@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .errors import ConfigError
+from ..errors import ConfigError
 from .validation import quantity
 
 

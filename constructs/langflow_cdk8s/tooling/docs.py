@@ -22,23 +22,23 @@ from typing import Any
 
 import yaml
 
-from .backend import Auth, Metrics, RedisCache
-from .database import Database
-from .environment import EnvironmentProps, Quota, Stage
-from .errors import ConfigError
-from .flow import Flow, FlowDelivery, FlowGroup
-from .gitops import GitOpsProps, SyncPolicy
-from .ide import LangflowIDEProps
-from .image import Image
-from .ingress import IngressOptions
+from ..errors import ConfigError
+from ..patterns.environment import EnvironmentProps, Quota, Stage
+from ..patterns.gitops import GitOpsProps, SyncPolicy
+from ..patterns.ide import LangflowIDEProps
+from ..patterns.runtime import LangflowRuntimeProps
+from ..props.database import Database
+from ..props.flow import Flow, FlowDelivery, FlowGroup
+from ..props.image import Image
+from ..props.ingress import IngressOptions
+from ..props.network import NetworkPeer
+from ..props.pod import PodOptions
+from ..props.profiles import CloudProfile
+from ..props.resources import Resources
+from ..props.scaling import Autoscaling
+from ..props.secrets import SecretKey
+from ..props.settings import Auth, Metrics, RedisCache
 from .inventory import WORKLOAD_KINDS, required_secrets
-from .network import NetworkPeer
-from .pod import PodOptions
-from .profiles import CloudProfile
-from .resources import Resources
-from .runtime import LangflowRuntimeProps
-from .secrets import SecretKey
-from .workload import Autoscaling
 
 Manifest = dict[str, Any]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import ConfigError
+from ..errors import ConfigError
 from .validation import non_empty
 
 LANGFLOW_VERSION = "1.13.0"

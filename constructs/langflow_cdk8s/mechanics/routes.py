@@ -1,0 +1,50 @@
+"""Ingress with cdk8s-plus: Prefix paths, an explicit class, TLS — the parts the official charts get wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import cdk8s_plus_27 as kplus
+from constructs import Construct
+
+from ..errors import ConfigError
+from ..props.ingress import IngressOptions
+from .site import Site
+from .waves import metadata
+
+
+@dataclass(frozen=True)
+class Route:
+    """One Prefix path to a port of a Service."""
+
+    path: str
+    service: kplus.Service
+    port: int
+
+    def __post_init__(self) -> None:
+        if not self.path.startswith("/") or " " in self.path:
+            raise ConfigError("ingress path", f"{self.path!r} is not an absolute URL path", "start it with '/'")
+
+
+def ingress(site: Site, scope: Construct, ingress_id: str, *, name: str, labels: Mapping[str, str],
+            options: IngressOptions, routes: Sequence[Route]) -> kplus.Ingress:
+    """One Ingress for `options.host`; controllers merge Ingresses of the same host, so each
+    workload can own its routes (cdk8s-plus orders the paths)."""
+    if not routes:
+        raise ConfigError(f"ingress {name}", "has no routes", "give at least one path")
+    if options.tls_secret is None:
+        site.warn(f"Ingress {name} serves {options.host} without TLS")
+    backends: dict[tuple[int, int], kplus.IngressBackend] = {}
+    rules = []
+    for route in routes:
+        key = (id(route.service), route.port)
+        if key not in backends:
+            backends[key] = kplus.IngressBackend.from_service(route.service, port=route.port)
+        rules.append(kplus.IngressRule(backend=backends[key], host=options.host, path=route.path,
+                                       path_type=kplus.HttpIngressPathType.PREFIX))
+    tls = [kplus.IngressTls(hosts=[options.host], secret=site.shared.secret(options.tls_secret))] if options.tls_secret else None
+    return kplus.Ingress(scope, ingress_id, metadata=metadata(
+        "Ingress", name, namespace=site.namespace_name, labels=labels,
+        annotations={**site.profile.ingress_annotations, **options.annotations}),
+        class_name=options.class_name or site.profile.ingress_class, rules=rules, tls=tls)

@@ -1,0 +1,35 @@
+"""What the shared mechanics need from the environment they build into (Environment provides it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from ..props.network import NetworkPeer
+from ..props.profiles import CloudProfile
+from .hardening import Hardening
+from .values import SharedConstructs
+
+
+class Site(Protocol):
+    """An environment as the mechanics see it, so they never import the public constructs."""
+
+    @property
+    def namespace_name(self) -> str: ...
+
+    @property
+    def profile(self) -> CloudProfile: ...
+
+    @property
+    def shared(self) -> SharedConstructs: ...
+
+    @property
+    def hardening(self) -> Hardening: ...
+
+    @property
+    def monitoring_namespace(self) -> str | None: ...
+
+    @property
+    def external_apis(self) -> Sequence[NetworkPeer]: ...
+
+    def warn(self, message: str) -> None: ...

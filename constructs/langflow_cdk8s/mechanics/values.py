@@ -1,0 +1,201 @@
+"""cdk8s and cdk8s-plus value objects, each made once and shared by every flow that needs it.
+
+Every `EnvValue`, `Duration`, `Size`, `Cpu`, `JsonPatch`, probe and network port is a jsii object:
+creating one costs a round trip to Node. They are immutable, so the same object serves every
+container of every flow (see docs/benchmarks.md for what this saved). Objects that are constructs
+(Secret and ConfigMap references, volumes, network peers) are shared per environment instead,
+in `SharedConstructs`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import cdk8s
+import cdk8s_plus_27 as kplus
+from constructs import Construct
+
+from ..props.validation import quantity
+
+
+@functools.cache
+def env_value(value: str) -> kplus.EnvValue:
+    return kplus.EnvValue.from_value(value)
+
+
+@functools.cache
+def seconds(count: int) -> cdk8s.Duration:
+    return cdk8s.Duration.seconds(count)
+
+
+@functools.cache
+def cpu(value: str) -> kplus.Cpu:
+    """'500m' -> Cpu.millis(500), '2' -> Cpu.units(2): cdk8s-plus renders both exactly as written."""
+    if value.endswith("m"):
+        return kplus.Cpu.millis(int(value[:-1]))
+    number = Decimal(value)
+    return kplus.Cpu.units(int(number) if number == int(number) else float(number))
+
+
+@functools.cache
+def mebibytes(value: str) -> cdk8s.Size:
+    """A memory or storage quantity as a Size; cdk8s-plus writes it in Mi ('1Gi' becomes '1024Mi')."""
+    return cdk8s.Size.mebibytes(int(quantity("quantity", value) / 2**20))
+
+
+@functools.cache
+def tcp_port(port: int) -> kplus.NetworkPolicyPort:
+    return kplus.NetworkPolicyPort.tcp(port)
+
+
+def patch_add(path: str, value: Any) -> cdk8s.JsonPatch:
+    """`JsonPatch.add(path, value)`, shared between objects that need the same field set to the same value.
+
+    The bundled k8s bindings apply patches before they convert an object to Kubernetes JSON, where
+    quantities and int-or-string fields are still {"value": ...} objects: `value` is written in
+    Kubernetes JSON and converted here (see `typed`)."""
+    return _patch("add", path, json.dumps(typed(value), sort_keys=True))
+
+
+_WRAPPED = {"sizeLimit", "maxSurge", "maxUnavailable", "minAvailable", "targetPort"}
+"""Keys whose values the k8s bindings hold as Quantity or IntOrString objects."""
+
+
+def typed(value: Any, parent: str | None = None) -> Any:
+    """Kubernetes JSON in the form the k8s bindings hold before they write it: quantities in resource
+    maps, sizeLimit and probe ports become {"value": ...}."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if key in ("requests", "limits") and parent == "resources" and isinstance(item, dict):
+                out[key] = {name: {"value": amount} for name, amount in item.items()}
+            elif key in _WRAPPED or (key == "port" and parent in ("httpGet", "tcpSocket")):
+                out[key] = {"value": item}
+            else:
+                out[key] = typed(item, key)
+        return out
+    if isinstance(value, list):
+        return [typed(item, parent) for item in value]
+    return value
+
+
+def patch_remove(path: str) -> cdk8s.JsonPatch:
+    return _patch("remove", path, "null")
+
+
+@functools.cache
+def _patch(op: str, path: str, value_json: str) -> cdk8s.JsonPatch:
+    if op == "remove":
+        return cdk8s.JsonPatch.remove(path)
+    return cdk8s.JsonPatch.add(path, json.loads(value_json))
+
+
+def pointer(*parts: str | int) -> str:
+    """A JSON pointer from path parts, escaping '~' and '/' (label keys such as checkov.io/skip1)."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+@functools.cache
+def _http_probe(path: str, port: int, period: int, timeout: int, failures: int) -> kplus.Probe:
+    return kplus.Probe.from_http_get(path, port=port, period_seconds=seconds(period), timeout_seconds=seconds(timeout),
+                                     failure_threshold=failures)
+
+
+@functools.cache
+def _command_probe(command: tuple[str, ...], period: int, timeout: int | None, failures: int | None) -> kplus.Probe:
+    return kplus.Probe.from_command(list(command), period_seconds=seconds(period),
+                                    timeout_seconds=seconds(timeout) if timeout else None, failure_threshold=failures)
+
+
+def http_probe(path: str, port: int, *, period: int, timeout: int, failures: int) -> kplus.Probe:
+    return _http_probe(path, port, period, timeout, failures)
+
+
+def command_probe(command: tuple[str, ...], *, period: int, timeout: int | None = None,
+                  failures: int | None = None) -> kplus.Probe:
+    return _command_probe(command, period, timeout, failures)
+
+
+class SharedConstructs:
+    """References that are constructs (so they need a scope) shared by everything in one environment:
+    Secrets and ConfigMaps by name, volumes by their full definition, label selectors and peers."""
+
+    def __init__(self, scope: Construct) -> None:
+        self._scope = scope
+        self._secrets: dict[str, kplus.ISecret] = {}
+        self._config_maps: dict[str, kplus.IConfigMap] = {}
+        self._volumes: dict[str, kplus.Volume] = {}
+        self._selectors: dict[str, kplus.LabelSelector] = {}
+        self._peers: dict[str, Any] = {}
+        self._secret_values: dict[tuple[str, str], kplus.EnvValue] = {}
+
+    def secret(self, name: str) -> kplus.ISecret:
+        if name not in self._secrets:
+            self._secrets[name] = kplus.Secret.from_secret_name(self._scope, f"secret-{name}", name)
+        return self._secrets[name]
+
+    def config_map(self, name: str) -> kplus.IConfigMap:
+        if name not in self._config_maps:
+            self._config_maps[name] = kplus.ConfigMap.from_config_map_name(self._scope, f"configmap-{name}", name)
+        return self._config_maps[name]
+
+    def secret_value(self, name: str, key: str) -> kplus.EnvValue:
+        if (name, key) not in self._secret_values:
+            self._secret_values[(name, key)] = kplus.EnvValue.from_secret_value(
+                kplus.SecretValue(secret=self.secret(name), key=key))
+        return self._secret_values[(name, key)]
+
+    def selector(self, labels: Mapping[str, str]) -> kplus.LabelSelector:
+        key = json.dumps(labels, sort_keys=True)
+        if key not in self._selectors:
+            self._selectors[key] = kplus.LabelSelector.of(labels=dict(labels))
+        return self._selectors[key]
+
+    def volume(self, spec: Mapping[str, Any]) -> tuple[kplus.Volume, dict[str, Any] | None]:
+        """The cdk8s-plus Volume for a volume definition, and the source cdk8s-plus cannot express
+        (None when it can). A source it cannot express (projected, or anything a user passes as
+        a dict) gets a stand-in emptyDir of the same name, so mounts work through the cdk8s-plus
+        API, and hardening.VolumeSources replaces the stand-in's source at synthesis."""
+        key = json.dumps(spec, sort_keys=True)
+        raw = None if _expressible(spec) else {k: v for k, v in spec.items() if k != "name"}
+        if key not in self._volumes:
+            self._volumes[key] = self._make_volume(spec, f"volume-{len(self._volumes)}")
+        return self._volumes[key], raw
+
+    def peer(self, key: str, make: Any) -> Any:
+        """A network peer construct, made once per environment by `make(scope, id)`."""
+        if key not in self._peers:
+            self._peers[key] = make(self._scope, f"peer-{len(self._peers)}")
+        return self._peers[key]
+
+    def _make_volume(self, spec: Mapping[str, Any], id: str) -> kplus.Volume:
+        name = spec["name"]
+        if "secret" in spec and _expressible(spec):
+            source = spec["secret"]
+            return kplus.Volume.from_secret(self._scope, id, self.secret(source["secretName"]), name=name,
+                                            default_mode=source.get("defaultMode"),
+                                            items={i["key"]: kplus.PathMapping(path=i["path"]) for i in source["items"]}
+                                            if source.get("items") else None)
+        if "configMap" in spec and _expressible(spec):
+            source = spec["configMap"]
+            return kplus.Volume.from_config_map(self._scope, id, self.config_map(source["name"]), name=name,
+                                                default_mode=source.get("defaultMode"))
+        size = spec.get("emptyDir", {}).get("sizeLimit") if _expressible(spec) else None
+        return kplus.Volume.from_empty_dir(self._scope, id, name, size_limit=mebibytes(size) if size else None)
+
+
+def _expressible(spec: Mapping[str, Any]) -> bool:
+    """Whether cdk8s-plus-27's Volume factories write exactly this volume."""
+    sources = [k for k in spec if k != "name"]
+    if sources == ["emptyDir"]:
+        return set(spec["emptyDir"]) <= {"sizeLimit"}
+    if sources == ["secret"]:
+        return set(spec["secret"]) <= {"secretName", "defaultMode", "items"} and all(
+            set(i) == {"key", "path"} for i in spec["secret"].get("items", []))
+    if sources == ["configMap"]:
+        return set(spec["configMap"]) <= {"name", "defaultMode"}
+    return False

@@ -1,0 +1,1 @@
+"""The public constructs: Environment, LangflowIDE, LangflowRuntime, GitOps."""

@@ -1,0 +1,1 @@
+"""What is not a construct: the synthesis wrapper, generated docs, inventories of synthesized objects."""

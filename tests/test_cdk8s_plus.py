@@ -1,0 +1,153 @@
+"""The constructs compose cdk8s-plus-27, and what users add through its API is hardened at synthesis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cdk8s
+import cdk8s_plus_27 as kplus
+import pytest
+from cdk8s_plus_27 import k8s
+
+import main
+from langflow_cdk8s import (
+    Database, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowIDE, LangflowIDEProps,
+    LangflowRuntime, LangflowRuntimeProps, Quota, RedisCache, SecretKey, Stage,
+)
+from support import QUOTA, find, main_container, pod, unsynthesized_app
+
+PLUS_KINDS: dict[str, tuple[type, ...]] = {
+    "Deployment": (kplus.Deployment,), "StatefulSet": (kplus.StatefulSet,), "Service": (kplus.Service,),
+    "Ingress": (kplus.Ingress,), "HorizontalPodAutoscaler": (kplus.HorizontalPodAutoscaler,),
+    "NetworkPolicy": (kplus.NetworkPolicy,), "ConfigMap": (kplus.ConfigMap,), "ServiceAccount": (kplus.ServiceAccount,),
+    "Namespace": (kplus.Namespace,), "Role": (kplus.Role,), "RoleBinding": (kplus.RoleBinding,),
+}
+"""Kind -> the cdk8s-plus construct every object of that kind must come from."""
+
+BINDINGS = {"PodDisruptionBudget": k8s.KubePodDisruptionBudget, "ResourceQuota": k8s.KubeResourceQuota,
+            "LimitRange": k8s.KubeLimitRange}
+
+
+def every_option_on(app: cdk8s.App) -> list[Environment]:
+    """A variant with every option that adds objects: in-cluster PostgreSQL, ingress, Redis, download delivery."""
+    dev = Environment(app, "dev", EnvironmentProps(stage=Stage.DEVELOPMENT, namespace="opt-dev", quota=QUOTA,
+                                                    monitoring_namespace="monitoring"))
+    LangflowIDE(dev, "ide", LangflowIDEProps(database=Database.in_cluster_postgres(), replicas=2,
+                                             ingress=IngressOptions(host="ide.example.com", tls_secret="tls"),
+                                             service_type="LoadBalancer",
+                                             redis=RedisCache(url=SecretKey(name="r", key="url"),
+                                                              signing_key=SecretKey(name="r", key="key"))))
+    prod = Environment(app, "prod", EnvironmentProps(stage=Stage.PRODUCTION, namespace="opt-prod", quota=QUOTA))
+    from langflow_cdk8s import FlowDelivery
+    LangflowRuntime(prod, "runtime", LangflowRuntimeProps(
+        flows=[Flow.from_url("https://flows.example.com/a.json", id="0b7f4b44-2b3c-4ae1-9b0e-1c6f1b0b9d11", name="A")],
+        delivery=FlowDelivery.download(auth_header=SecretKey(name="h", key="header")),
+        ingress=IngressOptions(host="flows.example.com", tls_secret="tls")))
+    LangflowRuntime(prod, "files", LangflowRuntimeProps(name="files", flows=Flow.from_folder(main.FLOWS)))
+    GitOps(app, "argocd", GitOpsProps(environments=[dev, prod], repo_url="https://example.com/r.git"))
+    return [dev, prod]
+
+
+def producers(env: Environment) -> dict[tuple[str, str], Any]:
+    """(kind, name) of every synthesized object -> the construct that made it (the ApiObject's parent)."""
+    made = {}
+    for child in env.node.find_all():
+        if isinstance(child, cdk8s.ApiObject):
+            made[(child.kind, child.name)] = child.node.scope
+    return made
+
+
+@pytest.mark.parametrize("variant", ["reference", "every-option"])
+def test_every_object_comes_from_its_cdk8s_plus_construct(variant: str) -> None:
+    app = unsynthesized_app()
+    environments = main.build(app) if variant == "reference" else every_option_on(app)
+    seen = set()
+    for env in environments:
+        for (kind, name), scope in producers(env).items():
+            seen.add(kind)
+            if kind in PLUS_KINDS:
+                assert isinstance(scope, PLUS_KINDS[kind]), f"{env.name}: {kind} {name} comes from {type(scope).__name__}"
+            else:
+                assert kind in BINDINGS, f"{env.name}: {kind} {name} is neither cdk8s-plus nor a bundled binding"
+                made = next(c for c in env.node.find_all() if isinstance(c, cdk8s.ApiObject) and c.name == name
+                            and c.kind == kind)
+                assert isinstance(made, BINDINGS[kind]), f"{kind} {name} is a {type(made).__name__}"
+    if variant == "every-option":
+        assert set(PLUS_KINDS) | set(BINDINGS) <= seen
+
+
+def runtime_env() -> tuple[Environment, LangflowRuntime]:
+    env = Environment(unsynthesized_app(), "prod", EnvironmentProps(stage=Stage.PRODUCTION, namespace="ext", quota=QUOTA))
+    runtime = LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(main.FLOWS)))
+    return env, runtime
+
+
+def test_the_objects_are_public_by_unit_name() -> None:
+    env, runtime = runtime_env()
+    unit = runtime.workloads["support-triage"]
+    assert isinstance(unit.workload, kplus.Deployment)
+    assert isinstance(unit.service, kplus.Service)
+    assert isinstance(unit.autoscaler, kplus.HorizontalPodAutoscaler)
+    assert isinstance(unit.container, kplus.Container) and unit.container.name == "langflow"
+    assert isinstance(runtime.flow_config_maps["support-triage"], kplus.ConfigMap)
+    ide = LangflowIDE(Environment(unsynthesized_app(), "dev", EnvironmentProps(
+        stage=Stage.DEVELOPMENT, namespace="ext-dev", quota=QUOTA)), "ide", LangflowIDEProps())
+    assert isinstance(ide.backend.workload, kplus.StatefulSet)
+    assert isinstance(ide.frontend.workload, kplus.Deployment)
+
+
+def test_user_extensions_through_the_cdk8s_plus_api_are_hardened_and_admissible() -> None:
+    env, runtime = runtime_env()
+    unit = runtime.workloads["support-triage"]
+    unit.workload.scheduling.attract(kplus.Node.labeled(kplus.NodeLabelQuery.is_("pool", "flows")))
+    unit.container.env.add_variable("EXTRA", kplus.EnvValue.from_value("1"))
+    cache = kplus.Volume.from_empty_dir(env, "user-cache", "user-cache")
+    unit.container.mount("/var/cache/user", cache)
+    unit.workload.add_init_container(name="wait", image="busybox:1.36", command=["true"])
+    # A sidecar that asks for everything restricted forbids: the environment overrides it.
+    unit.workload.add_container(name="sidecar", image="busybox:1.36", security_context=kplus.ContainerSecurityContextProps(
+        privileged=True, allow_privilege_escalation=True, read_only_root_filesystem=False, ensure_non_root=False))
+
+    deployment = find(env, "Deployment", "langflow-runtime-support-triage")
+    spec = pod(deployment)
+    affinity = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert affinity["nodeSelectorTerms"][0]["matchExpressions"][0] == {"key": "pool", "operator": "In", "values": ["flows"]}
+    assert {"name": "EXTRA", "value": "1"} in main_container(deployment)["env"]
+    assert {"name": "user-cache", "emptyDir": {}} in spec["volumes"]
+    assert [c["name"] for c in spec["initContainers"]] == ["wait"]
+    assert [c["name"] for c in spec["containers"]] == ["langflow", "sidecar"]
+    for container in [*spec["initContainers"], *spec["containers"]]:
+        context = container["securityContext"]
+        assert context["capabilities"] == {"drop": ["ALL"]}, container["name"]
+        assert context["seccompProfile"] == {"type": "RuntimeDefault"}, container["name"]
+        assert (context["privileged"], context["allowPrivilegeEscalation"]) == (False, False), container["name"]
+        assert (context["readOnlyRootFilesystem"], context["runAsNonRoot"]) == (True, True), container["name"]
+    assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert spec["securityContext"]["runAsNonRoot"] is True and spec["enableServiceLinks"] is False
+    # The volumes this library mounts are still there: the user's additions did not replace the lists.
+    assert {"tmp", "home", "config", "flows", "user-cache"} <= {v["name"] for v in spec["volumes"]}
+
+
+def test_hardening_runs_again_without_adding_patches() -> None:
+    env, runtime = runtime_env()
+    first = find(env, "Deployment", "langflow-runtime-support-triage")
+    assert find(env, "Deployment", "langflow-runtime-support-triage") == first
+
+
+def test_what_no_patch_can_fix_fails_synthesis_by_name() -> None:
+    env, runtime = runtime_env()
+    runtime.workloads["support-triage"].workload.add_volume(
+        kplus.Volume.from_host_path(env, "host", "host", path="/var/run"))
+    with pytest.raises(RuntimeError, match="volume 'host' is of type hostPath"):
+        env.objects
+
+
+def test_derived_data_sees_what_users_add() -> None:
+    env, runtime = runtime_env()
+    kplus.Secret(env, "user-secret", string_data={"k": "v"}, metadata=cdk8s.ApiObjectMetadata(name="user-secret"))
+    assert ("v1", "Secret") in {(o["apiVersion"], o["kind"]) for o in env.objects}
+    big = runtime.workloads["support-triage"]
+    big.workload.add_container(name="heavy", image="busybox:1.36", resources=kplus.ContainerResources(
+        cpu=kplus.CpuResources(request=kplus.Cpu.units(90), limit=kplus.Cpu.units(90)),
+        memory=kplus.MemoryResources(request=cdk8s.Size.gibibytes(1), limit=cdk8s.Size.gibibytes(1))))
+    assert any("requests.cpu" in w for w in env.quota_warnings())
