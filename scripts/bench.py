@@ -54,6 +54,11 @@ HZ = os.sysconf("SC_CLK_TCK")
 
 # Targets of issue 8.
 RATIO_TARGET = 1.3  # reference synthesis / floor
+BASELINE_TAG = "plain-objects-baseline"
+"""The last commit before cdk8s-plus (plain ApiObjects + one JSON patch each), built in a temporary
+worktree and measured side by side: a benchmark-only baseline, never imported by the library."""
+PER_FLOW_TARGET = 1.3  # per-flow cost (100 -> 500 flows, CPU) / the baseline's (issue 13)
+BIG_RSS_13_TARGET_MB = 300.0  # 500 flows, whole tree (issue 13)
 SLOPE_TARGET_MS = 10.0  # per additional flow, between 100 and 500 flows
 BIG_WALL_TARGET_S = 6.0  # 500 flows
 BIG_RSS_TARGET_MB = 500.0  # 500 flows, whole process tree
@@ -64,11 +69,16 @@ FLOW_APP = '''\
 import json
 import sys
 import time
+from pathlib import Path
 
 t0 = time.perf_counter()
 from langflow_cdk8s import (Database, Environment, EnvironmentProps, Flow, IngressOptions, LangflowRuntime,
                             LangflowRuntimeProps, Quota, SecretKey, Stage)
-from langflow_cdk8s.tooling.synth import synth
+import langflow_cdk8s
+if (Path(langflow_cdk8s.__file__).parent / "tooling").is_dir():
+    from langflow_cdk8s.tooling.synth import synth
+else:  # the plain-object baseline (BASELINE_TAG) had a flat package
+    from langflow_cdk8s.synth import synth
 
 folder, outdir, result = sys.argv[1:4]
 marks = {"imported": time.perf_counter()}
@@ -347,6 +357,7 @@ class Scenario:
     result: Path | None = None  # JSON the child writes (phase timings)
     runs: list[Run] = field(default_factory=list)
     objects: int | None = None
+    pythonpath: str | None = None  # the library to import, when not this checkout's (the baseline)
 
 
 class Bench:
@@ -363,6 +374,7 @@ class Bench:
         self.env.pop("CDK8S_OUTDIR", None)
         self.python_flags = ["-O"] if args.optimize else []
         self.loads: list[float] = []
+        self.baseline: Path | None = None
 
     def scenarios(self) -> list[Scenario]:
         py = [self.python, *self.python_flags]
@@ -385,10 +397,29 @@ class Bench:
             result.append(Scenario(f"flows-{count}", f"{count} flows", [*py, str(app), str(folder), str(out),
                                                                         str(self.tmp / f"result-{count}.json")],
                                    outdir=out, result=self.tmp / f"result-{count}.json"))
+            if self.baseline is not None:
+                out = self.tmp / f"out-baseline-{count}"
+                result.append(Scenario(
+                    f"baseline-{count}", f"{count} flows, plain-object baseline ({BASELINE_TAG})",
+                    [*py, str(app), str(folder), str(out), str(self.tmp / f"result-baseline-{count}.json")],
+                    outdir=out, result=self.tmp / f"result-baseline-{count}.json",
+                    pythonpath=os.pathsep.join([str(self.baseline / "constructs"), str(self.baseline)])))
         return result
+
+    def add_baseline(self) -> None:
+        """Checks the baseline tag out into a temporary worktree (removed with the temporary folder)."""
+        self.baseline = self.tmp / "baseline"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--quiet", "--detach", str(self.baseline), BASELINE_TAG],
+                       check=True)
+
+    def remove_baseline(self) -> None:
+        if self.baseline is not None:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(self.baseline)], check=False)
 
     def once(self, scenario: Scenario) -> Run:
         env = dict(self.env)
+        if scenario.pythonpath is not None:
+            env["PYTHONPATH"] = scenario.pythonpath
         if scenario.outdir is not None:
             shutil.rmtree(scenario.outdir, ignore_errors=True)
             if scenario.outdir_env:
@@ -597,6 +628,16 @@ def report(bench: Bench, scenarios: list[Scenario], tests: dict | None, prof: di
         target("reference synthesis / floor (wall medians)", f"{ref / floor:.2f} × ({secs(ref)} / {secs(floor)}); "
                f"CPU {cpu_ratio:.2f} ×", f"≤ {RATIO_TARGET} ×", ref / floor <= RATIO_TARGET)
     small, big = (by.get(f"flows-{n}") for n in (100, 500))
+    base_small, base_big = (by.get(f"baseline-{n}") for n in (100, 500))
+    if small and big and base_small and base_big:
+        def per_flow(lo: Scenario, hi: Scenario, what: str) -> float:
+            return (med([getattr(r, what) for r in hi.runs]) - med([getattr(r, what) for r in lo.runs])) / 400 * 1000
+
+        ratio = per_flow(small, big, "cpu") / per_flow(base_small, base_big, "cpu")
+        wall_ratio = per_flow(small, big, "wall") / per_flow(base_small, base_big, "wall")
+        target("per-flow cost / plain-object baseline (CPU, 100 → 500 flows)",
+               f"{ratio:.2f} × ({per_flow(small, big, 'cpu'):.1f} ms / {per_flow(base_small, base_big, 'cpu'):.1f} ms); "
+               f"wall {wall_ratio:.2f} ×", f"≤ {PER_FLOW_TARGET} ×", ratio <= PER_FLOW_TARGET)
     if small and big:
         extra = (big.objects or 0) - (small.objects or 0)
         slope = (med([r.wall for r in big.runs]) - med([r.wall for r in small.runs])) / 400 * 1000
@@ -608,7 +649,8 @@ def report(bench: Bench, scenarios: list[Scenario], tests: dict | None, prof: di
         wall = med([r.wall for r in big.runs])
         peak = max(r.tree_peak for r in big.runs)
         target("500 flows: total", secs(wall), f"≤ {BIG_WALL_TARGET_S:g} s", wall <= BIG_WALL_TARGET_S)
-        target("500 flows: peak memory (tree)", mb(peak), f"≤ {BIG_RSS_TARGET_MB:g} MB", peak / 2**20 <= BIG_RSS_TARGET_MB)
+        target("500 flows: peak memory (tree)", mb(peak), f"≤ {BIG_RSS_13_TARGET_MB:g} MB",
+               peak / 2**20 <= BIG_RSS_13_TARGET_MB)
     if tests is not None:
         passed = tests["code"] == 0
         target("`make test` wall time (one run)", f"{secs(tests['wall'])}{'' if passed else ' (tests failing: ' + tests['summary'] + ')'}",
@@ -664,6 +706,7 @@ def main() -> int:
     parser.add_argument("--flows", default="10,100,500", help="flow counts (default 10,100,500; the targets need 100 and 500)")
     parser.add_argument("--no-cli", action="store_true", help="skip the `cdk8s synth` end-to-end runs")
     parser.add_argument("--no-profile", action="store_true", help="skip the jsii profile")
+    parser.add_argument("--no-baseline", action="store_true", help=f"skip the plain-object baseline ({BASELINE_TAG})")
     parser.add_argument("--profile-flows", type=int, default=100, help="flows in the profiled build (default 100)")
     parser.add_argument("--constructs", default=str(ROOT / "constructs"),
                         help="folder holding the langflow_cdk8s package to measure (default: this checkout's)")
@@ -688,6 +731,8 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="langflow-bench-"))
     try:
         bench = Bench(args, tmp)
+        if not args.no_baseline:
+            bench.add_baseline()
         scenarios = bench.measure()
         busy1, when1 = busy_cores()
         children1 = os.times()
@@ -701,6 +746,8 @@ def main() -> int:
             tests = bench.make_test()
         generated, missed = report(bench, scenarios, tests, prof, machine(), started, time.perf_counter() - t0, background)
     finally:
+        if "bench" in locals():
+            bench.remove_baseline()
         shutil.rmtree(tmp, ignore_errors=True)
     print(generated)
     if missed:

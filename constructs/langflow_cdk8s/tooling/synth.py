@@ -5,9 +5,11 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 import cdk8s
+import yaml
 
 from ..errors import ConfigError
 from ..patterns.environment import Environment
@@ -21,10 +23,18 @@ def new_app(outdir: str | None = None) -> cdk8s.App:
     return cdk8s.App(outdir=outdir, yaml_output_type=output) if outdir else cdk8s.App(yaml_output_type=output)
 
 
+def written(app: cdk8s.App, env: Environment) -> list[dict]:
+    """The objects cdk8s wrote for `env` (after app.synth()): reading them back costs less than asking
+    Node for them again, and they are exactly what dist/ gets."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return [yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+            for path in sorted((Path(app.outdir) / env.name).glob("*.k8s.yaml"))]
+
+
 def summary(app: cdk8s.App, environments: list[Environment]) -> str:
     lines = []
     for env in environments:
-        objects = env.objects
+        objects = written(app, env)
         kinds = Counter(obj["kind"] for obj in objects)
         flows = len(env.flows)
         counted = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
