@@ -12,7 +12,7 @@ What it runs, each in a fresh process tree (Python and jsii's two Node processes
   reference  python main.py, CDK8S_OUTDIR in a temporary folder (what `cdk8s synth` runs)
   cli        node_modules/.bin/cdk8s synth --no-check-upgrade --output <tmp> (information only)
   N flows    one PRODUCTION Environment + LangflowRuntime(flows=Flow.from_folder(<N generated flows>)),
-             written with langflow_cdk8s.synth.synth, for N in 10, 100, 500
+             written with langflow_cdk8s.tooling.synth.synth, for N in 10, 100, 500
 Runs are interleaved (round r runs every scenario once) after one discarded warm-up round, so a
 burst of load from other processes spreads over all scenarios instead of skewing one. Each figure
 is the median of the rounds, with minimum and maximum.

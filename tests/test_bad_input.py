@@ -3,7 +3,7 @@ runs it. Each must exit non-zero with a message that names the file or prop and 
 value and says what to do, in one or two lines without a stack trace, and leave the output
 folder as it was.
 
-The catalogue runs in-process (langflow_cdk8s.synth.synth) for speed; one end-to-end test runs
+The catalogue runs in-process (langflow_cdk8s.tooling.synth.synth) for speed; one end-to-end test runs
 `make synth` in a copy of the repository to prove the same holds for the real dist/.
 """
 

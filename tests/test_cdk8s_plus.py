@@ -11,8 +11,8 @@ from cdk8s_plus_27 import k8s
 
 import main
 from langflow_cdk8s import (
-    Database, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowIDE, LangflowIDEProps,
-    LangflowRuntime, LangflowRuntimeProps, Quota, RedisCache, SecretKey, Stage,
+    Database, Environment, EnvironmentProps, Flow, FlowDelivery, GitOps, GitOpsProps, IngressOptions, LangflowIDE, LangflowIDEProps,
+    LangflowRuntime, LangflowRuntimeProps, RedisCache, SecretKey, Stage,
 )
 from support import QUOTA, find, main_container, pod, unsynthesized_app
 
@@ -38,7 +38,6 @@ def every_option_on(app: cdk8s.App) -> list[Environment]:
                                              redis=RedisCache(url=SecretKey(name="r", key="url"),
                                                               signing_key=SecretKey(name="r", key="key"))))
     prod = Environment(app, "prod", EnvironmentProps(stage=Stage.PRODUCTION, namespace="opt-prod", quota=QUOTA))
-    from langflow_cdk8s import FlowDelivery
     LangflowRuntime(prod, "runtime", LangflowRuntimeProps(
         flows=[Flow.from_url("https://flows.example.com/a.json", id="0b7f4b44-2b3c-4ae1-9b0e-1c6f1b0b9d11", name="A")],
         delivery=FlowDelivery.download(auth_header=SecretKey(name="h", key="header")),
@@ -151,3 +150,37 @@ def test_derived_data_sees_what_users_add() -> None:
         cpu=kplus.CpuResources(request=kplus.Cpu.units(90), limit=kplus.Cpu.units(90)),
         memory=kplus.MemoryResources(request=cdk8s.Size.gibibytes(1), limit=cdk8s.Size.gibibytes(1))))
     assert any("requests.cpu" in w for w in env.quota_warnings())
+
+
+def test_the_cdk8s_plus_address_label_never_enters_a_selector(ref) -> None:
+    """cdk8s-plus labels every pod template with `cdk8s.io/metadata.addr` (its construct path): it must
+    stay out of selectors, which are immutable, so that renaming a construct id only rolls the pods."""
+    def selectors(obj: dict[str, Any]) -> list[dict[str, str]]:
+        spec = obj.get("spec", {})
+        found = [spec.get("selector", {}).get("matchLabels", {}) if obj["kind"] != "Service" else spec.get("selector", {}),
+                 spec.get("podSelector", {}).get("matchLabels", {})]
+        for rule in [*spec.get("ingress", []), *spec.get("egress", [])] if obj["kind"] == "NetworkPolicy" else []:
+            found += [peer.get("podSelector", {}).get("matchLabels", {}) for peer in [*rule.get("from", []), *rule.get("to", [])]]
+        found += [c.get("labelSelector", {}).get("matchLabels", {})
+                  for c in spec.get("template", {}).get("spec", {}).get("topologySpreadConstraints", [])]
+        return [s for s in found if s]
+
+    checked = 0
+    for obj in ref.objects():
+        for selector in selectors(obj):
+            checked += 1
+            assert "cdk8s.io/metadata.addr" not in selector, (obj["kind"], obj["metadata"]["name"], selector)
+    assert checked > 20
+
+
+def test_a_workload_the_user_adds_to_the_environment_is_hardened_too() -> None:
+    env, _ = runtime_env()
+    job = kplus.Job(env, "user-job", metadata=cdk8s.ApiObjectMetadata(name="user-job"),
+                    security_context=kplus.PodSecurityContextProps(ensure_non_root=False))
+    job.add_container(name="task", image="busybox:1.36", security_context=kplus.ContainerSecurityContextProps(
+        privileged=True, ensure_non_root=False))
+    spec = pod(find(env, "Job", "user-job"))
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    context = spec["containers"][0]["securityContext"]
+    assert context["privileged"] is False and context["capabilities"] == {"drop": ["ALL"]}

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, Synthesis, reference
-from langflow_cdk8s.tooling import docs
+from langflow_cdk8s.tooling import docs, pages
+from langflow_cdk8s.tooling import reference as props_reference
 from langflow_cdk8s.tooling.inventory import WORKLOAD_KINDS, required_secrets
 
 DOCS = ROOT / "docs"
@@ -43,14 +44,14 @@ def labelled(diagram: str, text: str) -> bool:
 
 
 def test_committed_environment_pages_equal_a_fresh_generation() -> None:
-    expected = {f"{folder}.md": docs.environment_markdown(folder, objects(folder)) for folder in FOLDERS}
+    expected = {f"{folder}.md": pages.environment_markdown(folder, objects(folder)) for folder in FOLDERS}
     committed = {p.name: p.read_text(encoding="utf-8") for p in (DOCS / "environments").glob("*.md")}
     stale = sorted(name for name in set(expected) | set(committed) if expected.get(name) != committed.get(name))
     assert not stale, f"docs/environments/ is stale in {', '.join(stale)}: {REGENERATE}"
 
 
 def test_committed_reference_equals_a_fresh_generation() -> None:
-    assert (DOCS / "reference.md").read_text(encoding="utf-8") == docs.reference_markdown(), \
+    assert (DOCS / "reference.md").read_text(encoding="utf-8") == props_reference.reference_markdown(), \
         f"docs/reference.md is stale: {REGENERATE}"
 
 
@@ -59,7 +60,7 @@ def test_the_command_line_writes_one_page_per_folder_and_the_reference(ref: Synt
     assert sorted(p.name for p in (tmp_path / "environments").iterdir()) == [f"{f}.md" for f in FOLDERS]
     for folder in FOLDERS:
         written = (tmp_path / "environments" / f"{folder}.md").read_text(encoding="utf-8")
-        assert written == docs.environment_markdown(folder, objects(folder))
+        assert written == pages.environment_markdown(folder, objects(folder))
     assert (tmp_path / "reference.md").is_file()
 
 
@@ -72,7 +73,7 @@ def test_the_command_line_refuses_a_folder_without_synthesis(tmp_path: Path) -> 
 
 def test_output_does_not_depend_on_object_order() -> None:
     found = objects("prod")
-    assert docs.environment_markdown("prod", found[::-1]) == docs.environment_markdown("prod", found)
+    assert pages.environment_markdown("prod", found[::-1]) == pages.environment_markdown("prod", found)
 
 
 @pytest.mark.parametrize("folder", FOLDERS)
@@ -122,9 +123,9 @@ def test_every_required_secret_has_a_create_command(folder: str) -> None:
             assert all(f"--from-literal={key}=" in command for key in keys), command
 
 
-@pytest.mark.parametrize("cls", [c for c in docs.REFERENCE if dataclasses.is_dataclass(c)], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", [c for c in props_reference.REFERENCE if dataclasses.is_dataclass(c)], ids=lambda c: c.__name__)
 def test_every_prop_is_described(cls: type) -> None:
-    missing = docs.undocumented(cls)
+    missing = props_reference.undocumented(cls)
     assert not missing, f"{cls.__name__}'s docstring has no `name: description` line for {missing}"
 
 
@@ -141,12 +142,12 @@ def test_an_undescribed_prop_is_found() -> None:
         other: str = ""
         forgotten: bool = False
 
-    assert docs.undocumented(Props) == ["forgotten"]
-    assert docs.field_descriptions(Props)["other"] == "described together, over two lines."
+    assert props_reference.undocumented(Props) == ["forgotten"]
+    assert props_reference.field_descriptions(Props)["other"] == "described together, over two lines."
 
 
 def test_reference_states_evaluated_defaults_as_a_user_writes_them() -> None:
-    text = docs.reference_markdown()
+    text = props_reference.reference_markdown()
     assert '| `auth` | `Auth` | `Auth.from_secret("langflow-runtime-auth", api_key=True)` |' in text
     assert "| `profile` | `CloudProfile` | `CloudProfile.generic()` |" in text
     assert "| `stage` | `Stage` | required |" in text

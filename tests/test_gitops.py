@@ -253,13 +253,6 @@ def test_environments_must_not_share_a_namespace() -> None:
         GitOpsProps(environments=[dev, prod], repo_url=REPO)
 
 
-def test_an_environment_with_cluster_scoped_objects_beyond_its_namespace_is_refused() -> None:
-    env = dev_environment(unsynthesized_app())
-    kplus.ClusterRole(env, "cluster-wide", metadata=cdk8s.ApiObjectMetadata(name="x"))
-    with pytest.raises(ConfigError, match="emits cluster-scoped ClusterRole"):
-        GitOpsProps(environments=[env], repo_url=REPO)
-
-
 def test_the_gitops_chart_cannot_take_an_environment_folder() -> None:
     app = unsynthesized_app()
     env = dev_environment(app)

@@ -38,7 +38,7 @@ def fernet_key() -> str:
 
 def generated_secrets(folders: list[Path]) -> dict[str, dict[str, str]]:
     """A value for every Secret key the workloads of `folders` read, shaped as Langflow needs it."""
-    from langflow_cdk8s.inventory import required_secrets
+    from langflow_cdk8s.tooling.inventory import required_secrets
 
     objects = [yaml.safe_load(p.read_text()) for folder in folders for p in sorted(folder.glob("*.yaml"))]
     values: dict[str, dict[str, str]] = {}

@@ -7,9 +7,9 @@ that users extend through the cdk8s-plus API, such as containers or volumes):
   express (topology spread, revision history, claim templates, node selector, extra pull secrets,
   volumes of other types, dict-defined sidecars).
 - `Hardening`, one per environment, run at synthesis (it is a construct validation, which cdk8s runs
-  before it writes anything, and before `Chart.to_json()`): it reads each registered workload as cdk8s
-  renders it and patches every pod and every container, including containers, init containers and
-  volumes added later through the cdk8s-plus API, up to the `restricted` Pod Security Standard:
+  before it writes anything, and before `Chart.to_json()`): it reads every object that runs pods as
+  cdk8s renders it and patches every pod and every container, including containers, init containers,
+  volumes and whole workloads added later through the cdk8s-plus API, up to the `restricted` Pod Security Standard:
   seccompProfile, capabilities drop ALL, no privilege escalation, non-root, read-only root,
   no service links. What cannot be patched into compliance (a hostPath volume, a host port,
   uid 0) fails synthesis with the object and the field. Each pass patches only fields that differ,
@@ -18,14 +18,15 @@ that users extend through the cdk8s-plus API, such as containers or volumes):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import cdk8s
 import constructs
 import jsii
+from cdk8s_plus_27 import k8s
 
-from .values import patch_add, pointer
+from .values import patch_add, patch_remove, pointer
 
 RUN_AS_USER = 1000
 """The uid/gid of the official Langflow images (and the official charts)."""
@@ -84,64 +85,84 @@ class Gaps:
         where = (*TEMPLATE, *container, field) if container is not None else (*TEMPLATE, field)
         self._patches.append(patch_add(pointer(*where) + "/-", dict(item)))
 
+    def remove(self, *path: str) -> None:
+        """Removes one field cdk8s-plus writes and this library must not (given as path parts)."""
+        self._patches.append(patch_remove(pointer(*path)))
+
     def apply(self) -> None:
         if self._patches:
             self.api_object.add_json_patch(*self._patches)
 
 
+POD_PATHS: dict[type, tuple[str, ...]] = {
+    k8s.KubeDeployment: TEMPLATE, k8s.KubeStatefulSet: TEMPLATE, k8s.KubeDaemonSet: TEMPLATE,
+    k8s.KubeReplicaSet: TEMPLATE, k8s.KubeJob: TEMPLATE, k8s.KubePod: ("spec",),
+    k8s.KubeCronJob: ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+"""Where each kind that runs pods keeps its pod spec (the objects cdk8s-plus builds are these bindings)."""
+
+
 @jsii.implements(constructs.IValidation)
 class Hardening:
-    """Patches every registered workload up to `restricted` when cdk8s synthesizes (see module docstring)."""
+    """Patches every pod under `scope` up to `restricted` when cdk8s synthesizes (see module docstring):
+    the library's workloads and any a user adds with cdk8s-plus or the k8s bindings."""
 
-    def __init__(self, where: str) -> None:
+    def __init__(self, scope: constructs.Construct, where: str) -> None:
+        self._scope = scope
         self._where = where
-        self._workloads: list[cdk8s.ApiObject] = []
-
-    def register(self, api_object: cdk8s.ApiObject) -> None:
-        self._workloads.append(api_object)
 
     def validate(self) -> list[str]:
         errors: list[str] = []
-        for api_object in self._workloads:
+        kinds = tuple(POD_PATHS)
+        for api_object in self._scope.node.find_all():
+            if not isinstance(api_object, kinds):
+                continue
             manifest = api_object.to_json()
-            patches, problems = harden(manifest)
+            patches, problems = harden(manifest, POD_PATHS[type(api_object)])
             if patches:
                 api_object.add_json_patch(*patches)
+            annotations = manifest["metadata"].get("annotations", {})
+            for key, value in checkov_skips(_pod(manifest, POD_PATHS[type(api_object)])).items():
+                if annotations.get(key) != value:
+                    api_object.metadata.add_annotation(key, value)
             errors += [f"{self._where}: {manifest['kind']} {manifest['metadata']['name']}: {p}" for p in problems]
         return errors
 
 
-def harden(manifest: Mapping[str, Any]) -> tuple[list[cdk8s.JsonPatch], list[str]]:
-    """The patches that bring one rendered workload up to `restricted`, and what no patch can fix."""
+def harden(manifest: Mapping[str, Any], path: tuple[str, ...] = TEMPLATE) -> tuple[list[cdk8s.JsonPatch], list[str]]:
+    """The patches that bring one rendered object's pod (at `path`) up to `restricted`, and what no patch can fix."""
     patches: list[cdk8s.JsonPatch] = []
     problems: list[str] = []
-    pod = manifest["spec"]["template"]["spec"]
+    pod = _pod(manifest, path)
     for field, value in POD_FIELDS.items():
         if pod.get(field) != value:
-            patches.append(patch_add(pointer(*TEMPLATE, field), value))
+            patches.append(patch_add(pointer(*path, field), value))
     context = pod.get("securityContext")
     if context is None:
-        patches.append(patch_add(pointer(*TEMPLATE, "securityContext"), POD_SECURITY_CONTEXT))
+        patches.append(patch_add(pointer(*path, "securityContext"), POD_SECURITY_CONTEXT))
     else:
         for field, value in ENFORCED_POD_SECURITY.items():
             if context.get(field) != value:
-                patches.append(patch_add(pointer(*TEMPLATE, "securityContext", field), value))
+                patches.append(patch_add(pointer(*path, "securityContext", field), value))
         if context.get("runAsUser") == 0:
             problems.append("securityContext.runAsUser is 0 (root); the restricted profile refuses it")
     for kind in ("initContainers", "containers"):
         for index, container in enumerate(pod.get(kind, [])):
-            patches += _harden_container(container, (*TEMPLATE, kind, index))
+            patches += _harden_container(container, (*path, kind, index))
             problems += _container_problems(kind, container)
     for volume in pod.get("volumes", []):
         sources = set(volume) - {"name"}
         if not sources <= RESTRICTED_VOLUME_SOURCES:
             problems.append(f"volume {volume['name']!r} is of type {', '.join(sorted(sources))}, which the "
                             "restricted profile refuses; use emptyDir, configMap, secret, projected or a claim")
-    annotations = manifest["metadata"].get("annotations", {})
-    for key, value in checkov_skips(pod).items():
-        if annotations.get(key) != value:
-            patches.append(patch_add(pointer("metadata", "annotations", key), value))
     return patches, problems
+
+
+def _pod(manifest: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    pod: Any = manifest
+    for part in path:
+        pod = pod[part]
+    return pod
 
 
 def _harden_container(container: Mapping[str, Any], path: tuple[str | int, ...]) -> list[cdk8s.JsonPatch]:

@@ -7,7 +7,6 @@ from typing import Protocol
 
 from ..props.network import NetworkPeer
 from ..props.profiles import CloudProfile
-from .hardening import Hardening
 from .values import SharedConstructs
 
 
@@ -22,9 +21,6 @@ class Site(Protocol):
 
     @property
     def shared(self) -> SharedConstructs: ...
-
-    @property
-    def hardening(self) -> Hardening: ...
 
     @property
     def monitoring_namespace(self) -> str | None: ...

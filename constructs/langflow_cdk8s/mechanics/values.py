@@ -155,16 +155,16 @@ class SharedConstructs:
             self._selectors[key] = kplus.LabelSelector.of(labels=dict(labels))
         return self._selectors[key]
 
-    def volume(self, spec: Mapping[str, Any]) -> tuple[kplus.Volume, dict[str, Any] | None]:
-        """The cdk8s-plus Volume for a volume definition, and the source cdk8s-plus cannot express
-        (None when it can). A source it cannot express (projected, or anything a user passes as
-        a dict) gets a stand-in emptyDir of the same name, so mounts work through the cdk8s-plus
-        API, and hardening.VolumeSources replaces the stand-in's source at synthesis."""
+    def volume(self, spec: Mapping[str, Any]) -> kplus.Volume | None:
+        """The cdk8s-plus Volume for a volume definition, or None when cdk8s-plus-27 cannot write it
+        exactly (projected volumes, anything else a user passes as a dict): the workload appends
+        those to the pod's volumes as a patch (see hardening.Gaps)."""
+        if not _expressible(spec):
+            return None
         key = json.dumps(spec, sort_keys=True)
-        raw = None if _expressible(spec) else {k: v for k, v in spec.items() if k != "name"}
         if key not in self._volumes:
             self._volumes[key] = self._make_volume(spec, f"volume-{len(self._volumes)}")
-        return self._volumes[key], raw
+        return self._volumes[key]
 
     def peer(self, key: str, make: Any) -> Any:
         """A network peer construct, made once per environment by `make(scope, id)`."""
@@ -174,17 +174,17 @@ class SharedConstructs:
 
     def _make_volume(self, spec: Mapping[str, Any], id: str) -> kplus.Volume:
         name = spec["name"]
-        if "secret" in spec and _expressible(spec):
+        if "secret" in spec:
             source = spec["secret"]
             return kplus.Volume.from_secret(self._scope, id, self.secret(source["secretName"]), name=name,
                                             default_mode=source.get("defaultMode"),
                                             items={i["key"]: kplus.PathMapping(path=i["path"]) for i in source["items"]}
                                             if source.get("items") else None)
-        if "configMap" in spec and _expressible(spec):
+        if "configMap" in spec:
             source = spec["configMap"]
             return kplus.Volume.from_config_map(self._scope, id, self.config_map(source["name"]), name=name,
                                                 default_mode=source.get("defaultMode"))
-        size = spec.get("emptyDir", {}).get("sizeLimit") if _expressible(spec) else None
+        size = spec["emptyDir"].get("sizeLimit")
         return kplus.Volume.from_empty_dir(self._scope, id, name, size_limit=mebibytes(size) if size else None)
 
 

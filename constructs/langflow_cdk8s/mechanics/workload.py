@@ -106,7 +106,7 @@ class ServiceWorkload(Construct):
     `container.env.add_variable(...)`, `workload.add_container(...)`); the environment hardens what
     you add when it synthesizes.
 
-    service_account, workload (Deployment or StatefulSet), container (the main container), service,
+    service_account, workload (Deployment or StatefulSet), container (the main one), service,
     headless_service (StatefulSets), autoscaler and disruption_budget (when they apply), network_policy.
     """
 
@@ -128,11 +128,12 @@ class ServiceWorkload(Construct):
             self.headless_service = kplus.Service(self, "headless-service", metadata=meta("Service", f"{spec.name}-headless"),
                                                   cluster_ip="None", ports=ports)
         self.workload = self._controller(site, spec, meta)
-        self.container: kplus.Container = self.workload.containers[0]
         if self.headless_service is not None:
             self.headless_service.select(pods(site.shared, selector))
             headless = Gaps(cdk8s.ApiObject.of(self.headless_service))
             headless.spec("publishNotReadyAddresses", True)
+            # cdk8s-plus-27's StatefulSet adds its own address label to its governing Service's selector.
+            headless.remove("spec", "selector", "cdk8s.io/metadata.addr")
             headless.apply()
 
         annotations = dict(spec.service_annotations)
@@ -166,6 +167,11 @@ class ServiceWorkload(Construct):
         self.network_policy = network_policy(self, "network-policy", site.shared, metadata=meta("NetworkPolicy"),
                                              selector=selector, traffic=traffic)
 
+    @property
+    def container(self) -> kplus.Container:
+        """The main container (Langflow, nginx or PostgreSQL): the first of the workload's containers."""
+        return self.workload.containers[0]
+
     def _controller(self, site: Site, spec: Workload, meta: Any) -> kplus.Deployment | kplus.StatefulSet:
         pod = spec.pod
         options = pod.options
@@ -173,8 +179,8 @@ class ServiceWorkload(Construct):
         volumes: dict[str, kplus.Volume] = {}
         raw_volumes = []
         for definition in (*pod.volumes, *options.volumes):
-            volume, raw = shared.volume(definition)
-            if raw is None:
+            volume = shared.volume(definition)
+            if volume is not None:
                 volumes[definition["name"]] = volume
             else:
                 raw_volumes.append(dict(definition))
@@ -221,7 +227,6 @@ class ServiceWorkload(Construct):
                 gaps.spec("volumeClaimTemplates", list(spec.volume_claim_templates))
         _pod_gaps(gaps, spec, raw_volumes, raw_mounts)
         gaps.apply()
-        site.hardening.register(gaps.api_object)
         return controller
 
 

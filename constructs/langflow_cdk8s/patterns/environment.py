@@ -138,7 +138,7 @@ class Environment(cdk8s.Chart):
         self.warnings: list[str] = []
         self.flows: list[Flow] = []
         self.shared = SharedConstructs(self)
-        self.hardening = Hardening(f"environment {id!r}")
+        self.hardening = Hardening(self, f"environment {id!r}")
         self.node.add_validation(self.hardening)
         self.namespace_object = kplus.Namespace(self, "namespace", metadata=self._metadata(
             "Namespace", self.namespace_name, "namespace", self._pod_security_labels()))

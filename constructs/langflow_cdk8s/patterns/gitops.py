@@ -100,7 +100,8 @@ class SyncPolicy:
 class GitOpsProps:
     """Where Argo CD finds the synthesized YAML and where it applies it.
 
-    environments: the Environments to deploy, each complete (required, at least one).
+    environments: the Environments to deploy (required, at least one); each project allows what its
+    environment synthesizes, objects added after GitOps was created included.
     repo_url: the Git repository holding dist/ (required; https://, ssh:// or git@host:path).
     target_revision: the branch, tag or commit Argo CD follows (default "main").
     argocd_namespace: the namespace Argo CD runs in, where its AppProjects and Applications must live
@@ -128,12 +129,6 @@ class GitOpsProps:
         if shared:
             raise ConfigError("environments", f"two environments share namespace {shared[0]!r}",
                               "give every environment its own namespace: each one's AppProject owns it")
-        for env in self.environments:
-            cluster_kinds = sorted(kind for _, kind in group_kinds(env.objects)[1] if kind != "Namespace")
-            if cluster_kinds:
-                raise ConfigError("environments", f"environment {env.name!r} emits cluster-scoped {', '.join(cluster_kinds)}",
-                                  "its AppProject allows only its own Namespace at cluster scope; "
-                                  "deploy cluster-wide objects with the platform, not with an environment")
         dns_label("argocd_namespace", self.argocd_namespace)
         if self.argocd_namespace in namespaces:
             raise ConfigError("argocd_namespace", f"{self.argocd_namespace!r} is also an environment's namespace",
@@ -192,7 +187,7 @@ class GitOps(cdk8s.Chart):
             self.environment_projects[env.name] = self._project(
                 f"langflow-{env.name}", f"Langflow {env.name}: dist/{env.name}/ into {env.namespace_name}",
                 server=props.destination_server, namespace=env.namespace_name,
-                namespaced=group_kinds(env.objects)[0], own_namespace=env.namespace_name)
+                namespaced=set(), own_namespace=env.namespace_name)  # filled in at synthesis: see _Whitelists
             self._application(f"langflow-{env.name}", path=f"dist/{env.name}", server=props.destination_server,
                               namespace=env.namespace_name, policy=props.sync_policy(env))
         # The root prunes: an environment removed from main.py loses its Application and project.

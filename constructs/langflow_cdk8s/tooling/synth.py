@@ -65,7 +65,7 @@ def synth(build: Callable[[cdk8s.App], list[Environment]], *, outdir: str | None
         print(f"error: {error}", file=stream)
         return 2
     except RuntimeError as error:
-        # Construct validations (such as GitOps' check that it saw complete environments) fail
+        # Construct validations (hardening, GitOps' check for cluster-scoped kinds) fail
         # inside cdk8s; show their messages, not the jsii stack around them.
         message = str(error)
         if not message.startswith(VALIDATION_FAILED):
