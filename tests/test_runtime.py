@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, read_tree
+from conftest import ROOT, read_tree, runnable_starters
 from langflow_cdk8s import (
     Autoscaling, ConfigError, Database, Flow, FlowDelivery, FlowGroup, Image, IngressOptions, LangflowRuntime,
     LangflowRuntimeProps, Resources, SecretKey, Stage,
@@ -15,7 +15,7 @@ from langflow_cdk8s.environment import Environment
 from langflow_cdk8s.synth import synth
 from support import all_of, env_of, environment, find, main_container, pod
 
-STARTERS = ROOT / "tests" / "fixtures" / "starter_flows"
+STARTERS = runnable_starters()
 FLOWS = Flow.from_folder(STARTERS)
 INGRESS = IngressOptions(host="flows.example.com", tls_secret="flows-tls")
 
