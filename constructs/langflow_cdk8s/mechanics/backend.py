@@ -35,6 +35,8 @@ class DatabaseWiring:
     """None when the config dir is a StatefulSet claim (see `claim`)."""
     claim: dict[str, Any] | None = None
     egress: list[NetworkPeer] = field(default_factory=list)
+    extra_volumes: list[dict[str, Any]] = field(default_factory=list)
+    """Volumes of the init container that prepares the database (the runtime on PostgreSQL)."""
 
 
 def wire_database(db: DatabaseChoice, *, storage_class: str | None, postgres_service: str | None = None,
@@ -103,6 +105,12 @@ def scrapers(site: Site, metrics: Metrics) -> list[NetworkPeer]:
     if metrics.enabled and site.monitoring_namespace:
         return [NetworkPeer.namespace(site.monitoring_namespace, [metrics.port], "Prometheus")]
     return []
+
+
+def scrape_annotations(site: Site, metrics: Metrics) -> dict[str, str]:
+    """`prometheus.io/*` only where a NetworkPolicy lets Prometheus in: announcing a scrape target
+    that default-deny blocks would only produce failing scrapes."""
+    return metrics.pod_annotations() if scrapers(site, metrics) else {}
 
 
 def backend_egress(site: Site, database: DatabaseWiring, redis: RedisCache | None) -> list[NetworkPeer]:

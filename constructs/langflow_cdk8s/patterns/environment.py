@@ -136,6 +136,7 @@ class Environment(cdk8s.Chart):
         self.name = id
         self.props = props
         self.warnings: list[str] = []
+        self.notes: list[str] = []
         self.flows: list[Flow] = []
         self.shared = SharedConstructs(self)
         self.hardening = Hardening(self, f"environment {id!r}")
@@ -176,6 +177,10 @@ class Environment(cdk8s.Chart):
     def warn(self, message: str) -> None:
         """A finding worth a line in the synthesis summary, not worth failing for."""
         self.warnings.append(message)
+
+    def note(self, message: str) -> None:
+        """A trade-off the environment makes on purpose, stated in the synthesis summary."""
+        self.notes.append(message)
 
     @staticmethod
     def of(scope: Construct) -> Environment:

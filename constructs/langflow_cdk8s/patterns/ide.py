@@ -10,7 +10,8 @@ from constructs import Construct
 import cdk8s_plus_27 as kplus
 
 from ..errors import ConfigError
-from ..mechanics.backend import backend_container, backend_egress, backend_volumes, scrapers, wire_database
+from ..mechanics.backend import (backend_container, backend_egress, backend_volumes, scrape_annotations, scrapers,
+                                 wire_database)
 from ..mechanics.containers import ContainerSpec, HttpProbes, empty_dir, env_list
 from ..mechanics.labels import selector_labels, standard_labels
 from ..mechanics.networking import Traffic
@@ -131,7 +132,7 @@ class LangflowIDE(Construct):
             controller="StatefulSet" if stateful else "Deployment", replicas=props.replicas,
             pod=PodSpec(containers=[main], volumes=backend_volumes(db), options=options,
                         termination_grace_period_seconds=60),
-            pod_annotations={**props.metrics.pod_annotations(), **options.annotations}, pod_labels=options.labels,
+            pod_annotations={**scrape_annotations(env, props.metrics), **options.annotations}, pod_labels=options.labels,
             ports=[ServicePort(name="http", port=PORT)],
             traffic=Traffic(ingress=backend_ingress, egress=egress),
             volume_claim_templates=[db.claim] if db.claim else (), spread=props.replicas > 1,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from constructs import Construct
@@ -13,15 +13,16 @@ from constructs import Construct
 import cdk8s_plus_27 as kplus
 
 from ..errors import ConfigError
-from ..mechanics.backend import (DatabaseWiring, backend_container, backend_egress, backend_volumes, scrapers,
-                                 wire_database)
-from ..mechanics.containers import ContainerSpec, empty_dir
+from ..mechanics.backend import (DatabaseWiring, backend_container, backend_egress, backend_volumes,
+                                 scrape_annotations, scrapers, wire_database)
+from ..mechanics.containers import ContainerSpec, empty_dir, env_list
 from ..mechanics.labels import standard_labels
 from ..mechanics.networking import Traffic
 from ..mechanics.routes import Route, ingress
 from ..mechanics.waves import metadata
-from ..mechanics.workload import PodSpec, ServicePort, ServiceWorkload, Workload
-from ..props.database import Database, DatabaseChoice, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
+from ..mechanics.workload import REVISION_HISTORY, PodSpec, ServicePort, ServiceWorkload, Workload
+from ..props.database import (Database, DatabaseChoice, ExternalPostgres, InClusterPostgres, SqliteEphemeral,
+                              SqliteOnVolume)
 from ..props.flow import (CONFIG_MAP_LIMIT, BakedDelivery, ConfigMapDelivery, Delivery, DownloadDelivery, Flow,
                           FlowDelivery, FlowGroup, check_unique)
 from ..props.image import Image
@@ -32,12 +33,16 @@ from ..props.scaling import Autoscaling
 from ..props.secrets import SecretKey
 from ..props.settings import PORT, Auth, Metrics, RedisCache
 from ..props.validation import at_least, dns_label
-from .environment import Environment, Stage
+from .environment import Environment
 
 FLOWS_PATH = "/app/flows"
 FETCH_RESOURCES = Resources(cpu="100m", memory="256Mi", cpu_limit="500m", memory_limit="256Mi")
-FETCH_SCRIPT_FILE = Path(__file__).parent.parent / "mechanics" / "fetch_flows.py"
-_FETCH_SCRIPT = FETCH_SCRIPT_FILE.read_text(encoding="utf-8")
+SCRIPTS = Path(__file__).parent.parent / "mechanics"
+"""Where the init containers' scripts live (run in the pods, never imported here)."""
+_FETCH_SCRIPT = (SCRIPTS / "fetch_flows.py").read_text(encoding="utf-8")
+_PREPARE_SCRIPT = (SCRIPTS / "prepare_database.py").read_text(encoding="utf-8")
+MEMORY_COMPONENTS = frozenset({"Memory", "Agent"})
+"""Node types that read a session's earlier messages back from Langflow's database."""
 
 RUNTIME_SETTINGS = {
     "LANGFLOW_BACKEND_ONLY": "true",
@@ -62,8 +67,13 @@ class LangflowRuntimeProps:
     langflow-runtime-support-bot).
     image: default langflowai/langflow:1.13.0 (with FlowDelivery.baked_into_image: your image).
     delivery: FlowDelivery.config_maps() (default), .download(...) or .baked_into_image(...).
-    database: Database.sqlite_ephemeral() (default: state is local to each pod and reported as a
-    warning in production) or Database.external_postgres(...) (recommended).
+    database: where each pod keeps Langflow's state (flows as loaded, chat history, variables,
+    transactions). Database.sqlite_ephemeral() (default): each pod has its own SQLite in its
+    emptyDir, loaded from its own flow files; nothing is shared between pods.
+    Database.external_postgres(host=...): each unit and revision gets its own database on that
+    server (created by an init container; the role needs CREATEDB), shared by the replicas of
+    that revision; the databases of the newest 5 revisions are kept for rollbacks.
+    Either way a pod serves only its unit's flows, exactly as they were when it started.
     auth: superuser, secret key and API key by Secret reference
     (default Auth.from_secret("langflow-runtime-auth", api_key=True)).
     ingress: one host for all flows; each flow's run and webhook URLs route to its own Service (default None).
@@ -105,6 +115,10 @@ class LangflowRuntimeProps:
         if isinstance(self.database, (SqliteOnVolume, InClusterPostgres)):
             raise ConfigError("database", f"{type(self.database).__name__} does not fit a stateless runtime",
                               "use Database.external_postgres(...) or Database.sqlite_ephemeral()")
+        if isinstance(self.database, ExternalPostgres) and self.database.url is not None:
+            raise ConfigError("database", "Database.external_postgres_url(...) names one fixed database, but the "
+                              "runtime gives each unit and revision its own",
+                              "use Database.external_postgres(host=..., password=...) on the runtime")
 
 
 @dataclass(frozen=True)
@@ -129,13 +143,15 @@ class LangflowRuntime(Construct):
     ServiceWorkload (.workload the Deployment, .container, .service, .autoscaler, .network_policy,
     ...), `ingresses[unit]` its kplus.Ingress when `ingress` is set, `flow_config_maps[endpoint]`
     the ConfigMap of a flow delivered by FlowDelivery.config_maps(), and `fetch_script` the init
-    container's ConfigMap with FlowDelivery.download().
+    container's ConfigMap with FlowDelivery.download(), `database_script` the database-preparing
+    init container's ConfigMap on PostgreSQL.
     """
 
     def __init__(self, scope: Construct, id: str, props: LangflowRuntimeProps) -> None:
         env = Environment.of(scope)
         super().__init__(scope, id)
         self.props = props
+        self._script_names: dict[str, str] = {}
         flows = [flow for item in props.flows for flow in (item.flows if isinstance(item, FlowGroup) else [item])]
         # Endpoint names must be unique in the environment, across runtimes too: they share one host.
         # Checked before the units are named, so a clash names the two files rather than a unit.
@@ -143,17 +159,20 @@ class LangflowRuntime(Construct):
         self.units = self._units(props)
         env.flows.extend(flows)
         self._check_delivery(props.delivery)
-        if isinstance(props.database, SqliteEphemeral) and env.stage is Stage.PRODUCTION:
-            env.warn(f"{props.name}: SQLite on emptyDir, state is local to each pod (use Database.external_postgres)")
-        db = wire_database(props.database, storage_class=env.profile.storage_class)
+        env.note(f"{props.name}: {state_model(props.database)}")
+        self._warn_per_pod_memory(env)
         self.workloads: dict[str, ServiceWorkload] = {}
         self.ingresses: dict[str, kplus.Ingress] = {}
         self.flow_config_maps: dict[str, kplus.ConfigMap] = {}
         self.fetch_script: kplus.ConfigMap | None = None
+        self.database_script: kplus.ConfigMap | None = None
         if isinstance(props.delivery, DownloadDelivery):
-            self.fetch_script = self._fetch_script(env)
+            self.fetch_script = self._script(env, "flow-fetcher", "fetch", "fetch_flows.py", _FETCH_SCRIPT)
+        if isinstance(props.database, ExternalPostgres):
+            self.database_script = self._script(env, "database-preparer", "db", "prepare_database.py", _PREPARE_SCRIPT)
         for unit in self.units:
-            self._unit(env, unit, db)
+            db, init = self._unit_database(env, unit)
+            self._unit(env, unit, db, init)
 
     @staticmethod
     def _units(props: LangflowRuntimeProps) -> list[_Unit]:
@@ -193,13 +212,45 @@ class LangflowRuntime(Construct):
                 raise ConfigError(flow.source, "has no endpoint_name, and a baked image delivers the file as it is",
                                   f"set \"endpoint_name\": \"{flow.endpoint_name}\" in the file you bake in")
 
-    def _fetch_script(self, env: Environment) -> kplus.ConfigMap:
-        digest = hashlib.sha256(_FETCH_SCRIPT.encode()).hexdigest()[:10]
-        name = self._fetch_script_name = f"{self.props.name}-fetch-{digest}"
-        labels = standard_labels(instance=self.props.name, component="flow-fetcher", version=self.props.image.tag)
-        return kplus.ConfigMap(self, "fetch-script", metadata=metadata("ConfigMap", name, namespace=env.namespace_name,
-                                                                     labels=labels),
-                               immutable=True, data={"fetch_flows.py": _FETCH_SCRIPT})
+    def _warn_per_pod_memory(self, env: Environment) -> None:
+        """Chat memory read back from a per-pod database differs between replicas: say which flows."""
+        if not isinstance(self.props.database, SqliteEphemeral):
+            return
+        for unit in self.units:
+            most = unit.autoscaling.max_replicas if unit.autoscaling else unit.replicas
+            for flow in unit.flows:
+                if most > 1 and uses_memory(flow):
+                    env.warn(f"{unit.name}: flow {flow.name!r} ({flow.source}) reads chat memory, which is per pod with "
+                             f"Database.sqlite_ephemeral() and up to {most} replicas: a session's history depends on "
+                             "the pod that answers (use Database.external_postgres, or one replica)")
+
+    def _script(self, env: Environment, component: str, short: str, file_name: str, text: str) -> kplus.ConfigMap:
+        """An init container's script in an immutable ConfigMap named after its content."""
+        digest = hashlib.sha256(text.encode()).hexdigest()[:10]
+        name = f"{self.props.name}-{short}-{digest}"
+        self._script_names[short] = name
+        labels = standard_labels(instance=self.props.name, component=component, version=self.props.image.tag)
+        return kplus.ConfigMap(self, f"{short}-script", immutable=True, data={file_name: text},
+                               metadata=metadata("ConfigMap", name, namespace=env.namespace_name, labels=labels))
+
+    def _unit_database(self, env: Environment, unit: _Unit) -> tuple[DatabaseWiring, list[ContainerSpec]]:
+        """The database wiring of one unit, and the init container that prepares it (PostgreSQL)."""
+        props = self.props
+        db = props.database
+        if not isinstance(db, ExternalPostgres):
+            return wire_database(db, storage_class=env.profile.storage_class), []
+        assert db.host is not None and db.password is not None
+        prefix, target = revision_database(db.database, unit.key, props.image.reference, unit.flows)
+        settings = {"PGHOST": db.host, "PGPORT": str(db.port), "PGUSER": db.user, "PGDATABASE": db.database,
+                    "PGSSLMODE": db.sslmode or "prefer", "PGCONNECT_TIMEOUT": "30", "TARGET_DATABASE": target,
+                    "UNIT_PREFIX": prefix, "KEEP": str(REVISION_HISTORY)}
+        init = ContainerSpec(name="prepare-database", image=props.image, ports={}, resources=FETCH_RESOURCES,
+                             env=[*env_list(settings), db.password.env("PGPASSWORD")],
+                             mounts=[{"name": "db-script", "mountPath": "/opt/langflow-db", "readOnly": True}],
+                             command=["python", "/opt/langflow-db/prepare_database.py"])
+        wiring = wire_database(replace(db, database=target), storage_class=env.profile.storage_class)
+        script = {"name": "db-script", "configMap": {"name": self._script_names["db"]}}
+        return replace(wiring, extra_volumes=[script]), [init]
 
     def _flow_volumes(self, env: Environment, unit: _Unit,
                       labels: dict[str, str]) -> tuple[list[dict], list[dict], list[ContainerSpec], str]:
@@ -219,7 +270,7 @@ class LangflowRuntime(Construct):
                     data={flow.file_name: (flow.content or b"").decode()})
                 sources.append({"configMap": {"name": name}})
             return [{"name": "flows", "projected": {"defaultMode": 0o444, "sources": sources}}], [mount], [], FLOWS_PATH
-        fetch_script = self._fetch_script_name
+        fetch_script = self._script_names["fetch"]
         fetch_mounts = [{"name": "flows", "mountPath": FLOWS_PATH}, {"name": "fetch", "mountPath": "/opt/fetch", "readOnly": True}]
         fetch_env = [{"name": "FLOWS_DIR", "value": FLOWS_PATH},
                      {"name": "FLOWS", "value": json.dumps([{"id": f.id, "url": f.url, "endpoint_name": f.endpoint_name}
@@ -235,10 +286,11 @@ class LangflowRuntime(Construct):
                              resources=FETCH_RESOURCES, mounts=fetch_mounts, command=["python", "/opt/fetch/fetch_flows.py"])
         return volumes, [mount], [init], FLOWS_PATH
 
-    def _unit(self, env: Environment, unit: _Unit, db: DatabaseWiring) -> None:
+    def _unit(self, env: Environment, unit: _Unit, db: DatabaseWiring, db_init: list[ContainerSpec]) -> None:
         props = self.props
         labels = standard_labels(instance=unit.name, component="runtime", version=props.image.tag)
         flow_volumes, flow_mounts, inits, load_path = self._flow_volumes(env, unit, labels)
+        inits = [*db_init, *inits]
         options = props.pod
         main = backend_container(
             image=props.image, resources=unit.resources, database=db, auth=props.auth, metrics=props.metrics,
@@ -250,9 +302,10 @@ class LangflowRuntime(Construct):
         workload = self.workloads[unit.key] = ServiceWorkload(self, unit.key, env, Workload(
             name=unit.name, instance=unit.name, component="runtime", version=props.image.tag,
             replicas=unit.replicas, autoscaling=unit.autoscaling, spread=True,
-            pod=PodSpec(containers=[main], init_containers=inits, volumes=[*backend_volumes(db), *flow_volumes],
-                        options=options, termination_grace_period_seconds=props.termination_grace_period_seconds),
-            pod_annotations={**props.metrics.pod_annotations(), **options.annotations}, pod_labels=options.labels,
+            pod=PodSpec(containers=[main], init_containers=inits,
+                        volumes=[*backend_volumes(db), *db.extra_volumes, *flow_volumes], options=options,
+                        termination_grace_period_seconds=props.termination_grace_period_seconds),
+            pod_annotations={**scrape_annotations(env, props.metrics), **options.annotations}, pod_labels=options.labels,
             ports=[ServicePort(name="http", port=PORT)], service_type=props.service_type,
             traffic=Traffic(ingress=[*ingress_peers, *scrapers(env, props.metrics)], egress=egress),
         ))
@@ -261,3 +314,33 @@ class LangflowRuntime(Construct):
                       for flow in unit.flows for key in (flow.endpoint_name, flow.id) for verb in ("run", "webhook")]
             self.ingresses[unit.key] = ingress(env, self, f"{unit.key}-ingress", name=unit.name, labels=labels,
                                                options=props.ingress, routes=routes)
+
+
+def uses_memory(flow: Flow) -> bool:
+    """Whether a flow reads earlier messages of a session back (Message History, Agent memory)."""
+    if flow.content is None:
+        return False
+    nodes = json.loads(flow.content).get("data", {}).get("nodes", [])
+    return any(node.get("data", {}).get("type") in MEMORY_COMPONENTS for node in nodes)
+
+
+def revision_database(database: str, unit: str, image: str, flows: Sequence[Flow]) -> tuple[str, str]:
+    """(prefix, name) of the database for one unit's revision: `<database>_<unit>_<10 hex>`, the
+    hex from the image and the flows' content, so pods of one revision share it and no other pod
+    writes to it. Within PostgreSQL's 63-character identifiers; a long unit name keeps a hash."""
+    slug = unit.replace("-", "_")
+    room = 63 - len(database) - 12
+    if len(slug) > room:
+        slug = f"{slug[:room - 5]}_{hashlib.sha256(unit.encode()).hexdigest()[:4]}"
+    revision = hashlib.sha256(json.dumps([image, sorted((f.id, f.content_hash) for f in flows)]).encode()).hexdigest()
+    prefix = f"{database}_{slug}_"
+    return prefix, prefix + revision[:10]
+
+
+def state_model(database: DatabaseChoice) -> str:
+    """One sentence on where a runtime's state lives, for the synthesis summary."""
+    if isinstance(database, ExternalPostgres):
+        return (f"state per unit and revision: each revision's replicas share a database on {database.host} "
+                "(chat history, variables, transactions); a new revision starts with an empty one")
+    return ("state per pod: chat history, variables and transactions stay in the pod that served them and go "
+            "with it; every pod serves its own copy of its unit's flow files")
