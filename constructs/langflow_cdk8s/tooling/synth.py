@@ -23,25 +23,31 @@ def new_app(outdir: str | None = None) -> cdk8s.App:
     return cdk8s.App(outdir=outdir, yaml_output_type=output) if outdir else cdk8s.App(yaml_output_type=output)
 
 
-def written(app: cdk8s.App, env: Environment) -> list[dict]:
-    """The objects cdk8s wrote for `env` (after app.synth()): reading them back costs less than asking
-    Node for them again, and they are exactly what dist/ gets."""
+QUOTA_KINDS = ("Deployment", "StatefulSet", "HorizontalPodAutoscaler")
+"""What the quota check reads: workloads and how far they scale."""
+
+
+def written(app: cdk8s.App, env: Environment) -> tuple[Counter[str], list[dict]]:
+    """What cdk8s wrote for `env` (after app.synth()), exactly what dist/ gets: the count per kind
+    (from the `Kind.name.k8s.yaml` file names) and the objects the quota check reads. Reading a few
+    files back costs less than asking Node for every object again."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return [yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
-            for path in sorted((Path(app.outdir) / env.name).glob("*.k8s.yaml"))]
+    files = sorted((Path(app.outdir) / env.name).glob("*.k8s.yaml"))
+    kinds = Counter(path.name.split(".", 1)[0] for path in files)
+    return kinds, [yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+                   for path in files if path.name.split(".", 1)[0] in QUOTA_KINDS]
 
 
 def summary(app: cdk8s.App, environments: list[Environment]) -> str:
     lines = []
     for env in environments:
-        objects = written(app, env)
-        kinds = Counter(obj["kind"] for obj in objects)
+        kinds, scaled = written(app, env)
         flows = len(env.flows)
         counted = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
-        lines.append(f"{env.name}: {len(objects)} objects in namespace {env.namespace_name} ({counted})"
+        lines.append(f"{env.name}: {sum(kinds.values())} objects in namespace {env.namespace_name} ({counted})"
                      + (f"; {flows} flows" if flows else ""))
         lines += [f"  note: {note}" for note in env.notes]
-        lines += [f"  warning: {warning}" for warning in [*env.warnings, *env.quota_warnings(objects)]]
+        lines += [f"  warning: {warning}" for warning in [*env.warnings, *env.quota_warnings(scaled)]]
     for gitops in (child for child in app.node.children if isinstance(child, GitOps)):
         props = gitops.props
         lines.append(f"{gitops.name}: {len(gitops.projects)} AppProjects and {len(gitops.applications)} Applications "
