@@ -10,7 +10,7 @@ BUILD := .build
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK8S := node_modules/.bin/cdk8s
 
-.PHONY: synth test bench setup clean
+.PHONY: synth test bench promote setup clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -55,6 +55,12 @@ synth: setup
 
 test: setup $(CHECKOV_VENV)/.installed
 	$(VENV)/bin/python -m pytest
+
+# Pull flows from the dev IDE into flows/: make promote FLOW="Support Triage" (a name, id or endpoint
+# name) or PROJECT="Support" (every flow of a project). The IDE's URL and an API key come from
+# LANGFLOW_IDE_URL and LANGFLOW_IDE_API_KEY in your environment; they are never written anywhere.
+promote: setup
+	@$(VENV)/bin/python -m langflow_cdk8s.promote $(if $(FLOW),--flow "$(FLOW)") $(if $(PROJECT),--project "$(PROJECT)")
 
 bench: setup
 	$(VENV)/bin/python scripts/bench.py
