@@ -100,7 +100,7 @@ def _one_flow(api: LangflowAPI, headers: list[dict[str, Any]], selector: str) ->
     if len(hits) > 1:
         ids = ", ".join(str(h["id"]) for h in hits)
         raise ConfigError(f"flow {wanted!r}", f"matches {len(hits)} flows in the IDE at {api.url} (ids {ids})",
-                          "promote one by its id or endpoint name, or rename the others in the IDE")
+                          "promote one of them by its id, or rename the others in the IDE")
     return hits[0]
 
 
