@@ -298,6 +298,19 @@ def test_a_check_of_synthesis_fails_promote_with_its_own_message(repo: Repo) -> 
                         "platform-team-basic-prompting-for-the-support' is longer than 63 characters")
 
 
+def test_a_main_py_without_a_flows_global_still_gets_every_check(repo: Repo) -> None:
+    """main.py names its folder inline: the new files are checked on their own, the variables
+    against the runtime that serves flows/ as it is."""
+    inline = MAIN.replace("NAME", '"langflow-runtime"').replace("Flow.from_folder(FLOWS)",
+                                                              'Flow.from_folder(Path(__file__).parent / "flows")')
+    (repo.root / "main.py").write_text(inline.replace('FLOWS = Path(__file__).parent / "flows"', ""))
+    repo.ide.add(flow("Basic Prompting", api_key="ANTHROPIC_API_KEY", bound=True))
+    assert "reads global variable(s) ANTHROPIC_API_KEY" in repo.refused("--flow", "Basic Prompting")[0]
+    repo.ide.add(flow("Writer"))
+    code, out, err = repo.promote("--flow", "Writer")
+    assert code == 0 and out.split()[:2] == ["new", str(repo.flows / "writer.json")], out + err
+
+
 def test_no_flow_named(repo: Repo) -> None:
     assert repo.refused()[0] == "error: make promote: names no flow"
 
