@@ -322,3 +322,15 @@ def unused_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_a_main_py_whose_runtimes_serve_other_folders_says_variables_were_not_checked(repo: Repo) -> None:
+    elsewhere = repo.root / "other-flows"
+    elsewhere.mkdir()
+    (elsewhere / "a.json").write_text(json.dumps(flow("A", endpoint="a")))
+    (repo.root / "main.py").write_text(MAIN.replace("NAME", '"langflow-runtime"').replace(
+        'FLOWS = Path(__file__).parent / "flows"', 'FLOWS = Path(__file__).parent / "other-flows"'))
+    repo.ide.add(flow("Basic Prompting", api_key="ANTHROPIC_API_KEY", bound=True))
+    code, out, err = repo.promote("--flow", "Basic Prompting")
+    assert code == 0, err
+    assert f"note: no LangflowRuntime in {repo.root / 'main.py'} serves {repo.flows}/" in out

@@ -188,12 +188,11 @@ def validate(changes: Sequence[Change], folder: Path, main: Path) -> list[str]:
         for change in changes:
             (staged / change.path.name).write_bytes(change.pulled.content)
         try:
-            runtimes = _build(main, folder, staged)
-            _check_variables(changes, runtimes, folder, staged)
+            served = _check_variables(changes, _build(main, folder, staged), folder, staged)
         except ConfigError as error:
             raise ConfigError(*(part.replace(str(staged), str(folder))
                                 for part in (error.where, error.problem, error.fix))) from None
-    return [] if runtimes else [f"note: no LangflowRuntime in {main} serves {folder}/, so global variables were not checked"]
+    return [] if served else [f"note: no LangflowRuntime in {main} serves {folder}/, so global variables were not checked"]
 
 
 def _build(main: Path, folder: Path, staged: Path) -> list[LangflowRuntime]:
@@ -226,13 +225,16 @@ def _build(main: Path, folder: Path, staged: Path) -> list[LangflowRuntime]:
     return [c for c in app.node.find_all() if isinstance(c, LangflowRuntime)]
 
 
-def _check_variables(changes: Sequence[Change], runtimes: Sequence[LangflowRuntime], folder: Path, staged: Path) -> None:
-    """Every runtime that serves flows/ must set an env var for each global variable a promoted flow reads."""
+def _check_variables(changes: Sequence[Change], runtimes: Sequence[LangflowRuntime], folder: Path, staged: Path) -> bool:
+    """Every runtime that serves flows/ must set an env var for each global variable a promoted flow
+    reads. Returns whether any runtime serves flows/."""
     folders = {folder.resolve(), staged.resolve()}
+    serving = False
     for runtime in runtimes:
         served = [f for unit in runtime.units for f in unit.flows if Path(f.source).resolve().parent in folders]
         if not served:
             continue
+        serving = True
         for change in changes:
             flow = next((f for f in served if f.id == change.pulled.id), None) or Flow.from_file(staged / change.path.name)
             missing = runtime.missing_variables(flow)
@@ -243,6 +245,7 @@ def _check_variables(changes: Sequence[Change], runtimes: Sequence[LangflowRunti
                                   f"reads global variable(s) {', '.join(missing)}, which environment {env.name!r} "
                                   "does not provide", f"add {wanted} to secret_env of LangflowRuntime "
                                   f"{runtime.node.id!r} in main.py, and create that Secret in {env.namespace_name}")
+    return serving
 
 
 def write(changes: Sequence[Change], folder: Path) -> None:
