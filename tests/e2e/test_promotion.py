@@ -169,16 +169,20 @@ def test_a_runtime_pod_from_the_new_dist_prod_serves_the_promoted_flow(
     assert answer.status == 200 and token in text, answer.text()[:500]
 
 
+def assert_refused(done: subprocess.CompletedProcess[str], check: str, expected: str, first_line: str) -> None:
+    """Non-zero, exactly our two lines (make's closing line aside), the first as given, no secret."""
+    lines = error_lines(done)
+    ok = done.returncode != 0 and len(lines) == 2 and lines[0] == first_line and LITERAL not in done.stdout + done.stderr
+    record(check, expected, lines[0][:70] if lines else f"exit {done.returncode}", ok=ok)
+    assert ok, f"exit {done.returncode}, expected {first_line!r}:\n{done.stderr}"
+
+
 def test_a_literal_api_key_is_refused_by_promote(repo: Path, built: dict[str, Any]) -> None:
     before = files(repo / "flows")
     refused = make(repo, "promote", f"FLOW={LEAKY}", env=built["env"])
-    lines = error_lines(refused)
-    record("make promote of a flow with a literal API key", "refused, names node and field",
-           lines[0][:70] if lines else f"exit {refused.returncode}", ok=refused.returncode != 0 and len(lines) == 2)
-    assert refused.returncode != 0 and len(lines) == 2, refused.stderr
-    assert lines[0] == (f"error: flow {LEAKY!r}: node 'Language Model' (LanguageModelComponent-FLeYF) has a literal "
-                        "value in password field 'api_key'")
-    assert LITERAL not in refused.stdout + refused.stderr
+    assert_refused(refused, "make promote of a flow with a literal API key", "refused, names flow, node and field",
+                   f"error: flow {LEAKY!r}: node 'Language Model' (LanguageModelComponent-FLeYF) has a literal value "
+                   "in password field 'api_key'")
     assert files(repo / "flows") == before
 
 
@@ -194,11 +198,7 @@ def test_a_literal_api_key_is_refused_by_synthesis(repo: Path, ide: Pod, built: 
         done = make(repo, "synth")
     finally:
         path.unlink()
-    lines = error_lines(done)
-    record("make synth with a literal API key in flows/", "fails, names file, node and field",
-           lines[0][:70] if lines else f"exit {done.returncode}", ok=done.returncode != 0 and len(lines) == 2)
-    assert done.returncode != 0 and len(lines) == 2, done.stderr
-    assert lines[0] == (f"error: {path}: node 'Language Model' (LanguageModelComponent-FLeYF) has a literal value in "
-                        "password field 'api_key'")
-    assert LITERAL not in done.stdout + done.stderr
+    assert_refused(done, "make synth with a literal API key in flows/", "fails, names file, node and field",
+                   f"error: {path}: node 'Language Model' (LanguageModelComponent-FLeYF) has a literal value in "
+                   "password field 'api_key'")
     assert files(repo / "dist") == before
