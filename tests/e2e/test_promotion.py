@@ -25,7 +25,7 @@ from .podspec import Objects
 from .test_dev_ide import backend, login
 
 STARTER = json.loads((ROOT / "tests" / "fixtures" / "starter_flows" / "Basic Prompting.json").read_text())
-ECHO, LEAKY = "E2E Promoted Echo", "E2E Leaky Triage"
+ECHO, LEAKY, UNPROVIDED = "E2E Promoted Echo", "E2E Leaky Triage", "E2E Unprovided Variable"
 LITERAL = "sk-e2e-typed-into-the-ide-0123456789"
 MAKE = ["make", "-s", "-o", ".venv/.installed", "-o", "node_modules/.installed"]  # never reinstall the shared venv
 
@@ -51,6 +51,15 @@ def echo_flow() -> dict[str, Any]:
             "data": {"nodes": [chat_in, chat_out], "edges": [edge], "viewport": {"x": 0, "y": 0, "zoom": 1}}}
 
 
+def bound_flow() -> dict[str, Any]:
+    """The echo flow with Chat Output's sender name bound to a global variable no runtime provides."""
+    document = echo_flow()
+    document["name"] = UNPROVIDED
+    sender = document["data"]["nodes"][1]["data"]["node"]["template"]["sender_name"]
+    sender.update(value="E2E_NOT_PROVIDED", load_from_db=True)
+    return document
+
+
 def leaky_flow() -> dict[str, Any]:
     """Langflow's Basic Prompting with an OpenAI key typed into the Language Model's password field."""
     document = {k: copy.deepcopy(v) for k, v in STARTER.items() if k != "id"}
@@ -72,12 +81,12 @@ def ide(start_pod: PodFactory, workdir: Path) -> Pod:
 
 @pytest.fixture(scope="module")
 def built(ide: Pod, secrets: dict) -> dict[str, Any]:
-    """What a flow builder does: log in, save two flows, create an API key for promotion."""
+    """What a flow builder does: log in, save flows, create an API key for promotion."""
     name = next(e for e in ide.main["env"] if e["name"] == "LANGFLOW_SUPERUSER")["valueFrom"]["secretKeyRef"]["name"]
     _, token = login(ide, secrets[name]["superuser"], secrets[name]["superuser-password"])
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     ids = {}
-    for document in (echo_flow(), leaky_flow()):
+    for document in (echo_flow(), leaky_flow(), bound_flow()):
         saved = ide.request("POST", "/api/v1/flows/", headers=headers, body=json.dumps(document).encode())
         assert saved.status == 201, f"saving {document['name']!r}: {saved.status} {saved.text()[:300]}"
         ids[document["name"]] = json.loads(saved.body)["id"]
@@ -147,20 +156,35 @@ def test_promoting_again_changes_no_byte(repo: Path, promoted: subprocess.Comple
     assert files(repo / "flows") == before
 
 
+def serving(prod: Path, flow_id: str) -> tuple[dict[str, Any], str]:
+    """The Deployment that mounts the flow's ConfigMap, and the flow's run route by endpoint name,
+    found by content rather than by name, so any runtime name in main.py works."""
+    load = lambda kind: [yaml.safe_load(p.read_text()) for p in sorted(prod.glob(f"{kind}.*.k8s.yaml"))]  # noqa: E731
+    config_map = next(c["metadata"]["name"] for c in load("ConfigMap") if f"{flow_id}.json" in (c.get("data") or {}))
+    workload = next(w for w in load("Deployment") if any(
+        source.get("configMap", {}).get("name") == config_map
+        for volume in w["spec"]["template"]["spec"].get("volumes", [])
+        for source in volume.get("projected", {}).get("sources", [])))
+    endpoint = json.loads(next(c for c in load("ConfigMap") if c["metadata"]["name"] == config_map)["data"][
+        f"{flow_id}.json"])["endpoint_name"]
+    route = next(p["path"] for ingress in load("Ingress") for rule in ingress["spec"]["rules"]
+                 for p in rule["http"]["paths"] if p["path"].rstrip("/").endswith(f"/run/{endpoint}"))
+    return workload, route
+
+
 def test_a_runtime_pod_from_the_new_dist_prod_serves_the_promoted_flow(
-        repo: Path, promoted: subprocess.CompletedProcess[str], start_pod: PodFactory, secrets: dict) -> None:
+        repo: Path, promoted: subprocess.CompletedProcess[str], start_pod: PodFactory, secrets: dict,
+        built: dict[str, Any]) -> None:
     assert promoted.returncode == 0, promoted.stderr
     synthesized = make(repo, "synth")
     assert synthesized.returncode == 0, synthesized.stderr
     prod = repo / "dist" / "prod"
-    workload = yaml.safe_load((prod / "Deployment.langflow-runtime-e2e-promoted-echo.k8s.yaml").read_text())
-    ingress = yaml.safe_load((prod / "Ingress.langflow-runtime-e2e-promoted-echo.k8s.yaml").read_text())
-    route = next(p["path"] for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]
-                 if p["path"].rstrip("/").endswith("/run/e2e-promoted-echo"))
+    workload, route = serving(prod, built["ids"][ECHO])
     pod = start_pod(workload, prod, objects=Objects.load(prod, secrets))
     token = f"e2e-{random.token_hex(4)}"
     anonymous = run(pod, route, token, None)
-    answer = run(pod, route, token, secrets["langflow-runtime-auth"]["api-key"])
+    key_ref = next(e for e in pod.main["env"] if e["name"] == "LANGFLOW_API_KEY")["valueFrom"]["secretKeyRef"]
+    answer = run(pod, route, token, secrets[key_ref["name"]][key_ref["key"]])
     text = output_text(answer) if answer.status == 200 else answer.text()[:200]
     record(f"promoted flow at {route} (new dist/prod)", f"401/403 without key; 200, output contains {token}",
            f"{anonymous.status}; {answer.status}: {text[:40]!r}",
@@ -202,3 +226,16 @@ def test_a_literal_api_key_is_refused_by_synthesis(repo: Path, ide: Pod, built: 
                    f"error: {path}: node 'Language Model' (LanguageModelComponent-FLeYF) has a literal value in "
                    "password field 'api_key'")
     assert files(repo / "dist") == before
+
+
+def test_a_global_variable_no_runtime_provides_is_refused_by_promote(repo: Path, built: dict[str, Any]) -> None:
+    before = files(repo / "flows")
+    refused = make(repo, "promote", f"FLOW={UNPROVIDED}", env=built["env"])
+    lines = error_lines(refused)
+    ok = (refused.returncode != 0 and len(lines) == 2 and lines[0].startswith(
+        f"error: flow {UNPROVIDED!r}: reads global variable(s) E2E_NOT_PROVIDED, which environment ")
+        and '"E2E_NOT_PROVIDED": SecretKey(' in lines[1] and "main.py" in lines[1])
+    record("make promote of a flow reading an unprovided global variable", "refused, says what to add to main.py",
+           lines[0][:70] if lines else f"exit {refused.returncode}", ok=ok)
+    assert ok, refused.stderr
+    assert files(repo / "flows") == before
