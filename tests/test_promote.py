@@ -17,12 +17,13 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, read_tree
+from conftest import STARTERS, read_tree, with_choices_made
 from fake_langflow import API_KEY, FakeIDE, fake_ide
 from langflow_cdk8s import Flow
 from langflow_cdk8s.promote import PER_INSTALLATION, main
 
-STARTER = json.loads((ROOT / "tests" / "fixtures" / "starter_flows" / "Basic Prompting.json").read_text())
+STARTER = with_choices_made(json.loads((STARTERS / "Basic Prompting.json").read_text()))
+"""Langflow's Basic Prompting starter with its model chosen, as a user saves it in the IDE."""
 STACK_TRACE = re.compile(r"Traceback|jsii|File \".+\", line \d+")
 SECRET = "sk-proj-typed-into-the-ide-0123456789"
 
@@ -47,7 +48,7 @@ def build(app):
 
 def flow(name: str = "Basic Prompting", *, endpoint: str | None = None, api_key: Any = "", bound: bool = False,
          flow_id: str | None = None) -> dict[str, Any]:
-    """Langflow's Basic Prompting starter, renamed, with its Language Model's api_key field set."""
+    """The Basic Prompting starter, renamed, with its Language Model's api_key field set."""
     document = copy.deepcopy(STARTER)
     document.update(id=flow_id or str(uuid.uuid4()), name=name, endpoint_name=endpoint)
     for node in document["data"]["nodes"]:

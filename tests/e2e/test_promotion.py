@@ -18,13 +18,15 @@ from typing import Any
 import pytest
 import yaml
 
+from conftest import STARTERS, with_choices_made
+
 from .conftest import DIST, ROOT, PodFactory, record
 from .flows import output_text, run
 from .pod import Pod
 from .podspec import Objects
 from .test_dev_ide import backend, login
 
-STARTER = json.loads((ROOT / "tests" / "fixtures" / "starter_flows" / "Basic Prompting.json").read_text())
+STARTER = with_choices_made(json.loads((STARTERS / "Basic Prompting.json").read_text()))
 ECHO, LEAKY, UNPROVIDED = "E2E Promoted Echo", "E2E Leaky Triage", "E2E Unprovided Variable"
 LITERAL = "sk-e2e-typed-into-the-ide-0123456789"
 MAKE = ["make", "-s", "-o", ".venv/.installed", "-o", "node_modules/.installed"]  # never reinstall the shared venv
@@ -61,7 +63,7 @@ def bound_flow() -> dict[str, Any]:
 
 
 def leaky_flow() -> dict[str, Any]:
-    """Langflow's Basic Prompting with an OpenAI key typed into the Language Model's password field."""
+    """Langflow's Basic Prompting, its model chosen and an OpenAI key typed into its password field."""
     document = {k: copy.deepcopy(v) for k, v in STARTER.items() if k != "id"}
     document.update(name=LEAKY, endpoint_name=None)
     for item in document["data"]["nodes"]:
