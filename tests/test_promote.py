@@ -299,6 +299,17 @@ def test_a_check_of_synthesis_fails_promote_with_its_own_message(repo: Repo) -> 
                         "platform-team-basic-prompting-for-the-support' is longer than 63 characters")
 
 
+def test_a_flow_synthesis_would_refuse_is_refused_by_promote_with_the_same_message(repo: Repo) -> None:
+    """Langflow's starter saved without choosing its model: the required-field check of Flow.from_file
+    names the file it would be in flows/, as make synth would."""
+    unchosen = json.loads((STARTERS / "Basic Prompting.json").read_text())
+    repo.ide.add({**unchosen, "id": str(uuid.uuid4())})
+    lines = repo.refused("--flow", "Basic Prompting")
+    assert lines[0].startswith(f"error: {repo.flows / 'basic-prompting.json'}: leaves required fields empty with no "
+                               "edge feeding them, so every run fails: node 'Language Model' (LanguageModelComponent-FLeYF) "
+                               "field 'model'")
+
+
 def test_a_main_py_without_a_flows_global_still_gets_every_check(repo: Repo) -> None:
     """main.py names its folder inline: the new files are checked on their own, the variables
     against the runtime that serves flows/ as it is."""
