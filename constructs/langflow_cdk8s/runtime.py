@@ -14,7 +14,7 @@ from constructs import Construct
 from .backend import (PORT, Auth, DatabaseWiring, Metrics, RedisCache, backend_container, backend_egress,
                       backend_volumes, scrape_annotations, scrapers, wire_database)
 from .database import Database, DatabaseChoice, ExternalPostgres, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
-from .environment import Environment, Stage
+from .environment import Environment
 from .errors import ConfigError
 from .flow import (CONFIG_MAP_LIMIT, BakedDelivery, ConfigMapDelivery, Delivery, DownloadDelivery, Flow,
                    FlowDelivery, FlowGroup, check_unique)
