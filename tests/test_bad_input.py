@@ -297,7 +297,7 @@ def test_make_synth_with_a_broken_flow_fails_readably_and_keeps_dist(tmp_path: P
                           env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"})
     output = done.stdout + done.stderr
     assert done.returncode != 0, output
-    assert f"error: {repo / 'flows' / 'broken.json'}: is not valid JSON (line 2 column 11" in done.stderr, output
+    assert done.stderr.startswith("error: flows/broken.json: is not valid JSON (line 2 column 11"), output
     assert "fix: export the flow again from Langflow, or fix the JSON" in done.stderr, output
     assert "Traceback" not in output and "jsii" not in output, output
     assert not STACK_TRACE.search(output), output

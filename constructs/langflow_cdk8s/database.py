@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from .errors import ConfigError
 from .image import Image
 from .network import NetworkPeer
-from .secrets import SecretKey
+from .secrets import SecretKey, check_secret_keys
 from .validation import at_least, dns_label, dns_name, quantity
 
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
@@ -50,6 +50,7 @@ class ExternalPostgres:
     reachable_at: NetworkPeer | None = None
 
     def __post_init__(self) -> None:
+        check_secret_keys(self, "database.")
         if (self.url is None) == (self.host is None):
             raise ConfigError("database", "give either url (a Secret key holding the whole URL) or host",
                               "use Database.external_postgres_url(...) or Database.external_postgres(host=...)")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 from .resources import Resources
-from .secrets import SecretKey
+from .secrets import SecretKey, check_secret_keys
 from .workload import Autoscaling
 
 ENDPOINT_MAX = 40
@@ -208,6 +208,9 @@ class DownloadDelivery:
     """
 
     auth_header: SecretKey | None = None
+
+    def __post_init__(self) -> None:
+        check_secret_keys(self, "delivery.")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .errors import ConfigError
 from .validation import dns_name, non_empty
 
 
@@ -40,3 +42,21 @@ def astra_db(secret_name: str) -> dict[str, SecretKey]:
         "ASTRA_DB_APPLICATION_TOKEN": SecretKey(name=secret_name, key="application-token"),
         "ASTRA_DB_API_ENDPOINT": SecretKey(name=secret_name, key="api-endpoint"),
     }
+
+
+def check_secret_keys(props: object, prefix: str = "") -> None:
+    """Every field annotated with SecretKey holds one (a mapping: in every value). A plain string
+    there is most likely the secret itself: refused, and not echoed into the error either."""
+    for f in dataclasses.fields(props):  # type: ignore[arg-type]
+        if "SecretKey" not in str(f.type):
+            continue
+        value = getattr(props, f.name)
+        items = value.items() if isinstance(value, Mapping) else [(None, value)]
+        for key, item in items:
+            if isinstance(item, SecretKey) or (item is None and key is None and "None" in str(f.type)):
+                continue
+            where = f"{prefix}{f.name}" + (f"[{key!r}]" if key is not None else "")
+            shown = f"a {type(item).__name__}" + (f" of {len(item)} characters (not shown)" if isinstance(item, str) else "")
+            raise ConfigError(where, f"is {shown}, not a SecretKey",
+                              "create a Secret and reference it: SecretKey(name='<secret>', key='<key>'); "
+                              "secret values never go into main.py or dist/")
