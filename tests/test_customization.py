@@ -1,0 +1,73 @@
+"""The repository is a template a team makes its own: following the README's adoption steps in a
+copy (new repo_url and revision, both hosts, the prod cloud profile, an environment `staging` with
+two flows, two of Langflow 1.13.0's own starter-project exports dropped into flows/ unedited), then
+`make synth`, gives a green `make test` with nothing under tests/ changed."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from repo_copy import NESTED, copy_repository, make, tree
+
+STARTERS = ROOT / "tests" / "fixtures" / "starter_flows"
+STAGING = '''
+    staging = Environment(app, "staging", EnvironmentProps(
+        stage=Stage.PRODUCTION,
+        namespace="langflow-staging",
+        quota=Quota(requests_cpu="16", requests_memory="32Gi", limits_cpu="32", limits_memory="32Gi", pods=40),
+    ))
+    LangflowRuntime(staging, "runtime", LangflowRuntimeProps(
+        flows=[Flow.from_file(FLOWS / "support-triage.json"), Flow.from_file(FLOWS / "Release Notes Writer.json")],
+        ingress=IngressOptions(host="flows.staging.acme.test", tls_secret="langflow-staging-tls"),
+    ))
+
+    GitOps('''
+
+EDITS = [  # (what the README tells a team to change, pattern in main.py, replacement)
+    ("repo_url", r'repo_url: str = "[^"]+"', 'repo_url: str = "git@git.acme.test:platform/langflow.git"'),
+    ("revision", r'revision: str = "[^"]+"', 'revision: str = "release-2026.12"'),
+    ("the IDE's host", r'host="langflow\.dev\.example\.com"', 'host="langflow.dev.acme.test"'),
+    ("the runtime's host", r'host="flows\.example\.com"', 'host="flows.acme.test"'),
+    ("prod's cloud profile", r'(prod = Environment\([^)]*?profile=)CloudProfile\.generic\(\)', r"\1CloudProfile.eks()"),
+    ("an environment", r"\n    GitOps\(", STAGING),
+    ("GitOps' environments", r"environments=\[dev, prod\]", "environments=[dev, prod, staging]"),
+    ("build()'s result", r"return \[dev, prod\]", "return [dev, prod, staging]"),
+]
+
+
+def customize(main: str) -> str:
+    for what, pattern, replacement in EDITS:
+        main, count = re.subn(pattern, replacement, main, count=1, flags=re.S)
+        if count != 1:
+            pytest.skip(f"main.py is no longer the template's (no place for {what}): this test adopts the template; "
+                        "your own main.py is covered by the generic tests")
+    return main
+
+
+@pytest.mark.skipif(os.environ.get(NESTED) == "1", reason="already inside a customized copy")
+def test_a_customized_copy_synthesizes_and_passes_make_test_without_touching_tests(tmp_path: Path) -> None:
+    repo = copy_repository(tmp_path / "repo")
+    main = repo / "main.py"
+    main.write_text(customize(main.read_text(encoding="utf-8")), encoding="utf-8")
+    for name in ("Basic Prompting.json", "Memory Chatbot.json"):
+        shutil.copy2(STARTERS / name, repo / "flows" / name)
+    tests_before = tree(repo / "tests")
+
+    synthesized = make(repo, "synth")
+    assert synthesized.returncode == 0, synthesized.stderr
+    assert "staging: " in synthesized.stderr and "following git@git.acme.test:platform/langflow.git" in synthesized.stderr
+    application = (repo / "dist" / "argocd" / "Application.langflow-staging.k8s.yaml").read_text()
+    assert "repoURL: git@git.acme.test:platform/langflow.git" in application and "release-2026.12" in application
+    assert (repo / "dist" / "prod" / "Deployment.langflow-runtime-basic-prompting.k8s.yaml").is_file()
+    assert "alb" in (repo / "dist" / "prod" / "Ingress.langflow-runtime-memory-chatbot.k8s.yaml").read_text()
+
+    tested = make(repo, "test", timeout=900)
+    assert tested.returncode == 0, tested.stdout[-6000:] + tested.stderr[-2000:]
+    assert re.search(r"\d+ passed", tested.stdout) and " failed" not in tested.stdout, tested.stdout[-3000:]
+    assert tree(repo / "tests") == tests_before
