@@ -168,7 +168,7 @@ def test_two_flows_with_the_same_endpoint_name_in_different_groups(tmp_path: Pat
 
 
 def test_a_flow_too_large_for_a_config_map(tmp_path: Path) -> None:
-    flows = folder(tmp_path, {"big.json": flow_json(data={"blob": "x" * CONFIG_MAP_LIMIT})})
+    flows = folder(tmp_path, {"big.json": flow_json(data={"nodes": [], "edges": [], "blob": "x" * CONFIG_MAP_LIMIT})})
     outcome = run(runtime(lambda: Flow.from_folder(flows)), tmp_path)
     assert_readable_failure(outcome, f"{flows / 'big.json'}: is ", f"bytes, too large for a ConfigMap (at most {CONFIG_MAP_LIMIT})")
     assert re.search(r"is 1\d{6} bytes", outcome.message), outcome.message

@@ -9,7 +9,7 @@ from .errors import ConfigError
 from .image import Image
 from .network import NetworkPeer
 from .secrets import SecretKey, check_secret_keys
-from .validation import at_least, dns_label, dns_name, quantity
+from .validation import at_least, dns_label, dns_name, quantity, object_name
 
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
@@ -79,7 +79,7 @@ class InClusterPostgres:
     user: str = "langflow"
 
     def __post_init__(self) -> None:
-        dns_name("database.credentials", self.credentials)
+        object_name("database.credentials", self.credentials)
         quantity("database.size", self.size)
 
     @property

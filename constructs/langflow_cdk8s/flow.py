@@ -25,12 +25,12 @@ CONFIG_MAP_LIMIT = 1_000_000
 _ENDPOINT = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 
 
-def slugify(name: str) -> str:
+def slugify(name: str, limit: int | None = ENDPOINT_MAX) -> str:
     """A DNS-safe endpoint name from a flow's display name: 'Basic Prompting!' -> 'basic-prompting'."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     slug = re.sub(r"^[0-9-]+", "", slug)  # object names built from it must start with a letter
-    return slug[:ENDPOINT_MAX].rstrip("-")
+    return slug[:limit].rstrip("-")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +66,14 @@ class Flow:
         """First 10 hex digits of the delivered content's SHA-256: what rolls pods when a flow changes."""
         digest = hashlib.sha256(self.content or (self.url or "").encode()).hexdigest()
         return digest[:10]
+
+    @property
+    def shortened_from(self) -> str | None:
+        """The endpoint name the display name would give, when it was cut to ENDPOINT_MAX characters."""
+        if self.endpoint_from_file:
+            return None
+        full = slugify(self.name, limit=None)
+        return full if full != self.endpoint_name and len(full) > ENDPOINT_MAX else None
 
     @property
     def file_name(self) -> str:
@@ -108,6 +116,7 @@ class Flow:
                 raise ConfigError(source, f"name {name!r} gives no usable endpoint name",
                                   "set \"endpoint_name\" to lowercase letters, digits and '-'")
         _check_endpoint(source, endpoint)
+        _check_graph(source, document.get("data"))
         document["id"] = flow_id
         document["endpoint_name"] = endpoint
         content = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
@@ -120,7 +129,10 @@ class Flow:
         folder = Path(path)
         if not folder.is_dir():
             raise ConfigError(str(folder), "is not a folder", "point Flow.from_folder at the folder that holds the flow exports")
-        files = sorted(p for p in folder.iterdir() if p.suffix == ".json" and p.is_file())
+        entries = sorted(folder.iterdir())
+        for entry in entries:
+            _check_folder_entry(folder, entry)
+        files = [p for p in entries if p.suffix == ".json" and p.is_file()]
         if not files:
             raise ConfigError(str(folder), "holds no *.json flow files",
                               "export at least one flow from Langflow into this folder")
@@ -150,6 +162,37 @@ def _flow_id(source: str, value: object) -> str:
     return str(parsed)
 
 
+def _check_folder_entry(folder: Path, entry: Path) -> None:
+    """What Langflow's loader would skip without a word (it reads only `*.json` files directly in the
+    folder) is refused here, so no flow goes missing silently. Other files (a README) are fine."""
+    if entry.is_symlink() and not entry.exists():
+        raise ConfigError(str(entry), f"is a broken symbolic link (to {entry.readlink()})",
+                          "point it at an existing flow export, or delete it")
+    if entry.is_dir():
+        raise ConfigError(str(entry), "is a folder inside the flows folder; its flows would not be served",
+                          f"move it out of {folder}, or serve it too with Flow.from_folder({str(entry)!r})")
+    if entry.suffix.lower() == ".json" and entry.suffix != ".json":
+        raise ConfigError(str(entry), f"ends in {entry.suffix!r}, which Langflow's loader does not read",
+                          f"rename it to {entry.stem + '.json'!r}")
+
+
+def _check_graph(source: str, data: object) -> None:
+    """A flow is a graph: `data.nodes` (a list of nodes with ids) and `data.edges` between them."""
+    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
+        raise ConfigError(source, "has no data.nodes list: it is not a flow export",
+                          "export the flow again from Langflow (Export → JSON)")
+    ids = {node.get("id") for node in data["nodes"] if isinstance(node, dict)}
+    edges = data.get("edges", [])
+    if not isinstance(edges, list):
+        raise ConfigError(source, f"data.edges is a {type(edges).__name__}, not a list", "export the flow again from Langflow")
+    for edge in edges:
+        missing = [end for end in ("source", "target") if not isinstance(edge, dict) or edge.get(end) not in ids]
+        if missing:
+            ref = edge.get(missing[0]) if isinstance(edge, dict) else edge
+            raise ConfigError(source, f"has an edge whose {missing[0]} {ref!r} is not a node of the flow",
+                              "export the flow again from Langflow, or remove the edge")
+
+
 def _check_endpoint(source: str, endpoint: object) -> None:
     if not isinstance(endpoint, str) or len(endpoint) > ENDPOINT_MAX or not _ENDPOINT.match(endpoint):
         raise ConfigError(source, f"endpoint_name {endpoint!r} is not DNS-safe",
@@ -161,6 +204,10 @@ def check_unique(flows: Sequence[Flow], where: str) -> None:
     seen_ids: dict[str, Flow] = {}
     seen_endpoints: dict[str, Flow] = {}
     for flow in flows:
+        if flow.id in seen_ids and seen_ids[flow.id].source == flow.source:
+            raise ConfigError(flow.source, f"is served twice in {where} (on its own and in a FlowGroup, or listed twice)",
+                              "serve each flow once, e.g. leave the group's flows out of Flow.from_folder(...): "
+                              "[f for f in Flow.from_folder(FLOWS) if f not in group.flows]")
         if flow.id in seen_ids:
             raise ConfigError(flow.source, f"has the same id {flow.id} as {seen_ids[flow.id].source} in {where}",
                               "give each flow its own id (export it again or generate a new UUID)")

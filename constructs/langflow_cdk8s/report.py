@@ -49,22 +49,22 @@ def user_line(tb: TracebackType | None) -> str | None:
 
 
 def construct_context(tb: TracebackType | None) -> str | None:
-    """`environment 'prod', LangflowRuntime 'runtime'`: the constructs whose constructors were running."""
-    names: list[str] = []
-    seen: set[int] = set()
+    """`environment 'prod', LangflowRuntime 'runtime'`: the innermost construct whose constructor was
+    running, and the environment it belongs to."""
+    owner = None
     while tb is not None:
-        owner = tb.tb_frame.f_locals.get("self")
-        if isinstance(owner, Construct) and tb.tb_frame.f_code.co_name == "__init__" and id(owner) not in seen:
-            seen.add(id(owner))
-            try:
-                node_id = owner.node.id
-            except Exception:  # noqa: BLE001 - a construct whose base constructor has not run yet has no node
-                node_id = None
-            kind = "environment" if type(owner).__name__ == "Environment" else type(owner).__name__
-            if node_id is not None:
-                names.append(f"{kind} {node_id!r}")
+        candidate = tb.tb_frame.f_locals.get("self")
+        if isinstance(candidate, Construct) and tb.tb_frame.f_code.co_name == "__init__":
+            owner = candidate
         tb = tb.tb_next
-    return ", ".join(names) or None
+    if owner is None:
+        return None
+    try:
+        scopes = owner.node.scopes[1:]  # below the App
+    except Exception:  # noqa: BLE001 - a construct whose base constructor has not run yet has no node
+        return None
+    return ", ".join(f"environment {scope.node.id!r}" if type(scope).__name__ == "Environment"
+                     else f"{type(scope).__name__} {scope.node.id!r}" for scope in scopes) or None
 
 
 def config_error(error: ConfigError) -> list[str]:

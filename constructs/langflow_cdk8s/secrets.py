@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import ConfigError
-from .validation import dns_name, non_empty
+from .validation import data_key, object_name
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -15,15 +15,15 @@ class SecretKey:
     """One key of a Secret that must exist in the environment's namespace.
 
     name: the Secret's name (required, a DNS-1123 subdomain).
-    key: the key inside it (required).
+    key: the key inside it (required; letters, digits, '-', '_' and '.').
     """
 
     name: str
     key: str
 
     def __post_init__(self) -> None:
-        dns_name("secret.name", self.name)
-        non_empty("secret.key", self.key)
+        object_name("secret.name", self.name)
+        data_key(f"secret {self.name!r} key", self.key)
 
     def env(self, variable: str) -> dict:
         """An env var whose value the kubelet reads from this key."""

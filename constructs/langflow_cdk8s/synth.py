@@ -25,6 +25,19 @@ def new_app(outdir: str) -> cdk8s.App:
                      record_construct_metadata=False)
 
 
+def check_deployed(app: cdk8s.App) -> None:
+    """An environment that is synthesized but in no GitOps would sit in dist/ with no Application:
+    Argo CD would never deploy it (and the root app would not prune it)."""
+    gitops = [child for child in app.node.children if isinstance(child, GitOps)]
+    if not gitops:
+        return
+    deployed = {env.node.path for g in gitops for env in g.props.environments}
+    for env in (child for child in app.node.children if isinstance(child, Environment)):
+        if env.node.path not in deployed:
+            raise ConfigError(f"environment {env.name!r}", "is synthesized into dist/ but not in GitOpsProps(environments=[...])",
+                              f"add it to GitOpsProps(environments=[...]) so Argo CD deploys dist/{env.name}/, or remove it")
+
+
 def summary(app: cdk8s.App, environments: list[Environment]) -> str:
     lines = []
     for env in environments:
@@ -33,7 +46,10 @@ def summary(app: cdk8s.App, environments: list[Environment]) -> str:
         counted = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
         lines.append(f"{env.name}: {len(env.objects)} objects in namespace {env.namespace_name} ({counted})"
                      + (f"; {flows} flows" if flows else ""))
-        lines += [f"  warning: {warning}" for warning in [*env.warnings, *env.quota_warnings()]]
+        shortened = [f"{flow.source}: endpoint name shortened to {flow.endpoint_name!r} ({len(flow.endpoint_name)} "
+                     f"characters, from {flow.shortened_from!r}); set \"endpoint_name\" in the export to choose it"
+                     for flow in env.flows if flow.shortened_from]
+        lines += [f"  warning: {warning}" for warning in [*env.warnings, *shortened, *env.quota_warnings()]]
     for gitops in (child for child in app.node.children if isinstance(child, GitOps)):
         props = gitops.props
         lines.append(f"{gitops.name}: {len(gitops.projects)} AppProjects and {len(gitops.applications)} Applications "
@@ -84,6 +100,7 @@ def _synthesize(build: Build, outdir: Path, stream: TextIO) -> tuple[cdk8s.App, 
     try:
         app = new_app(str(outdir))
         environments = build(app)
+        check_deployed(app)
         app.synth()
     except ConfigError as error:
         lines = report.config_error(error)
