@@ -38,8 +38,10 @@ def copy_repository(target: Path) -> Path:
 
 def user_env() -> dict[str, str]:
     """The environment of a user's shell: no jsii silencing or CLI settings inherited from this run."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JSII_", "CDK8S_", "PYTEST_"))}
-    # The copy's own library, not the editable install's (which points at this checkout).
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("JSII_", "CDK8S_", "PYTEST_", "MAKE", "MFLAGS"))}
+    # PYTHONPATH: run() points it at the copy's own library, not the editable install (this checkout).
+    # CDK8S_CHECK_UPGRADE: without it the CLI asks npm for a newer version (offline here: a Node stack).
     return {**env, "PYTHONPATH": "", NESTED: "1", "CDK8S_CHECK_UPGRADE": "false"}
 
 
