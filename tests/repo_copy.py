@@ -45,10 +45,10 @@ def user_env() -> dict[str, str]:
     return {**env, "PYTHONPATH": "", NESTED: "1", "CDK8S_CHECK_UPGRADE": "false"}
 
 
-def run(repo: Path, *command: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+def run(repo: Path, *command: str, timeout: int = 300, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = user_env()
     env["PYTHONPATH"] = f"{repo / 'constructs'}{os.pathsep}{repo}"
-    return subprocess.run(list(command), cwd=repo, capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run(list(command), cwd=cwd or repo, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def make(repo: Path, target: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:

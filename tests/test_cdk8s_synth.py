@@ -107,3 +107,12 @@ def test_a_good_synthesis_prints_the_same_summary_however_it_is_started(repo: Pa
     assert with_cli.stderr.splitlines()[-1] == "updated dist/, docs/environments/ and docs/reference.md"
     assert not NOISE.search(with_cli.stdout + with_cli.stderr), with_cli.stdout + with_cli.stderr
     assert outputs(repo) == before, "the committed dist/ and docs/ are not a fresh synthesis"
+
+
+def test_python_main_py_from_another_folder_writes_next_to_main_py(repo: Path, tmp_path: Path) -> None:
+    before = outputs(repo)
+    done = run(repo, str(repo / ".venv" / "bin" / "python"), str(repo / "main.py"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[-1] == "updated dist/, docs/environments/ and docs/reference.md"
+    assert list(tmp_path.iterdir()) == [], "synthesis wrote into the working directory"
+    assert outputs(repo) == before
