@@ -197,11 +197,93 @@ def test_a_flow_too_large_for_a_configmap_suggests_another_delivery(tmp_path: Pa
     assert "FlowDelivery.download" in str(error.value)
 
 
-def test_external_postgres_is_shared_and_sqlite_in_production_is_reported() -> None:
-    env = runtime(database=Database.external_postgres(host="10.0.0.5", password=SecretKey(name="db", key="password")))
-    assert "postgresql://" in env_of(main_container(find(env, "Deployment", "langflow-runtime-basic-prompting")))["LANGFLOW_DATABASE_URL"]
-    assert not env.warnings
-    assert any("SQLite" in w for w in runtime().warnings)
+PG = Database.external_postgres(host="10.0.0.5", password=SecretKey(name="db", key="password"))
+
+
+def database_url(env: Environment, unit: str) -> str:
+    return env_of(main_container(find(env, "Deployment", unit)))["LANGFLOW_DATABASE_URL"]
+
+
+def test_on_postgres_each_unit_and_revision_gets_its_own_database_prepared_by_an_init_container() -> None:
+    env = runtime(database=PG)
+    urls = {name: database_url(env, name) for name in names(env, "Deployment")}
+    databases = {url.split("/")[-1].split("?")[0] for url in urls.values()}
+    assert len(databases) == len(urls) == 3, urls
+    deployment = find(env, "Deployment", "langflow-runtime-basic-prompting")
+    init = pod(deployment)["initContainers"][0]
+    variables = env_of(init)
+    assert init["name"] == "prepare-database" and init["command"] == ["python", "/opt/langflow-db/prepare_database.py"]
+    assert variables["PGPASSWORD"] == {"secretKeyRef": {"name": "db", "key": "password"}}
+    assert variables["PGDATABASE"] == "langflow" and variables["KEEP"] == "5"
+    target = variables["TARGET_DATABASE"]
+    assert target.startswith(variables["UNIT_PREFIX"]) and f"/{target}?sslmode=require" in database_url(
+        env, "langflow-runtime-basic-prompting")
+    volumes = {v["name"]: v for v in pod(deployment)["volumes"]}
+    script = find(env, "ConfigMap", volumes["db-script"]["configMap"]["name"])
+    assert script["immutable"] is True and "pg_advisory_lock" in script["data"]["prepare_database.py"]
+    assert any("state per unit and revision" in note for note in env.notes)
+
+
+def test_a_changed_flow_or_image_is_a_new_revision_database(tmp_path: Path) -> None:
+    source = json.loads((STARTERS / "Basic Prompting.json").read_text())
+    (tmp_path / "flow.json").write_text(json.dumps(source))
+    before = database_url(runtime(database=PG, flows=[Flow.from_file(tmp_path / "flow.json")]),
+                          "langflow-runtime-basic-prompting")
+    again = database_url(runtime(database=PG, flows=[Flow.from_file(tmp_path / "flow.json")]),
+                         "langflow-runtime-basic-prompting")
+    source["description"] = "changed"
+    (tmp_path / "flow.json").write_text(json.dumps(source))
+    changed = database_url(runtime(database=PG, flows=[Flow.from_file(tmp_path / "flow.json")]),
+                           "langflow-runtime-basic-prompting")
+    upgraded = database_url(runtime(database=PG, flows=[Flow.from_file(tmp_path / "flow.json")],
+                                    image=Image(repository="langflowai/langflow", tag="1.13.1")),
+                            "langflow-runtime-basic-prompting")
+    assert before == again and len({before, changed, upgraded}) == 3
+
+
+def test_revision_database_names_fit_postgres_and_never_share_a_prefix() -> None:
+    from langflow_cdk8s.runtime import revision_database
+
+    long = "a" * 40
+    prefix, name = revision_database("langflow", long, "img", [])
+    assert len(name) <= 63 and name.startswith(prefix)
+    other, _ = revision_database("langflow", long + "b", "img", [])
+    assert prefix != other
+
+
+def test_the_url_form_of_postgres_is_refused_on_the_runtime() -> None:
+    with pytest.raises(ConfigError, match="external_postgres_url"):
+        LangflowRuntimeProps(flows=FLOWS, database=Database.external_postgres_url(SecretKey(name="db", key="url")))
+
+
+def test_per_pod_state_is_stated_and_memory_flows_with_several_replicas_are_named() -> None:
+    env = runtime()
+    assert any("state per pod" in note for note in env.notes)
+    memory = sorted(w for w in env.warnings if "reads chat memory" in w)
+    assert [w.split(":")[0] for w in memory] == ["langflow-runtime-memory-chatbot", "langflow-runtime-vector-store-rag"]
+    assert "'Memory Chatbot'" in memory[0] and "Memory Chatbot.json" in memory[0] and "up to 6 replicas" in memory[0]
+    assert not [w for w in runtime(database=PG).warnings if "chat memory" in w]
+    assert not [w for w in runtime(autoscaling=None, replicas=1).warnings if "chat memory" in w]
+
+
+def test_scraping_is_announced_only_where_prometheus_may_reach_the_metrics_port() -> None:
+    from support import environment
+
+    closed = runtime()
+    annotations = pod_template(find(closed, "Deployment", "langflow-runtime-basic-prompting"))
+    assert "prometheus.io/scrape" not in annotations
+    env = environment(Stage.PRODUCTION, monitoring_namespace="monitoring")
+    LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=FLOWS))
+    deployment = find(env, "Deployment", "langflow-runtime-basic-prompting")
+    assert pod_template(deployment)["prometheus.io/port"] == "9090"
+    policy = find(env, "NetworkPolicy", "langflow-runtime-basic-prompting")
+    assert any(rule["ports"] == [{"port": 9090, "protocol": "TCP"}] and
+               rule["from"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"}
+               for rule in policy["spec"]["ingress"]), policy["spec"]["ingress"]
+
+
+def pod_template(workload: dict) -> dict:
+    return workload["spec"]["template"]["metadata"].get("annotations", {})
 
 
 @pytest.mark.parametrize("props, message", [

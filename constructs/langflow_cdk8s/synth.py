@@ -49,6 +49,7 @@ def summary(app: cdk8s.App, environments: list[Environment]) -> str:
         shortened = [f"{flow.source}: endpoint name shortened to {flow.endpoint_name!r} ({len(flow.endpoint_name)} "
                      f"characters, from {flow.shortened_from!r}); set \"endpoint_name\" in the export to choose it"
                      for flow in env.flows if flow.shortened_from]
+        lines += [f"  note: {note}" for note in env.notes]
         lines += [f"  warning: {warning}" for warning in [*env.warnings, *shortened, *env.quota_warnings()]]
     for gitops in (child for child in app.node.children if isinstance(child, GitOps)):
         props = gitops.props
