@@ -60,6 +60,19 @@ def test_an_object_name_that_is_not_a_dns_name_gets_a_hint_about_names(tmp_path:
     assert "such as 'llm-api-keys'" in message and "example.com" not in message.splitlines()[1]
 
 
+@pytest.mark.parametrize(("make", "where"), [
+    (lambda: LangflowIDEProps(secret_env={"OPENAI API KEY": SecretKey(name="llm-api-keys", key="openai")}),
+     "secret_env['OPENAI API KEY']"),
+    (lambda: PodOptions(env={"1LOG_LEVEL": "debug"}), "pod.env['1LOG_LEVEL']"),
+], ids=["secret-env", "pod-env"])
+def test_an_environment_variable_name_kubernetes_rejects(tmp_path: Path, make, where: str) -> None:
+    def build(app: cdk8s.App) -> list[Environment]:
+        make()
+        return [dev(app)]
+
+    failure(run(build, tmp_path), where, "is not a valid environment variable name")
+
+
 # ---- quantities and counts ----------------------------------------------------------------
 
 

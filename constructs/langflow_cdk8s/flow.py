@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import ConfigError
+from .validation import env_names
 from .resources import Resources
 from .secrets import SecretKey, check_secret_keys
 from .workload import Autoscaling
@@ -83,6 +84,7 @@ class Flow:
     def with_overrides(self, *, resources: Resources | None = None, autoscaling: Autoscaling | None = None,
                        replicas: int | None = None, env: Mapping[str, str] | None = None) -> Flow:
         """The same flow with its own resources, scaling or env."""
+        env_names(f"{self.source}: env", env or {})
         return replace(self, resources=resources or self.resources, autoscaling=autoscaling or self.autoscaling,
                        replicas=replicas if replicas is not None else self.replicas, env={**self.env, **(env or {})})
 

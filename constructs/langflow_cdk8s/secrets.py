@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import ConfigError
-from .validation import data_key, object_name
+from .validation import data_key, env_names, object_name
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,6 +51,8 @@ def check_secret_keys(props: object, prefix: str = "") -> None:
         if "SecretKey" not in str(f.type):
             continue
         value = getattr(props, f.name)
+        if isinstance(value, Mapping):
+            env_names(f"{prefix}{f.name}", value)
         items = value.items() if isinstance(value, Mapping) else [(None, value)]
         for key, item in items:
             if isinstance(item, SecretKey) or (item is None and key is None and "None" in str(f.type)):

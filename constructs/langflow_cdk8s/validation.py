@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 
 from .errors import ConfigError
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DATA_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+_ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 _QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)((?:[KMGTPE]i)|[numkMGTPE]|[eE][-+]?[0-9]+)?$")
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
@@ -53,6 +55,14 @@ def data_key(prop: str, value: str) -> str:
         raise ConfigError(prop, f"{value!r} is not a valid Secret key",
                           "use letters, digits, '-', '_' and '.' only, such as 'openai' or 'api-key'")
     return value
+
+
+def env_names(prop: str, variables: Mapping[str, object]) -> None:
+    """Environment variable names Kubernetes 1.27 accepts (a C identifier, '-' and '.' allowed)."""
+    for name in variables:
+        if not isinstance(name, str) or not _ENV_NAME.match(name):
+            raise ConfigError(f"{prop}[{name!r}]", "is not a valid environment variable name",
+                              "use letters, digits and '_' (no spaces), not starting with a digit, such as 'OPENAI_API_KEY'")
 
 
 def quantity(prop: str, value: str) -> Decimal:
