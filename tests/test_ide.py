@@ -148,7 +148,9 @@ def test_ingress_without_tls_is_reported() -> None:
 
 
 def test_metrics_port_and_scrape_annotations() -> None:
-    env = ide(metrics=Metrics(port=9100))
+    # Scraping is announced only where a monitoring namespace may reach the port (issue 14).
+    env = environment(Stage.DEVELOPMENT, monitoring_namespace="monitoring")
+    LangflowIDE(env, "ide", LangflowIDEProps(metrics=Metrics(port=9100)))
     backend = find(env, "StatefulSet")
     variables = env_of(main_container(backend))
     assert variables["LANGFLOW_PROMETHEUS_ENABLED"] == "true" and variables["LANGFLOW_PROMETHEUS_PORT"] == "9100"
