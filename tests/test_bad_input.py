@@ -21,7 +21,7 @@ from typing import Any
 import cdk8s
 import pytest
 
-from conftest import read_tree
+from conftest import ROOT, read_tree
 from langflow_cdk8s import (
     Autoscaling, CloudProfile, Database, Environment, EnvironmentProps, Flow, FlowGroup, IngressOptions, LangflowIDE,
     LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Quota, Resources, SecretKey, Stage,
@@ -139,6 +139,16 @@ def test_a_flow_whose_id_is_not_a_uuid(tmp_path: Path) -> None:
     flows = folder(tmp_path, {"triage.json": flow_json(flow_id="triage-1")})
     outcome = run(runtime(lambda: Flow.from_folder(flows)), tmp_path)
     assert_readable_failure(outcome, f"{flows / 'triage.json'}: id 'triage-1' is not a UUID")
+
+
+def test_a_starter_flow_exported_without_choosing_its_model(tmp_path: Path) -> None:
+    # Langflow 1.13.0's own Basic Prompting, unedited: every run of it fails with "A model selection is required".
+    starter = (ROOT / "tests" / "fixtures" / "starter_flows" / "Basic Prompting.json").read_text()
+    flows = folder(tmp_path, {"Basic Prompting.json": starter})
+    outcome = run(runtime(lambda: Flow.from_folder(flows)), tmp_path)
+    assert_readable_failure(outcome, f"{flows / 'Basic Prompting.json'}: leaves required fields empty",
+                            "node 'Language Model' (LanguageModelComponent-FLeYF) field 'model'")
+    assert "choose a value for each in Langflow's IDE" in outcome.message
 
 
 def test_two_flows_with_the_same_id(tmp_path: Path) -> None:

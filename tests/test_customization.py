@@ -1,21 +1,24 @@
 """The repository is a template a team makes its own: following the README's adoption steps in a
 copy (new repo_url and revision, both hosts, the prod cloud profile, an environment `staging` with
-two flows, two of Langflow 1.13.0's own starter-project exports dropped into flows/ unedited), then
-`make synth`, gives a green `make test` with nothing under tests/ changed."""
+two flows, two of Langflow 1.13.0's own starter projects dropped into flows/), then `make synth`,
+gives a green `make test` with nothing under tests/ changed.
+
+The starters go in as Langflow exports them once the user has picked a model (and the other choices
+they leave empty) in the IDE, not hand-edited: as shipped, every starter leaves `model` empty, every
+run of it fails, and synthesis refuses it with a two-line error (test_bad_input.py)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import STARTERS, with_choices_made
 from repo_copy import NESTED, copy_repository, make, tree
 
-STARTERS = ROOT / "tests" / "fixtures" / "starter_flows"
 STAGING = '''
     staging = Environment(app, "staging", EnvironmentProps(
         stage=Stage.PRODUCTION,
@@ -56,7 +59,8 @@ def test_a_customized_copy_synthesizes_and_passes_make_test_without_touching_tes
     main = repo / "main.py"
     main.write_text(customize(main.read_text(encoding="utf-8")), encoding="utf-8")
     for name in ("Basic Prompting.json", "Memory Chatbot.json"):
-        shutil.copy2(STARTERS / name, repo / "flows" / name)
+        exported = with_choices_made(json.loads((STARTERS / name).read_text(encoding="utf-8")))
+        (repo / "flows" / name).write_text(json.dumps(exported, indent=2, ensure_ascii=False), encoding="utf-8")
     tests_before = tree(repo / "tests")
 
     synthesized = make(repo, "synth")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, read_tree
+from conftest import read_tree, runnable_starters
 from example_app import FLOWS as EXAMPLE_FLOWS
 from langflow_cdk8s import (
     Autoscaling, ConfigError, Database, Flow, FlowDelivery, FlowGroup, Image, IngressOptions, LangflowRuntime,
@@ -16,7 +16,7 @@ from langflow_cdk8s.environment import Environment
 from langflow_cdk8s.synth import synth
 from support import all_of, env_of, environment, find, main_container, pod
 
-STARTERS = ROOT / "tests" / "fixtures" / "starter_flows"
+STARTERS = runnable_starters()
 FLOWS = Flow.from_folder(STARTERS)
 INGRESS = IngressOptions(host="flows.example.com", tls_secret="flows-tls")
 

@@ -2,8 +2,6 @@
 
 import re
 
-import pytest
-
 from conftest import Synthesis
 from langflow_cdk8s.inventory import required_secrets
 

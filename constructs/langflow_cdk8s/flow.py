@@ -119,6 +119,7 @@ class Flow:
                                   "set \"endpoint_name\" to lowercase letters, digits and '-'")
         _check_endpoint(source, endpoint)
         _check_graph(source, document.get("data"))
+        check_required_fields(source, document)
         document["id"] = flow_id
         document["endpoint_name"] = endpoint
         content = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
@@ -199,6 +200,47 @@ def _check_endpoint(source: str, endpoint: object) -> None:
     if not isinstance(endpoint, str) or len(endpoint) > ENDPOINT_MAX or not _ENDPOINT.match(endpoint):
         raise ConfigError(source, f"endpoint_name {endpoint!r} is not DNS-safe",
                           f"use at most {ENDPOINT_MAX} lowercase letters, digits and '-', starting with a letter")
+
+
+def check_required_fields(source: str, document: Mapping[str, object]) -> None:
+    """Refuse a node that leaves a required field empty with no edge feeding it. Langflow loads such
+    a flow and fails every run of it (its 1.13 starters leave `model` empty: "A model selection is
+    required")."""
+    data = document.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
+        return
+    edges = data.get("edges") if isinstance(data.get("edges"), list) else []
+    fed = {_edge_target(edge) for edge in edges}
+    missing = [gap for node in data["nodes"] if isinstance(node, dict) for gap in _unset_fields(node, fed)]
+    if missing:
+        raise ConfigError(source, "leaves required fields empty with no edge feeding them, so every run fails: "
+                          + "; ".join(missing),
+                          "choose a value for each in Langflow's IDE (or connect an edge to it) and export the flow again")
+
+
+def _unset_fields(node: Mapping[str, object], fed: set[tuple[object, object]]) -> list[str]:
+    """Each required field of `node` that is shown, empty and not fed by an edge. Hidden fields are
+    skipped as Langflow skips them. In a node used as an agent's tool (`tool_mode`), the fields
+    marked `tool_mode` are the tool's arguments: the agent fills them on every call."""
+    data = node.get("data")
+    component = data.get("node") if isinstance(data, dict) else None
+    if not isinstance(component, dict) or not isinstance(component.get("template"), dict) or "flow" in component:
+        return []  # notes have no template; a group node's fields proxy those of its inner flow
+    as_tool = component.get("tool_mode") is True
+    label = f"node {component.get('display_name') or node.get('id')!r} ({node.get('id')})"
+    return [f"{label} field {name!r}" for name, spec in component["template"].items()
+            if isinstance(spec, dict) and spec.get("required") is True and spec.get("show")
+            and spec.get("value") in ("", None, [], {}) and (node.get("id"), name) not in fed
+            and not (as_tool and spec.get("tool_mode") is True)]
+
+
+def _edge_target(edge: object) -> tuple[object, object]:
+    """(target node id, field name) of an edge, from its decoded targetHandle as Langflow reads it."""
+    data = edge.get("data") if isinstance(edge, dict) else None
+    handle = data.get("targetHandle") if isinstance(data, dict) else None
+    if not isinstance(handle, dict):
+        return (None, None)
+    return (edge.get("target", handle.get("id")), handle.get("fieldName"))
 
 
 def check_unique(flows: Sequence[Flow], where: str) -> None:
