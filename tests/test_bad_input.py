@@ -185,6 +185,19 @@ def test_a_flow_too_large_for_a_config_map(tmp_path: Path) -> None:
     assert "FlowDelivery.download" in outcome.message
 
 
+def test_a_literal_value_in_a_password_field_of_a_flow(tmp_path: Path) -> None:
+    """However the file got into flows/ (an export from the browser, an edit), a typed-in credential
+    never reaches a ConfigMap: the same rule `make promote` applies."""
+    node = {"id": "LanguageModelComponent-FLeYF", "data": {"id": "LanguageModelComponent-FLeYF", "node": {
+        "display_name": "Language Model", "template": {"api_key": {"password": True, "load_from_db": False,
+                                                                   "value": "sk-live-0123456789abcdef"}}}}}
+    flows = folder(tmp_path, {"triage.json": flow_json(data={"nodes": [node], "edges": []})})
+    outcome = run(runtime(lambda: Flow.from_folder(flows)), tmp_path)
+    assert_readable_failure(outcome, f"{flows / 'triage.json'}: node 'Language Model' (LanguageModelComponent-FLeYF) "
+                                     "has a literal value in password field 'api_key'")
+    assert "bind the field to a global variable" in outcome.message and "sk-live" not in outcome.message
+
+
 @pytest.mark.parametrize(("build", "where"), [
     (ide(replicas=0), "replicas: 0 is below the minimum of 1"),
     (ide(frontend_replicas=0), "frontend_replicas: 0 is below the minimum of 1"),

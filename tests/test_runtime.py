@@ -10,7 +10,7 @@ from conftest import read_tree, runnable_starters
 from example_app import FLOWS as EXAMPLE_FLOWS
 from langflow_cdk8s import (
     Autoscaling, ConfigError, Database, Flow, FlowDelivery, FlowGroup, Image, IngressOptions, LangflowRuntime,
-    LangflowRuntimeProps, Resources, SecretKey, Stage,
+    LangflowRuntimeProps, PodOptions, Resources, SecretKey, Stage,
 )
 from langflow_cdk8s.environment import Environment
 from langflow_cdk8s.synth import synth
@@ -329,3 +329,29 @@ def test_adding_a_flow_file_adds_exactly_its_files_and_changes_no_other(tmp_path
             "Deployment", "HorizontalPodAutoscaler", "Ingress", "NetworkPolicy", "PodDisruptionBudget", "Service",
             "ServiceAccount")),
     ])
+
+
+def _bound(tmp_path: Path, variable: str) -> Flow:
+    document = json.loads((STARTERS / "Basic Prompting.json").read_text())
+    for node in document["data"]["nodes"]:
+        if "api_key" in node["data"]["node"].get("template", {}):
+            node["data"]["node"]["template"]["api_key"].update(load_from_db=True, value=variable)
+    (tmp_path / "bound.json").write_text(json.dumps(document))
+    return Flow.from_file(tmp_path / "bound.json")
+
+
+def test_a_global_variable_no_env_var_provides_is_reported(tmp_path: Path) -> None:
+    flow = _bound(tmp_path, "ANTHROPIC_API_KEY")
+    env = runtime(flows=[flow])
+    assert [w for w in env.warnings if "global variable" in w] == [
+        f"{flow.source} reads global variable(s) ANTHROPIC_API_KEY, which no env var of langflow-runtime's pods "
+        "sets: add them to its secret_env in main.py"]
+
+
+@pytest.mark.parametrize("props", [
+    {"secret_env": {"ANTHROPIC_API_KEY": SecretKey(name="llm", key="anthropic")}},
+    {"pod": PodOptions(env_from=[{"secretRef": {"name": "llm-keys"}}])},   # names not visible: not reported
+], ids=["secret-env", "env-from"])
+def test_a_global_variable_the_pods_provide_is_not_reported(tmp_path: Path, props: dict) -> None:
+    env = runtime(flows=[_bound(tmp_path, "ANTHROPIC_API_KEY")], **props)
+    assert not [w for w in env.warnings if "global variable" in w]
