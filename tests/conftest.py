@@ -125,7 +125,27 @@ def environment_folders(synthesis: Synthesis) -> list[str]:
     return sorted({path.split("/")[0] for path in synthesis.files if path.split("/")[1].startswith("Namespace.")})
 
 
+ADOPTION_ROOT: list[Path] = []
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection: start it only when it will run
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The customization test runs a whole `make test` in a copy: start it now, in the background,
+    and run its test last, so the two overlap."""
+    from repo_copy import NESTED
+
+    adopting = [item for item in items if item.nodeid.startswith("tests/test_customization.py::")]
+    if not adopting or os.environ.get(NESTED) == "1":
+        return
+    items[:] = [item for item in items if item not in adopting] + adopting
+    import test_customization
+    ADOPTION_ROOT.append(Path(tempfile.mkdtemp(prefix="langflow-adoption-")))
+    test_customization.start(ADOPTION_ROOT[0])
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    for root in ADOPTION_ROOT:
+        shutil.rmtree(root, ignore_errors=True)
     for cached in (reference, example):
         if cached.cache_info().currsize:
             shutil.rmtree(cached().outdir, ignore_errors=True)
