@@ -25,7 +25,7 @@ from .manifest import emit
 from .network import Traffic
 from .pod import PodOptions, container, empty_dir, env_list, pod_spec
 from .resources import Resources
-from .secrets import SecretKey
+from .secrets import SecretKey, check_secret_keys
 from .validation import at_least, dns_label
 from .workload import REVISION_HISTORY, Autoscaling, ServicePort, Workload, emit_workload
 
@@ -100,6 +100,7 @@ class LangflowRuntimeProps:
 
     def __post_init__(self) -> None:
         dns_label("name", self.name)
+        check_secret_keys(self)
         at_least("replicas", self.replicas, 1)
         at_least("termination_grace_period_seconds", self.termination_grace_period_seconds, 1)
         if not self.flows:
