@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import OPENAI_MODEL, ROOT, STARTERS, runnable_starters
+from conftest import OPENAI_MODEL, STARTERS, runnable_starters
+from example_app import FLOWS as EXAMPLE_FLOWS
 from langflow_cdk8s import ConfigError, Flow, FlowGroup
 from langflow_cdk8s.props.flow import check_unique, slugify
 
@@ -135,6 +136,50 @@ def test_a_group_needs_flows_and_a_dns_safe_name() -> None:
         FlowGroup(name="Support Team", flows=Flow.from_folder(runnable_starters()))
 
 
+# ---- secrets and global variables (the rule synthesis and `make promote` share) ----------------
+
+
+def with_field(name: str = "api_key", *, nested: bool = False, **field) -> dict:
+    """A flow with one node whose template holds `field`; `nested` puts it inside a grouped component."""
+    node = {"id": "LanguageModelComponent-FLeYF", "data": {"id": "LanguageModelComponent-FLeYF", "type": "LanguageModelComponent",
+            "node": {"display_name": "Language Model", "template": {name: {"name": name, "type": "str", **field}}}}}
+    if nested:
+        node = {"id": "GroupNode-1", "data": {"id": "GroupNode-1", "node": {"display_name": "Group", "template": {},
+                "flow": {"data": {"nodes": [node], "edges": []}}}}}
+    return flow_doc(data={"nodes": [node], "edges": []})
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["node", "grouped-node"])
+def test_a_literal_value_in_a_password_field_fails_naming_file_node_and_field(tmp_path: Path, nested: bool) -> None:
+    path = write(tmp_path, "triage.json", with_field(password=True, load_from_db=False, value="sk-live-0123456789abcdef",
+                                                     nested=nested))
+    with pytest.raises(ConfigError) as error:
+        Flow.from_file(path)
+    assert str(error.value).splitlines()[0] == (f"{path}: node 'Language Model' (LanguageModelComponent-FLeYF) has a "
+                                                "literal value in password field 'api_key'")
+    assert "global variable" in error.value.fix and "sk-live" not in str(error.value)
+
+
+@pytest.mark.parametrize("field", [
+    {"password": True, "load_from_db": True, "value": "OPENAI_API_KEY"},    # bound to a global variable
+    {"password": True, "load_from_db": False, "value": ""},                  # left empty
+    {"password": True, "value": None},
+    {"password": True, "value": "   "},
+    {"password": False, "value": "a model name, not a secret"},
+], ids=["bound", "empty", "null", "blank", "not-a-password"])
+def test_password_fields_that_hold_no_literal_are_accepted(tmp_path: Path, field: dict) -> None:
+    Flow.from_file(write(tmp_path, "triage.json", with_field(**field)))
+
+
+def test_global_variables_are_the_names_bound_with_load_from_db(tmp_path: Path) -> None:
+    bound = Flow.from_file(write(tmp_path, "a.json", with_field(password=True, load_from_db=True, value=" OPENAI_API_KEY ",
+                                                                nested=True)))
+    assert bound.global_variables == {"OPENAI_API_KEY"}
+    assert Flow.from_file(write(tmp_path, "b.json", with_field(password=True, load_from_db=True, value=""))).global_variables == set()
+    assert Flow.from_file(write(tmp_path, "c.json", with_field(password=False, load_from_db=True, value="AGENT_NAME"))
+                          ).global_variables == {"AGENT_NAME"}
+
+
 def node(node_id: str, fields: dict, *, tool_mode: bool = False, **component) -> dict:
     """A flow node as Langflow exports it: data.node.template holds the fields."""
     template = {name: {"required": True, "show": True, "value": "", **spec} for name, spec in fields.items()}
@@ -151,7 +196,9 @@ def edge(target: str, field: str) -> dict:
 
 
 def graph(*nodes: dict, edges: tuple = ()) -> dict:
-    return flow_doc(data={"nodes": list(nodes), "edges": list(edges)})
+    """A flow of `nodes`; with edges, also the ChatInput node they start from (an edge's ends must exist)."""
+    source = [node("ChatInput-a1", {})] if edges else []
+    return flow_doc(data={"nodes": [*source, *nodes], "edges": list(edges)})
 
 
 @pytest.mark.parametrize("empty", ["", None, [], {}])
@@ -199,7 +246,8 @@ def test_an_edge_feeds_only_the_field_and_node_it_names(tmp_path: Path) -> None:
 
 
 def test_the_shipped_flows_choose_an_openai_model_and_read_its_key_from_the_pod_env() -> None:
-    for flow in Flow.from_folder(ROOT / "flows"):
+    # The template's flows as shipped (tests/fixtures/flows/ holds them): a team's own exports may differ.
+    for flow in Flow.from_folder(EXAMPLE_FLOWS):
         for item in json.loads(flow.content)["data"]["nodes"]:
             template = item["data"].get("node", {}).get("template", {})
             if "model" in template and template["model"].get("type") == "model":

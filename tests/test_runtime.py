@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, read_tree, runnable_starters
+from conftest import read_tree, runnable_starters
+from example_app import FLOWS as EXAMPLE_FLOWS
 from langflow_cdk8s import (
     Autoscaling, ConfigError, Database, Flow, FlowDelivery, FlowGroup, Image, IngressOptions, LangflowRuntime,
-    LangflowRuntimeProps, Resources, SecretKey, Stage,
+    LangflowRuntimeProps, PodOptions, Resources, SecretKey, Stage,
 )
 from langflow_cdk8s.patterns.environment import Environment
 from langflow_cdk8s.tooling.synth import synth
@@ -173,7 +174,7 @@ def test_download_delivery_fetches_in_an_init_container_with_the_credential_in_a
 
 
 def test_baked_flows_mount_nothing_over_the_image() -> None:
-    explicit = [f for f in Flow.from_folder(ROOT / "flows") if f.endpoint_from_file]
+    explicit = [f for f in Flow.from_folder(EXAMPLE_FLOWS) if f.endpoint_from_file]
     env = runtime(flows=explicit, delivery=FlowDelivery.baked_into_image(path="/opt/flows"),
                   image=Image(repository="registry.example.com/flows", tag="2026.11.1"))
     spec = pod(find(env, "Deployment", "langflow-runtime-support-triage"))
@@ -328,3 +329,29 @@ def test_adding_a_flow_file_adds_exactly_its_files_and_changes_no_other(tmp_path
             "Deployment", "HorizontalPodAutoscaler", "Ingress", "NetworkPolicy", "PodDisruptionBudget", "Service",
             "ServiceAccount")),
     ])
+
+
+def _bound(tmp_path: Path, variable: str) -> Flow:
+    document = json.loads((STARTERS / "Basic Prompting.json").read_text())
+    for node in document["data"]["nodes"]:
+        if "api_key" in node["data"]["node"].get("template", {}):
+            node["data"]["node"]["template"]["api_key"].update(load_from_db=True, value=variable)
+    (tmp_path / "bound.json").write_text(json.dumps(document))
+    return Flow.from_file(tmp_path / "bound.json")
+
+
+def test_a_global_variable_no_env_var_provides_is_reported(tmp_path: Path) -> None:
+    flow = _bound(tmp_path, "ANTHROPIC_API_KEY")
+    env = runtime(flows=[flow])
+    assert [w for w in env.warnings if "global variable" in w] == [
+        f"{flow.source} reads global variable(s) ANTHROPIC_API_KEY, which no env var of langflow-runtime's pods "
+        "sets: add them to its secret_env in main.py"]
+
+
+@pytest.mark.parametrize("props", [
+    {"secret_env": {"ANTHROPIC_API_KEY": SecretKey(name="llm", key="anthropic")}},
+    {"pod": PodOptions(env_from=[{"secretRef": {"name": "llm-keys"}}])},   # names not visible: not reported
+], ids=["secret-env", "env-from"])
+def test_a_global_variable_the_pods_provide_is_not_reported(tmp_path: Path, props: dict) -> None:
+    env = runtime(flows=[_bound(tmp_path, "ANTHROPIC_API_KEY")], **props)
+    assert not [w for w in env.warnings if "global variable" in w]

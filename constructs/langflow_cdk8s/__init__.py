@@ -6,7 +6,14 @@ cdk8s-plus composition they share (workloads, hardening, networking, labels), to
 a construct (the synthesis wrapper, generated docs, inventories of synthesized objects).
 """
 
-from .errors import ConfigError
+import os
+
+# jsii prints an end-of-life banner on Node 20 when cdk8s is first imported; import this package
+# before cdk8s (as main.py does) and `python main.py` is as quiet as `make synth` (Node 22 and 24
+# print nothing). A value you set yourself wins.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from .errors import ConfigError  # noqa: E402 - after the jsii setting above
 from .mechanics.workload import ServiceWorkload
 from .patterns.environment import Environment, EnvironmentProps, Quota, Stage
 from .patterns.gitops import GitOps, GitOpsProps, SyncPolicy

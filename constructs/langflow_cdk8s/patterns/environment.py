@@ -22,7 +22,7 @@ from ..mechanics.waves import metadata, object_meta
 from ..props.network import NetworkPeer
 from ..props.profiles import CloudProfile
 from ..props.resources import Resources
-from ..props.validation import dns_label, quantity
+from ..props.validation import at_least, dns_label, quantity
 
 if TYPE_CHECKING:
     from ..props.flow import Flow
@@ -56,6 +56,8 @@ class Quota:
     def __post_init__(self) -> None:
         for prop in ("requests_cpu", "requests_memory", "limits_cpu", "limits_memory", "requests_storage"):
             quantity(f"quota.{prop}", getattr(self, prop))
+        at_least("quota.pods", self.pods, 1)
+        at_least("quota.persistent_volume_claims", self.persistent_volume_claims, 0)
 
     def hard(self) -> dict[str, str]:
         return {

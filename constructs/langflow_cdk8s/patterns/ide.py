@@ -24,7 +24,7 @@ from ..props.ingress import IngressOptions
 from ..props.network import NetworkPeer
 from ..props.pod import PodOptions
 from ..props.resources import Resources
-from ..props.secrets import SecretKey
+from ..props.secrets import SecretKey, check_secret_keys
 from ..props.settings import PORT, Auth, Metrics, RedisCache
 from ..props.validation import at_least, dns_label
 from .environment import Environment
@@ -76,6 +76,7 @@ class LangflowIDEProps:
 
     def __post_init__(self) -> None:
         dns_label("name", self.name)
+        check_secret_keys(self)
         if len(self.name) > 40:
             raise ConfigError("name", f"{self.name!r} is longer than 40 characters",
                               "shorten it: object names append '-frontend' and claim suffixes to it")

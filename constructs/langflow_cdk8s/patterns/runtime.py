@@ -30,7 +30,7 @@ from ..props.ingress import IngressOptions
 from ..props.pod import PodOptions
 from ..props.resources import Resources
 from ..props.scaling import Autoscaling
-from ..props.secrets import SecretKey
+from ..props.secrets import SecretKey, check_secret_keys
 from ..props.settings import PORT, Auth, Metrics, RedisCache
 from ..props.validation import at_least, dns_label
 from .environment import Environment
@@ -108,6 +108,7 @@ class LangflowRuntimeProps:
 
     def __post_init__(self) -> None:
         dns_label("name", self.name)
+        check_secret_keys(self)
         at_least("replicas", self.replicas, 1)
         at_least("termination_grace_period_seconds", self.termination_grace_period_seconds, 1)
         if not self.flows:
@@ -159,6 +160,7 @@ class LangflowRuntime(Construct):
         self.units = self._units(props)
         env.flows.extend(flows)
         self._check_delivery(props.delivery)
+        self._warn_missing_variables(env)
         env.note(f"{props.name}: {state_model(props.database)}")
         self._warn_per_pod_memory(env)
         self.workloads: dict[str, ServiceWorkload] = {}
@@ -211,6 +213,23 @@ class LangflowRuntime(Construct):
             if isinstance(delivery, BakedDelivery) and not flow.endpoint_from_file:
                 raise ConfigError(flow.source, "has no endpoint_name, and a baked image delivers the file as it is",
                                   f"set \"endpoint_name\": \"{flow.endpoint_name}\" in the file you bake in")
+
+    def missing_variables(self, flow: Flow) -> list[str]:
+        """Global variables `flow` reads that no env var of its pods sets: the headless runtime has
+        no stored variables, so Langflow reads each from the environment and fails the run without it.
+        Unknown (empty) when the pods take env vars from `pod.env_from`, whose names are not visible here."""
+        if self.props.pod.env_from:
+            return []
+        unit_env = next((u.env for u in self.units if any(f.id == flow.id for f in u.flows)), {})
+        provided = {*self.props.secret_env, *self.props.pod.env, *unit_env}
+        return sorted(flow.global_variables - provided)
+
+    def _warn_missing_variables(self, env: Environment) -> None:
+        for flow in (f for unit in self.units for f in unit.flows):
+            missing = self.missing_variables(flow)
+            if missing:
+                env.warn(f"{flow.source} reads global variable(s) {', '.join(missing)}, which no env var of "
+                         f"{self.props.name}'s pods sets: add them to its secret_env in main.py")
 
     def _warn_per_pod_memory(self, env: Environment) -> None:
         """Chat memory read back from a per-pod database differs between replicas: say which flows."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .validation import dns_name
+from .validation import dns_name, object_name
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,4 +27,4 @@ class IngressOptions:
     def __post_init__(self) -> None:
         dns_name("ingress.host", self.host)
         if self.tls_secret is not None:
-            dns_name("ingress.tls_secret", self.tls_secret)
+            object_name("ingress.tls_secret", self.tls_secret)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
+from .validation import env_names, object_name
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,6 +43,9 @@ class PodOptions:
     priority_class_name: str | None = None
 
     def __post_init__(self) -> None:
+        for name in self.image_pull_secrets:
+            object_name("pod.image_pull_secrets", name)
+        env_names("pod.env", self.env)
         for kind, containers in (("init_containers", self.init_containers), ("sidecars", self.sidecars)):
             for container in containers:
                 resources = container.get("resources", {})

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError
 from .network import NetworkPeer
-from .secrets import SecretKey, secret_env
+from .secrets import SecretKey, check_secret_keys, secret_env
 from .validation import at_least
 
 PORT = 7860
@@ -32,6 +32,9 @@ class Auth:
     api_key: SecretKey | None = None
     auto_login: bool = False
     new_user_is_active: bool = False
+
+    def __post_init__(self) -> None:
+        check_secret_keys(self, "auth.")
 
     @staticmethod
     def from_secret(name: str, *, api_key: bool = False) -> Auth:
@@ -95,6 +98,9 @@ class RedisCache:
     signing_key: SecretKey
     port: int = 6379
     reachable_at: NetworkPeer | None = None
+
+    def __post_init__(self) -> None:
+        check_secret_keys(self, "redis.")
 
     def env(self) -> list[dict]:
         return [{"name": "LANGFLOW_CACHE_TYPE", "value": "redis"},
