@@ -22,7 +22,7 @@ import langflow_cdk8s
 if (Path(langflow_cdk8s.__file__).parent / "tooling").is_dir():
     from langflow_cdk8s.tooling.synth import synth
 else:  # the plain-object baseline (BASELINE_TAG) had a flat package
-    from langflow_cdk8s.tooling.synth import synth
+    from langflow_cdk8s.synth import synth
 
 folder, outdir, result = sys.argv[1:4]
 marks = {"imported": time.perf_counter()}
