@@ -122,9 +122,12 @@ class Hardening:
             if patches:
                 api_object.add_json_patch(*patches)
             annotations = manifest["metadata"].get("annotations", {})
-            for key, value in checkov_skips(_pod(manifest, POD_PATHS[type(api_object)])).items():
-                if annotations.get(key) != value:
-                    api_object.metadata.add_annotation(key, value)
+            stale = {key: value for key, value in checkov_skips(_pod(manifest, POD_PATHS[type(api_object)])).items()
+                     if annotations.get(key) != value}
+            if stale:
+                metadata = api_object.metadata
+                for key, value in stale.items():
+                    metadata.add_annotation(key, value)
             errors += [f"{self._where}: {manifest['kind']} {manifest['metadata']['name']}: {p}" for p in problems]
         return errors
 

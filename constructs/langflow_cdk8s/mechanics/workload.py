@@ -18,7 +18,7 @@ from ..props.network import NetworkPeer
 from ..props.pod import PodOptions
 from ..props.scaling import Autoscaling
 from .containers import ContainerSpec, container_props, from_dict
-from .hardening import RUN_AS_USER, Gaps
+from .hardening import RUN_AS_USER, Gaps, checkov_skips
 from .labels import selector_labels, standard_labels
 from .networking import Traffic, network_policy, pods
 from .site import Site
@@ -200,8 +200,13 @@ class ServiceWorkload(Construct):
                                           "add the volume to pod_options.volumes, or fix the mount's name")
                     raw_mounts.append(((kind, index), mount))
                 built[kind].append(props)
+        # checkov's skips from the pod as built, so the hardening pass at synthesis (which keeps
+        # them current) adds nothing unless a user changed the pod.
+        skips = checkov_skips({"securityContext": {"runAsUser": RUN_AS_USER}, "containers": [
+            {"image": c.image.reference, "env": list(c.env), "envFrom": list(c.env_from)}
+            for c in (*pod.init_containers, *extra_inits, *pod.containers, *sidecars)]})
         common: dict[str, Any] = dict(
-            metadata=meta(spec.controller), select=False, service_account=self.service_account,
+            metadata=meta(spec.controller, annotations=skips), select=False, service_account=self.service_account,
             automount_service_account_token=False, security_context=_POD_SECURITY(),
             termination_grace_period=seconds(pod.termination_grace_period_seconds),
             containers=built["containers"], init_containers=built["initContainers"] or None,
