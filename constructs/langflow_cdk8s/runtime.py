@@ -20,9 +20,10 @@ from .flow import (CONFIG_MAP_LIMIT, BakedDelivery, ConfigMapDelivery, Delivery,
 from .image import Image
 from .ingress import IngressOptions, Route, emit_ingress
 from .labels import standard_labels
-from .manifest import emit
+from .manifest import COMPARE_OPTIONS, IGNORE_EXTRANEOUS, emit
 from .network import Traffic
 from .pod import PodOptions, container, empty_dir, pod_spec
+from .posture import ObjectStorage, Posture, ProductionPreflight, Security, merge_secrets, origins
 from .resources import Resources
 from .secrets import SecretKey
 from .validation import at_least, dns_label
@@ -34,7 +35,6 @@ _FETCH_SCRIPT = (Path(__file__).parent / "fetch_flows.py").read_text(encoding="u
 
 RUNTIME_SETTINGS = {
     "LANGFLOW_BACKEND_ONLY": "true",
-    "LANGFLOW_WORKERS": "1",  # scale with pods, not workers: one process per pod is what the HPA measures
     "LANGFLOW_EVENT_DELIVERY": "direct",
     "LANGFLOW_CREATE_STARTER_PROJECTS": "false",
     "LANGFLOW_ENABLE_SIGNUP": "false",
@@ -59,10 +59,12 @@ class LangflowRuntimeProps:
     warning in production) or Database.external_postgres(...) (recommended).
     auth: superuser, secret key and API key by Secret reference
     (default Auth.from_secret("langflow-runtime-auth", api_key=True)).
-    ingress: one host for all flows; each flow's run and webhook URLs route to its own Service (default None).
+    ingress: one host for all flows: one Ingress whose run and webhook paths route each flow to its
+    own Service, so adding a flow adds routes, never a load balancer (default None).
     service_type: each flow Service's type: "ClusterIP" (default) or "LoadBalancer" with the cloud
     profile's load-balancer annotations.
-    resources: per pod (default 1 CPU/2Gi requested, 2 CPU/2Gi limit: Langflow's sizing guidance).
+    resources: per pod (default 1 CPU/2Gi requested, 2 CPU/2Gi limit: Langflow's sizing guidance,
+    above the measured 1.1-1.3 GiB).
     replicas: fixed replica count when autoscaling is None (default 3).
     autoscaling: default Autoscaling(min_replicas=3, max_replicas=6) on 70 % CPU.
     metrics: Prometheus on port 9090 (default enabled).
@@ -70,6 +72,13 @@ class LangflowRuntimeProps:
     secret_env: env vars from Secrets for every flow: LLM keys, `secrets.astra_db(...)` (default none).
     pod: escape hatches for every flow's pods (default none).
     termination_grace_period_seconds: time for running flows to finish on shutdown (default 60).
+    security: Langflow's security settings (default Security.runtime(): only the server's own
+    components, no code interpreters, no tweaks).
+    object_storage: S3-compatible storage for files flows write (default None: each pod's emptyDir).
+    production_preflight: run Langflow's `prod` profile checks at boot (default None; needs
+    Database.external_postgres(...) and object_storage).
+    workers: Langflow worker processes per pod (default 1: scale with pods, which the HPA measures; more need job_queue).
+    job_queue: Secret key with a redis:// URL for the shared job queue (default None).
     """
 
     flows: Sequence[Flow | FlowGroup]
@@ -88,6 +97,11 @@ class LangflowRuntimeProps:
     secret_env: Mapping[str, SecretKey] = field(default_factory=dict)
     pod: PodOptions = PodOptions()
     termination_grace_period_seconds: int = 60
+    security: Security = field(default_factory=Security.runtime)
+    object_storage: ObjectStorage | None = None
+    production_preflight: ProductionPreflight | None = None
+    workers: int = 1
+    job_queue: SecretKey | None = None
 
     def __post_init__(self) -> None:
         dns_label("name", self.name)
@@ -98,6 +112,12 @@ class LangflowRuntimeProps:
         if isinstance(self.database, (SqliteOnVolume, InClusterPostgres)):
             raise ConfigError("database", f"{type(self.database).__name__} does not fit a stateless runtime",
                               "use Database.external_postgres(...) or Database.sqlite_ephemeral()")
+        self.posture.check(self.database)
+
+    @property
+    def posture(self) -> Posture:
+        return Posture(security=self.security, object_storage=self.object_storage,
+                       preflight=self.production_preflight, workers=self.workers, job_queue=self.job_queue)
 
 
 @dataclass(frozen=True)
@@ -114,7 +134,7 @@ class _Unit:
 
 class LangflowRuntime(Construct):
     """Headless Langflow serving flows from files: one Deployment, Service, autoscaler, disruption
-    budget, NetworkPolicy and Ingress per flow (or per FlowGroup)."""
+    budget and NetworkPolicy per flow (or per FlowGroup), and one Ingress routing to all of them."""
 
     def __init__(self, scope: Construct, id: str, props: LangflowRuntimeProps) -> None:
         env = Environment.of(scope)
@@ -133,6 +153,12 @@ class LangflowRuntime(Construct):
         fetch_script = self._emit_fetch_script(env) if isinstance(props.delivery, DownloadDelivery) else None
         for unit in self.units:
             self._emit_unit(env, unit, db, fetch_script)
+        if props.ingress:
+            routes = [Route(path=f"/api/v1/{verb}/{key}", service=unit.name, port="http")
+                      for unit in self.units for flow in unit.flows
+                      for key in (flow.endpoint_name, flow.id) for verb in ("run", "webhook")]
+            emit_ingress(env, self, "ingress", name=props.name, options=props.ingress, routes=routes,
+                         labels=standard_labels(instance=props.name, component="ingress", version=props.image.tag))
 
     @staticmethod
     def _units(props: LangflowRuntimeProps) -> list[_Unit]:
@@ -177,6 +203,7 @@ class LangflowRuntime(Construct):
         name = f"{self.props.name}-fetch-{digest}"
         emit(env, "fetch-script", scope=self, api_version="v1", kind="ConfigMap", name=name,
              labels=standard_labels(instance=self.props.name, component="flow-fetcher", version=self.props.image.tag),
+             annotations={COMPARE_OPTIONS: IGNORE_EXTRANEOUS},
              body={"immutable": True, "data": {"fetch_flows.py": _FETCH_SCRIPT}})
         return name
 
@@ -193,6 +220,7 @@ class LangflowRuntime(Construct):
                 name = f"flow-{flow.endpoint_name}-{flow.content_hash}"
                 emit(env, f"{flow.endpoint_name}-flow", scope=self, api_version="v1", kind="ConfigMap", name=name,
                      labels={**labels, "langflow.org/flow-id": flow.id},
+                     annotations={COMPARE_OPTIONS: IGNORE_EXTRANEOUS},
                      body={"immutable": True, "data": {flow.file_name: (flow.content or b"").decode()}})
                 sources.append({"configMap": {"name": name}})
             return [{"name": "flows", "projected": {"defaultMode": 0o444, "sources": sources}}], [mount], [], FLOWS_PATH
@@ -217,13 +245,17 @@ class LangflowRuntime(Construct):
         labels = standard_labels(instance=unit.name, component="runtime", version=props.image.tag)
         flow_volumes, flow_mounts, inits, load_path = self._flow_volumes(env, unit, labels, fetch_script)
         options = props.pod
+        service_url = f"http://{unit.name}.{env.namespace_name}.svc.cluster.local:{PORT}"
+        posture_settings, posture_secrets = props.posture.env(origins=origins(props.ingress, [service_url]),
+                                                              behind_proxy=props.ingress is not None)
         main = backend_container(
             image=props.image, resources=unit.resources, database=db, auth=props.auth, metrics=props.metrics,
-            settings={**RUNTIME_SETTINGS, "LANGFLOW_LOAD_FLOWS_PATH": load_path}, secrets=props.secret_env,
+            settings={**RUNTIME_SETTINGS, "LANGFLOW_LOAD_FLOWS_PATH": load_path, **posture_settings},
+            secrets=merge_secrets("secret_env", props.secret_env, posture_secrets),
             extra_env={**options.env, **unit.env}, env_from=options.env_from,
             mounts=[*flow_mounts, *options.volume_mounts], redis=props.redis)
         ingress = [env.profile.ingress_peer((PORT,))] if props.ingress else []
-        egress = backend_egress(env, db, props.redis)
+        egress = [*backend_egress(env, db, props.redis), *props.posture.egress()]
         emit_workload(env, self, Workload(
             name=unit.name, instance=unit.name, component="runtime", version=props.image.tag,
             replicas=unit.replicas, autoscaling=unit.autoscaling, spread=True,
@@ -234,8 +266,3 @@ class LangflowRuntime(Construct):
             ports=[ServicePort(name="http", port=PORT)], service_type=props.service_type,
             traffic=Traffic(ingress=[*ingress, *scrapers(env, props.metrics)], egress=egress),
         ))
-        if props.ingress:
-            routes = [Route(path=f"/api/v1/{verb}/{key}", service=unit.name, port="http")
-                      for flow in unit.flows for key in (flow.endpoint_name, flow.id) for verb in ("run", "webhook")]
-            emit_ingress(env, self, f"{unit.name}-ingress", name=unit.name, labels=labels, options=props.ingress,
-                         routes=routes)
