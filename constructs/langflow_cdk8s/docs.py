@@ -34,6 +34,7 @@ from .ingress import IngressOptions
 from .inventory import WORKLOAD_KINDS, pod_specs, required_secrets
 from .network import NetworkPeer
 from .pod import PodOptions
+from .posture import CustomComponents, ObjectStorage, ProductionPreflight, Security
 from .profiles import CloudProfile
 from .resources import Resources
 from .runtime import LangflowRuntimeProps
@@ -495,8 +496,8 @@ def environment_markdown(folder: str, objects: Sequence[Manifest]) -> str:
 
 REFERENCE: tuple[type, ...] = (
     EnvironmentProps, Stage, Quota, CloudProfile, LangflowIDEProps, LangflowRuntimeProps, Flow, FlowGroup, FlowDelivery,
-    Database, IngressOptions, PodOptions, Resources, Autoscaling, Auth, Metrics, RedisCache, Image, SecretKey,
-    NetworkPeer, GitOpsProps, SyncPolicy,
+    Database, IngressOptions, PodOptions, Resources, Autoscaling, Auth, Metrics, RedisCache, Security,
+    CustomComponents, ObjectStorage, ProductionPreflight, Image, SecretKey, NetworkPeer, GitOpsProps, SyncPolicy,
 )
 """The classes a user of the library configures, in the order a reader meets them."""
 

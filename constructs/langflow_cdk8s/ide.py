@@ -54,8 +54,9 @@ class LangflowIDEProps:
     with more than one replica, which would otherwise each keep their own uploads).
     production_preflight: run Langflow's `prod` profile checks at boot (default None; needs
     PostgreSQL and object_storage).
-    workers: Langflow worker processes per pod (default 1; more need job_queue).
-    job_queue: Secret key with a redis:// URL for the shared job queue (default None).
+    workers: Langflow worker processes per pod (LANGFLOW_WORKERS; default 1; more need job_queue).
+    job_queue: Secret key with a redis:// URL for the shared job queue (default None; sets
+    LANGFLOW_JOB_QUEUE_TYPE=redis and LANGFLOW_REDIS_QUEUE_URL).
     backend_pod, frontend_pod: escape hatches (scheduling, extra env/volumes, sidecars…).
     """
 

@@ -20,12 +20,11 @@ TWEAK_POLICIES = ("permissive", "declared", "off")
 
 
 class CustomComponents(enum.Enum):
-    """Who may run component code that is not one of the server's own components.
-
-    ALLOWED: everyone (Langflow's default). ADMIN_ONLY: only admins may edit component code
-    (LANGFLOW_CUSTOM_COMPONENT_ADMIN_ONLY). OFF: only the server's components run, and built-in
-    code-execution components are disabled (LANGFLOW_ALLOW_CUSTOM_COMPONENTS=false).
-    """
+    """Who may run component code that is not one of the server's own components. ALLOWED:
+    everyone (Langflow's default). ADMIN_ONLY: only admins may create or edit component code
+    (LANGFLOW_CUSTOM_COMPONENT_ADMIN_ONLY=true). OFF: only the server's own components run, outdated
+    copies of them with the server's code, and built-in code-execution components are disabled
+    (LANGFLOW_ALLOW_CUSTOM_COMPONENTS=false)."""
 
     ALLOWED = "allowed"
     ADMIN_ONLY = "admin-only"
@@ -34,12 +33,14 @@ class CustomComponents(enum.Enum):
 
 @dataclass(frozen=True, kw_only=True)
 class Security:
-    """Langflow's security settings group. Use Security.ide() or Security.runtime().
-
-    Always pinned, whatever the options: webhooks need an API key (LANGFLOW_WEBHOOK_AUTH_ENABLE),
-    the `langflow superuser` CLI is off (LANGFLOW_ENABLE_SUPERUSER_CLI), file components read only
-    their own storage (LANGFLOW_RESTRICT_LOCAL_FILE_ACCESS), SSRF protection and login/public-flow
-    rate limits are on; CORS allows only the workload's own origins (LANGFLOW_CORS_ORIGINS).
+    """Langflow's security settings group; use Security.ide() or Security.runtime(). Pinned
+    whatever the options: webhooks need an API key (LANGFLOW_WEBHOOK_AUTH_ENABLE=true), the
+    `langflow superuser` CLI is off (LANGFLOW_ENABLE_SUPERUSER_CLI=false), file components read
+    only their own storage (LANGFLOW_RESTRICT_LOCAL_FILE_ACCESS=true), SSRF protection
+    (LANGFLOW_SSRF_PROTECTION_ENABLED) and login/public-flow rate limits (LANGFLOW_RATE_LIMIT_ENABLED)
+    are on, and rate limits count the client address from X-Forwarded-For when an Ingress is in
+    front (LANGFLOW_RATE_LIMIT_TRUST_PROXY). CORS allows only the workload's own origin, its
+    Ingress host or else its Service URL, plus extra_cors_origins (LANGFLOW_CORS_ORIGINS).
 
     custom_components: CustomComponents (IDE default ADMIN_ONLY, runtime default OFF).
     code_interpreter_components: allow the built-in components that run user- or model-supplied
@@ -101,7 +102,8 @@ class Security:
 
 @dataclass(frozen=True, kw_only=True)
 class ObjectStorage:
-    """S3-compatible storage for uploaded files, shared by every replica (LANGFLOW_STORAGE_TYPE=s3).
+    """S3-compatible storage for uploaded files, shared by every replica (LANGFLOW_STORAGE_TYPE=s3;
+    credentials in the standard AWS variables, which Langflow's S3 client reads).
 
     bucket: the bucket (required; LANGFLOW_OBJECT_STORAGE_BUCKET_NAME).
     region: AWS_DEFAULT_REGION (default "us-east-1").
@@ -143,8 +145,9 @@ class ObjectStorage:
 @dataclass(frozen=True, kw_only=True)
 class ProductionPreflight:
     """LANGFLOW_DEPLOYMENT_PROFILE=prod: Langflow refuses to boot unless PostgreSQL, object storage,
-    a usable secret key and a pgvector backend answer. The construct also requires PostgreSQL and
-    object_storage to be declared, so a missing one is a synthesis error, not a crash loop.
+    a usable secret key and a pgvector backend answer (and a Redis cache or job queue, when one is
+    selected). The construct also requires PostgreSQL and object_storage to be declared, so a
+    missing one is a synthesis error, not a crash loop.
 
     pgvector: Secret key holding the pgvector PostgreSQL connection string (PGVECTOR_CONNECTION_STRING; required).
     pgvector_at: where that PostgreSQL is, for NetworkPolicies (default: the private ranges on 5432).

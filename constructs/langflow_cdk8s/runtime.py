@@ -77,8 +77,10 @@ class LangflowRuntimeProps:
     object_storage: S3-compatible storage for files flows write (default None: each pod's emptyDir).
     production_preflight: run Langflow's `prod` profile checks at boot (default None; needs
     Database.external_postgres(...) and object_storage).
-    workers: Langflow worker processes per pod (default 1: scale with pods, which the HPA measures; more need job_queue).
-    job_queue: Secret key with a redis:// URL for the shared job queue (default None).
+    workers: Langflow worker processes per pod (LANGFLOW_WORKERS; default 1: scale with pods, which
+    the HPA measures; more need job_queue).
+    job_queue: Secret key with a redis:// URL for the shared job queue (default None; sets
+    LANGFLOW_JOB_QUEUE_TYPE=redis and LANGFLOW_REDIS_QUEUE_URL).
     """
 
     flows: Sequence[Flow | FlowGroup]
