@@ -18,7 +18,7 @@ POSTGRES = Database.external_postgres(host="db.internal", password=SecretKey(nam
 PINNED = {
     "LANGFLOW_WEBHOOK_AUTH_ENABLE": "true", "LANGFLOW_ENABLE_SUPERUSER_CLI": "false",
     "LANGFLOW_RESTRICT_LOCAL_FILE_ACCESS": "true", "LANGFLOW_SSRF_PROTECTION_ENABLED": "true",
-    "LANGFLOW_RATE_LIMIT_ENABLED": "true",
+    "LANGFLOW_RATE_LIMIT_ENABLED": "true", "LANGFLOW_MCP_SERVER_DOCKER_HARDENING": "true",
 }
 
 
@@ -40,16 +40,18 @@ def test_the_runtime_runs_only_the_servers_own_components_without_code_interpret
     variables = runtime_env()
     assert variables.items() >= {
         **PINNED, "LANGFLOW_ALLOW_CUSTOM_COMPONENTS": "false", "LANGFLOW_BLOCK_CODE_INTERPRETER_COMPONENTS": "true",
-        "LANGFLOW_TWEAKS_POLICY": "off", "LANGFLOW_WORKERS": "1"}.items()
+        "LANGFLOW_TWEAKS_POLICY": "off", "LANGFLOW_WORKERS": "1", "LANGFLOW_CONNECTOR_SSRF_ALLOW_LOOPBACK": "false",
+    }.items()
 
 
 def test_the_ide_keeps_custom_component_code_to_admins() -> None:
     variables = ide_env()
     assert variables.items() >= {
         **PINNED, "LANGFLOW_ALLOW_CUSTOM_COMPONENTS": "true", "LANGFLOW_CUSTOM_COMPONENT_ADMIN_ONLY": "true",
-        "LANGFLOW_BLOCK_CODE_INTERPRETER_COMPONENTS": "false", "LANGFLOW_TWEAKS_POLICY": "permissive"}.items()
+        "LANGFLOW_BLOCK_CODE_INTERPRETER_COMPONENTS": "false", "LANGFLOW_TWEAKS_POLICY": "permissive",
+        "LANGFLOW_CONNECTOR_SSRF_ALLOW_LOOPBACK": "true"}.items()
     opened = ide_env(security=Security(custom_components=CustomComponents.ALLOWED, code_interpreter_components=True,
-                                       tweaks="permissive"))
+                                       tweaks="permissive", loopback_connectors=True))
     assert opened["LANGFLOW_CUSTOM_COMPONENT_ADMIN_ONLY"] == "false"
 
 

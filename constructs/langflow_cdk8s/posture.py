@@ -37,7 +37,8 @@ class Security:
     whatever the options: webhooks need an API key (LANGFLOW_WEBHOOK_AUTH_ENABLE=true), the
     `langflow superuser` CLI is off (LANGFLOW_ENABLE_SUPERUSER_CLI=false), file components read
     only their own storage (LANGFLOW_RESTRICT_LOCAL_FILE_ACCESS=true), SSRF protection
-    (LANGFLOW_SSRF_PROTECTION_ENABLED) and login/public-flow rate limits (LANGFLOW_RATE_LIMIT_ENABLED)
+    (LANGFLOW_SSRF_PROTECTION_ENABLED), the strict docker policy for MCP stdio servers
+    (LANGFLOW_MCP_SERVER_DOCKER_HARDENING) and login/public-flow rate limits (LANGFLOW_RATE_LIMIT_ENABLED)
     are on, and rate limits count the client address from X-Forwarded-For when an Ingress is in
     front (LANGFLOW_RATE_LIMIT_TRUST_PROXY). CORS allows only the workload's own origin, its
     Ingress host or else its Service URL, plus extra_cors_origins (LANGFLOW_CORS_ORIGINS).
@@ -48,6 +49,8 @@ class Security:
     tweaks: what a run request may override (LANGFLOW_TWEAKS_POLICY): "permissive" (IDE default),
     "declared" (only fields the flow marks editable) or "off" (runtime default: input_value and
     session_id only).
+    loopback_connectors: let connector components (Ollama, local vector stores) reach the pod's
+    own loopback, e.g. a sidecar (LANGFLOW_CONNECTOR_SSRF_ALLOW_LOOPBACK; IDE default True, runtime False).
     extra_cors_origins: browser origins allowed besides the workload's own, such as
     "https://app.example.com" (default none).
     """
@@ -55,6 +58,7 @@ class Security:
     custom_components: CustomComponents
     code_interpreter_components: bool
     tweaks: str
+    loopback_connectors: bool
     extra_cors_origins: Sequence[str] = ()
 
     def __post_init__(self) -> None:
@@ -74,12 +78,14 @@ class Security:
     def ide() -> Security:
         """People build flows: custom component code for admins only, code components allowed."""
         return Security(custom_components=CustomComponents.ADMIN_ONLY, code_interpreter_components=True,
-                        tweaks="permissive")
+                        tweaks="permissive", loopback_connectors=True)
 
     @staticmethod
     def runtime() -> Security:
-        """A fixed set of flows from Git: only the server's own components, no code interpreters, no tweaks."""
-        return Security(custom_components=CustomComponents.OFF, code_interpreter_components=False, tweaks="off")
+        """A fixed set of flows from Git: only the server's own components, no code interpreters, no
+        tweaks, no connectors to loopback."""
+        return Security(custom_components=CustomComponents.OFF, code_interpreter_components=False, tweaks="off",
+                        loopback_connectors=False)
 
     def env(self, *, origins: Sequence[str], behind_proxy: bool) -> dict[str, str]:
         """Plain settings; `origins` are the workload's own, `behind_proxy` trusts X-Forwarded-For
@@ -90,6 +96,8 @@ class Security:
             "LANGFLOW_ENABLE_SUPERUSER_CLI": "false",
             "LANGFLOW_RESTRICT_LOCAL_FILE_ACCESS": "true",
             "LANGFLOW_SSRF_PROTECTION_ENABLED": "true",
+            "LANGFLOW_CONNECTOR_SSRF_ALLOW_LOOPBACK": str(self.loopback_connectors).lower(),
+            "LANGFLOW_MCP_SERVER_DOCKER_HARDENING": "true",
             "LANGFLOW_RATE_LIMIT_ENABLED": "true",
             "LANGFLOW_RATE_LIMIT_TRUST_PROXY": str(behind_proxy).lower(),
             "LANGFLOW_ALLOW_CUSTOM_COMPONENTS": str(self.custom_components is not CustomComponents.OFF).lower(),
