@@ -1,4 +1,5 @@
 # Two commands do everything: `make synth` and `make test`. Each sets up what is missing first.
+# `make e2e` then runs the pods of dist/ with real Langflow 1.13.0 (root; see README).
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := synth
@@ -10,7 +11,7 @@ BUILD := .build
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK8S := node_modules/.bin/cdk8s
 
-.PHONY: synth test bench setup clean
+.PHONY: synth test e2e bench setup clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -55,6 +56,10 @@ synth: setup
 
 test: setup $(CHECKOV_VENV)/.installed
 	$(VENV)/bin/python -m pytest
+
+e2e: setup
+	@venv=$$(bash scripts/e2e-prepare.sh) && LANGFLOW_E2E=1 LANGFLOW_E2E_VENV=$$venv \
+		$(VENV)/bin/python -m pytest tests/e2e -p no:cacheprovider $(E2E_ARGS)
 
 bench: setup
 	$(VENV)/bin/python scripts/bench.py
