@@ -124,9 +124,9 @@ def test_frontend_is_nginx_on_8080_pointing_at_the_backend_service() -> None:
 
 def test_requests_cover_measured_use() -> None:
     env = ide()
-    # The backend uses ~1.1 GiB at rest: a 1Gi request made it the first pod evicted under node pressure.
+    # make e2e measured 1.6 GiB at rest: a 1Gi request made it the first pod evicted under node pressure.
     assert main_container(find(env, "StatefulSet"))["resources"] == {
-        "requests": {"cpu": "500m", "memory": "1280Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}}
+        "requests": {"cpu": "500m", "memory": "1792Mi"}, "limits": {"cpu": "2", "memory": "2560Mi"}}
     assert main_container(find(env, "Deployment"))["resources"]["requests"] == {"cpu": "300m", "memory": "512Mi"}
 
 
