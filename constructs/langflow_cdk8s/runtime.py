@@ -63,8 +63,8 @@ class LangflowRuntimeProps:
     own Service, so adding a flow adds routes, never a load balancer (default None).
     service_type: each flow Service's type: "ClusterIP" (default) or "LoadBalancer" with the cloud
     profile's load-balancer annotations.
-    resources: per pod (default 1 CPU/2Gi requested, 2 CPU/2560Mi limit: make e2e measured 1.75 GiB
-    of anonymous memory at rest, also the peak; the request covers it, the limit leaves 30 %).
+    resources: per pod (default 1 CPU/2Gi requested, 2 CPU/2560Mi limit: make e2e measured 0.95-1.75 GiB
+    of anonymous memory at rest, peaks the same; the request covers it, the limit leaves 30 %).
     replicas: fixed replica count when autoscaling is None (default 3).
     autoscaling: default Autoscaling(min_replicas=3, max_replicas=6) on 70 % CPU.
     metrics: Prometheus on port 9090 (default enabled).
