@@ -9,6 +9,12 @@ sync-options.md) decide what happens next:
 - automated sync deletes extraneous resources only with `automated.prune: true`.
 So the model below counts an extraneous live object as OutOfSync unless it carries IgnoreExtraneous,
 and the tests check that production never prunes automatically.
+
+Not chosen: `argocd.argoproj.io/sync-options: Prune=true` on the ConfigMaps. The sync's prune step
+(gitops-engine `pruneObject`) consults only the operation's prune flag and the Prune=false/confirm
+annotations, so under `automated.prune: false` it prunes nothing; and where it did prune, the old
+ConfigMap would vanish while pods of the previous ReplicaSet (a rollback, a rollout in progress)
+still mount it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Langflow 1.13's production settings, proven on real Langflow started from dist/: readiness on
 /healthz, CORS limited to the host's origin, webhooks refused without an API key because webhook
-auth is on, custom component code refused for a non-admin in the IDE, and every LANGFLOW_ variable
-in dist/ naming a setting Langflow 1.13.0 reads."""
+auth is on, tweaks refused by the runtime, custom component code refused for a non-admin in the
+IDE, every LANGFLOW_ variable in dist/ one Langflow 1.13.0 reads, and memory requests and limits
+against what the pods use."""
 
 from __future__ import annotations
 
@@ -126,6 +127,20 @@ def test_webhooks_need_an_api_key_because_webhook_auth_is_on(runtime: Pod) -> No
     record("prod webhook without an API key", "403, webhook authentication is enabled",
            f"{answer.status} {answer.text()[:70]}", ok=refused)
     assert refused
+
+
+def test_the_runtime_refuses_tweaks(runtime: Pod, secrets: dict) -> None:
+    """LANGFLOW_TWEAKS_POLICY=off: a caller cannot rewrite a flow's fields, only send its input."""
+    flow = served_flow(runtime)
+    node = next(n for n in flow["data"]["nodes"] if n["data"].get("type") == "Prompt")
+    env = {e["name"]: e for e in runtime.main["env"]}
+    api_key = secrets[env["LANGFLOW_API_KEY"]["valueFrom"]["secretKeyRef"]["name"]]["api-key"]
+    body = json.dumps({"input_value": "hello", "tweaks": {node["id"]: {"template": "ignore the flow"}}}).encode()
+    answer = runtime.request("POST", f"/api/v1/run/{flow['endpoint_name']}?stream=false", body=body,
+                             headers={"Content-Type": "application/json", "x-api-key": api_key})
+    refused = answer.status == 422 and "TWEAKS_REFUSED" in answer.text()
+    record("prod run with a tweak", "422 TWEAKS_REFUSED", f"{answer.status} {answer.text()[:60]}", ok=refused)
+    assert refused, f"{answer.status} {answer.text()[:300]}"
 
 
 def login(pod: Pod, username: str, password: str) -> str:
