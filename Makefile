@@ -11,7 +11,7 @@ BUILD := .build
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK8S := node_modules/.bin/cdk8s
 
-.PHONY: synth test e2e bench setup clean
+.PHONY: synth test e2e promote bench setup clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -60,6 +60,12 @@ test: setup $(CHECKOV_VENV)/.installed
 e2e: setup
 	@venv=$$(bash scripts/e2e-prepare.sh) && LANGFLOW_E2E=1 LANGFLOW_E2E_VENV=$$venv \
 		$(VENV)/bin/python -m pytest tests/e2e -p no:cacheprovider $(E2E_ARGS)
+
+# Pull flows from the dev IDE into flows/: make promote FLOW="Support Triage" (a name, id or endpoint
+# name) or PROJECT="Support" (every flow of a project). The IDE's URL and an API key come from
+# LANGFLOW_IDE_URL and LANGFLOW_IDE_API_KEY in your environment; they are never written anywhere.
+promote: setup
+	@$(VENV)/bin/python -m langflow_cdk8s.promote $(if $(FLOW),--flow "$(FLOW)") $(if $(PROJECT),--project "$(PROJECT)")
 
 bench: setup
 	$(VENV)/bin/python scripts/bench.py

@@ -22,6 +22,7 @@ def build(app: cdk8s.App, *, repo_url: str = "https://github.com/example/langflo
         stage=Stage.DEVELOPMENT,
         namespace="langflow-dev",
         profile=CloudProfile.generic(),
+        monitoring_namespace="monitoring",
         quota=Quota(requests_cpu="8", requests_memory="16Gi", limits_cpu="16", limits_memory="24Gi"),
     ))
     LangflowIDE(dev, "ide", LangflowIDEProps(
@@ -34,6 +35,7 @@ def build(app: cdk8s.App, *, repo_url: str = "https://github.com/example/langflo
         stage=Stage.PRODUCTION,
         namespace="langflow-prod",
         profile=CloudProfile.generic(),
+        monitoring_namespace="monitoring",
         quota=Quota(requests_cpu="32", requests_memory="64Gi", limits_cpu="64", limits_memory="64Gi", pods=80),
     ))
     LangflowRuntime(prod, "runtime", LangflowRuntimeProps(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import sys
@@ -40,6 +41,36 @@ def read_tree(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+STARTERS = ROOT / "tests" / "fixtures" / "starter_flows"
+"""Langflow 1.13.0's own starter projects, exported unedited: their required choices are left empty."""
+
+OPENAI_MODEL = [{"name": "gpt-5.4-mini", "icon": "OpenAI", "provider": "OpenAI", "metadata": {
+    "context_length": 128000, "model_class": "ChatOpenAI", "model_name_param": "model", "api_key_param": "api_key",
+    "max_tokens_field_name": "max_tokens", "reasoning": True, "reasoning_models": ["gpt-5.4-mini"]}}]
+"""A model chosen the way Langflow 1.13's IDE stores it: the one option picked from the `model` dropdown."""
+
+CHOICES = {"model": OPENAI_MODEL, "memory_base": "support-memory", "knowledge_base": "product-docs"}
+"""What a user picks in the IDE before exporting a starter: the fields every starter leaves empty."""
+
+
+def with_choices_made(document: dict) -> dict:
+    """The starter as exported after the user chose a value for each empty field in CHOICES."""
+    for node in document["data"]["nodes"]:
+        for name, field in node["data"].get("node", {}).get("template", {}).items():
+            if name in CHOICES and isinstance(field, dict) and field.get("value") in ("", None, []):
+                field["value"] = CHOICES[name]
+    return document
+
+
+@functools.cache
+def runnable_starters() -> Path:
+    """A folder with every starter, its required choices made (also used at collection time)."""
+    folder = Path(tempfile.mkdtemp(prefix="langflow-starters-"))
+    for path in sorted(STARTERS.glob("*.json")):
+        (folder / path.name).write_text(json.dumps(with_choices_made(json.loads(path.read_text()))))
+    return folder
+
+
 @functools.cache
 def reference() -> Synthesis:
     """main.py's app, synthesized like `make synth` does (also used at collection time)."""
@@ -61,3 +92,5 @@ def ref() -> Synthesis:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if reference.cache_info().currsize:
         shutil.rmtree(reference().outdir, ignore_errors=True)
+    if runnable_starters.cache_info().currsize:
+        shutil.rmtree(runnable_starters(), ignore_errors=True)

@@ -143,6 +143,16 @@ def test_a_flow_whose_id_is_not_a_uuid(tmp_path: Path) -> None:
     assert_readable_failure(outcome, f"{flows / 'triage.json'}: id 'triage-1' is not a UUID")
 
 
+def test_a_starter_flow_exported_without_choosing_its_model(tmp_path: Path) -> None:
+    # Langflow 1.13.0's own Basic Prompting, unedited: every run of it fails with "A model selection is required".
+    starter = (ROOT / "tests" / "fixtures" / "starter_flows" / "Basic Prompting.json").read_text()
+    flows = folder(tmp_path, {"Basic Prompting.json": starter})
+    outcome = run(runtime(lambda: Flow.from_folder(flows)), tmp_path)
+    assert_readable_failure(outcome, f"{flows / 'Basic Prompting.json'}: leaves required fields empty",
+                            "node 'Language Model' (LanguageModelComponent-FLeYF) field 'model'")
+    assert "choose a value for each in Langflow's IDE" in outcome.message
+
+
 def test_two_flows_with_the_same_id(tmp_path: Path) -> None:
     same = "0b7e1b8e-8d3c-4b1a-9d55-1f2e3d4c5b6a"
     flows = folder(tmp_path, {"a.json": flow_json("Support Triage", flow_id=same),
@@ -175,6 +185,19 @@ def test_a_flow_too_large_for_a_config_map(tmp_path: Path) -> None:
     assert_readable_failure(outcome, f"{flows / 'big.json'}: is ", f"bytes, too large for a ConfigMap (at most {CONFIG_MAP_LIMIT})")
     assert re.search(r"is 1\d{6} bytes", outcome.message), outcome.message
     assert "FlowDelivery.download" in outcome.message
+
+
+def test_a_literal_value_in_a_password_field_of_a_flow(tmp_path: Path) -> None:
+    """However the file got into flows/ (an export from the browser, an edit), a typed-in credential
+    never reaches a ConfigMap: the same rule `make promote` applies."""
+    node = {"id": "LanguageModelComponent-FLeYF", "data": {"id": "LanguageModelComponent-FLeYF", "node": {
+        "display_name": "Language Model", "template": {"api_key": {"password": True, "load_from_db": False,
+                                                                   "value": "sk-live-0123456789abcdef"}}}}}
+    flows = folder(tmp_path, {"triage.json": flow_json(data={"nodes": [node], "edges": []})})
+    outcome = run(runtime(lambda: Flow.from_folder(flows)), tmp_path)
+    assert_readable_failure(outcome, f"{flows / 'triage.json'}: node 'Language Model' (LanguageModelComponent-FLeYF) "
+                                     "has a literal value in password field 'api_key'")
+    assert "bind the field to a global variable" in outcome.message and "sk-live" not in outcome.message
 
 
 @pytest.mark.parametrize(("build", "where"), [

@@ -186,3 +186,25 @@ def test_an_existing_database_password_is_asked_for_not_generated() -> None:
     env = environment(Stage.DEVELOPMENT)
     LangflowIDE(env, "ide", LangflowIDEProps(database=Database.in_cluster_postgres()))
     assert '--from-literal=password="$(openssl rand -hex 32)"' in docs.secrets_section(env.objects)
+
+
+def test_the_state_section_says_where_each_workload_keeps_state_and_which_flows_read_memory() -> None:
+    from conftest import runnable_starters
+    from langflow_cdk8s import Database, Flow, LangflowRuntime, LangflowRuntimeProps, SecretKey, Stage
+    from langflow_cdk8s.docs_state import state_section
+    from support import environment
+
+    per_pod = environment(Stage.PRODUCTION)
+    LangflowRuntime(per_pod, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(runnable_starters())))
+    rows = {line.split("|")[1].strip(): line for line in state_section(per_pod.objects).splitlines()
+            if line.startswith("| `")}
+    assert "per pod (SQLite" in rows["`langflow-runtime-memory-chatbot`"]
+    assert rows["`langflow-runtime-memory-chatbot`"].rstrip(" |").endswith("Memory Chatbot")
+    assert rows["`langflow-runtime-basic-prompting`"].rstrip(" |").endswith("none")
+    assert "authenticates as the superuser" in state_section(per_pod.objects)
+
+    shared = environment(Stage.PRODUCTION, name="pg")
+    LangflowRuntime(shared, "runtime", LangflowRuntimeProps(
+        flows=Flow.from_folder(runnable_starters()),
+        database=Database.external_postgres(host="db.internal", password=SecretKey(name="db", key="password"))))
+    assert "per revision: database `langflow_basic_prompting_" in state_section(shared.objects)

@@ -101,12 +101,14 @@ def test_quota_with_a_bad_quantity_is_refused() -> None:
 
 def test_quota_usage_counts_maximum_scale_and_the_rolling_surge() -> None:
     env = environment()
-    LangflowRuntime(env, "rt", LangflowRuntimeProps(flows=Flow.from_folder("flows")))
+    flows = Flow.from_folder("flows")
+    LangflowRuntime(env, "rt", LangflowRuntimeProps(flows=flows))
     usage = quota_usage(env.objects)
-    # 2 flows x (6 autoscaled + 1 surge) pods x 1 CPU / 2Gi requested, 2 CPU / 2Gi limit.
-    assert usage["pods"] == 14
-    assert usage["requests.cpu"] == 14 and usage["limits.cpu"] == 28
-    assert usage["requests.memory"] == 14 * 2 * 2**30
+    # each flow x (6 autoscaled + 1 surge) pods x 1 CPU / 2Gi requested, 2 CPU / 2Gi limit.
+    pods = len(flows) * 7
+    assert usage["pods"] == pods
+    assert usage["requests.cpu"] == pods and usage["limits.cpu"] == 2 * pods
+    assert usage["requests.memory"] == pods * 2 * 2**30
 
 
 @pytest.mark.parametrize("folder", ["dev", "prod"])

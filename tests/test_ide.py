@@ -153,11 +153,15 @@ def test_ingress_without_tls_is_reported() -> None:
 
 
 def test_metrics_port_and_scrape_annotations() -> None:
-    env = ide(metrics=Metrics(port=9100))
+    env = environment(Stage.DEVELOPMENT, monitoring_namespace="monitoring")
+    LangflowIDE(env, "ide", LangflowIDEProps(metrics=Metrics(port=9100)))
     backend = find(env, "StatefulSet")
     variables = env_of(main_container(backend))
     assert variables["LANGFLOW_PROMETHEUS_ENABLED"] == "true" and variables["LANGFLOW_PROMETHEUS_PORT"] == "9100"
     assert backend["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == "9100"
+    # Without a monitoring namespace, default-deny blocks every scraper: nothing is announced.
+    unscraped = find(ide(metrics=Metrics(port=9100)), "StatefulSet")
+    assert "annotations" not in unscraped["spec"]["template"]["metadata"]
     off = find(ide(metrics=Metrics(enabled=False)), "StatefulSet")
     assert "annotations" not in off["spec"]["template"]["metadata"]
     assert [p["name"] for p in main_container(off)["ports"]] == ["http"]

@@ -31,4 +31,5 @@ def test_changing_prod_props_changes_only_prod_files(tmp_path: Path) -> None:
     changed = {path for path in set(trees[3]) | set(trees[5]) if trees[3].get(path) != trees[5].get(path)}
     assert changed, "the change should show up somewhere"
     assert all(path.startswith("prod/") for path in changed), changed
-    assert changed == {f"prod/Deployment.langflow-runtime-{flow}.k8s.yaml" for flow in ("release-notes-writer", "support-triage")}
+    assert changed == {f"prod/Deployment.langflow-runtime-{flow.endpoint_name}.k8s.yaml"
+                       for flow in Flow.from_folder(ROOT / "flows")}

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, read_tree
+from conftest import ROOT, read_tree, runnable_starters
 from langflow_cdk8s import (
     Autoscaling, ConfigError, Database, Flow, FlowDelivery, FlowGroup, Image, IngressOptions, LangflowRuntime,
-    LangflowRuntimeProps, Resources, SecretKey, Stage,
+    LangflowRuntimeProps, PodOptions, Resources, SecretKey, Stage,
 )
 from langflow_cdk8s.environment import Environment
 from langflow_cdk8s.synth import synth
 from support import all_of, env_of, environment, find, main_container, pod
 
-STARTERS = ROOT / "tests" / "fixtures" / "starter_flows"
+STARTERS = runnable_starters()
 FLOWS = Flow.from_folder(STARTERS)
 INGRESS = IngressOptions(host="flows.example.com", tls_secret="flows-tls")
 
@@ -201,11 +201,93 @@ def test_a_flow_too_large_for_a_configmap_suggests_another_delivery(tmp_path: Pa
     assert "FlowDelivery.download" in str(error.value)
 
 
-def test_external_postgres_is_shared_and_sqlite_in_production_is_reported() -> None:
-    env = runtime(database=Database.external_postgres(host="10.0.0.5", password=SecretKey(name="db", key="password")))
-    assert "postgresql://" in env_of(main_container(find(env, "Deployment", "langflow-runtime-basic-prompting")))["LANGFLOW_DATABASE_URL"]
-    assert not env.warnings
-    assert any("SQLite" in w for w in runtime().warnings)
+PG = Database.external_postgres(host="10.0.0.5", password=SecretKey(name="db", key="password"))
+
+
+def database_url(env: Environment, unit: str) -> str:
+    return env_of(main_container(find(env, "Deployment", unit)))["LANGFLOW_DATABASE_URL"]
+
+
+def test_on_postgres_each_unit_and_revision_gets_its_own_database_prepared_by_an_init_container() -> None:
+    env = runtime(database=PG)
+    urls = {name: database_url(env, name) for name in names(env, "Deployment")}
+    databases = {url.split("/")[-1].split("?")[0] for url in urls.values()}
+    assert len(databases) == len(urls) == 3, urls
+    deployment = find(env, "Deployment", "langflow-runtime-basic-prompting")
+    init = pod(deployment)["initContainers"][0]
+    variables = env_of(init)
+    assert init["name"] == "prepare-database" and init["command"] == ["python", "/opt/langflow-db/prepare_database.py"]
+    assert variables["PGPASSWORD"] == {"secretKeyRef": {"name": "db", "key": "password"}}
+    assert variables["PGDATABASE"] == "langflow" and variables["KEEP"] == "5"
+    target = variables["TARGET_DATABASE"]
+    assert target.startswith(variables["UNIT_PREFIX"]) and f"/{target}?sslmode=require" in database_url(
+        env, "langflow-runtime-basic-prompting")
+    volumes = {v["name"]: v for v in pod(deployment)["volumes"]}
+    script = find(env, "ConfigMap", volumes["db-script"]["configMap"]["name"])
+    assert script["immutable"] is True and "pg_advisory_lock" in script["data"]["prepare_database.py"]
+    assert any("state per unit and revision" in note for note in env.notes)
+
+
+def test_a_changed_flow_or_image_is_a_new_revision_database(tmp_path: Path) -> None:
+    source = json.loads((STARTERS / "Basic Prompting.json").read_text())
+    (tmp_path / "flow.json").write_text(json.dumps(source))
+    before = database_url(runtime(database=PG, flows=[Flow.from_file(tmp_path / "flow.json")]),
+                          "langflow-runtime-basic-prompting")
+    again = database_url(runtime(database=PG, flows=[Flow.from_file(tmp_path / "flow.json")]),
+                         "langflow-runtime-basic-prompting")
+    source["description"] = "changed"
+    (tmp_path / "flow.json").write_text(json.dumps(source))
+    changed = database_url(runtime(database=PG, flows=[Flow.from_file(tmp_path / "flow.json")]),
+                           "langflow-runtime-basic-prompting")
+    upgraded = database_url(runtime(database=PG, flows=[Flow.from_file(tmp_path / "flow.json")],
+                                    image=Image(repository="langflowai/langflow", tag="1.13.1")),
+                            "langflow-runtime-basic-prompting")
+    assert before == again and len({before, changed, upgraded}) == 3
+
+
+def test_revision_database_names_fit_postgres_and_never_share_a_prefix() -> None:
+    from langflow_cdk8s.runtime import revision_database
+
+    long = "a" * 40
+    prefix, name = revision_database("langflow", long, "img", [])
+    assert len(name) <= 63 and name.startswith(prefix)
+    other, _ = revision_database("langflow", long + "b", "img", [])
+    assert prefix != other
+
+
+def test_the_url_form_of_postgres_is_refused_on_the_runtime() -> None:
+    with pytest.raises(ConfigError, match="external_postgres_url"):
+        LangflowRuntimeProps(flows=FLOWS, database=Database.external_postgres_url(SecretKey(name="db", key="url")))
+
+
+def test_per_pod_state_is_stated_and_memory_flows_with_several_replicas_are_named() -> None:
+    env = runtime()
+    assert any("state per pod" in note for note in env.notes)
+    memory = sorted(w for w in env.warnings if "reads chat memory" in w)
+    assert [w.split(":")[0] for w in memory] == ["langflow-runtime-memory-chatbot", "langflow-runtime-vector-store-rag"]
+    assert "'Memory Chatbot'" in memory[0] and "Memory Chatbot.json" in memory[0] and "up to 6 replicas" in memory[0]
+    assert not [w for w in runtime(database=PG).warnings if "chat memory" in w]
+    assert not [w for w in runtime(autoscaling=None, replicas=1).warnings if "chat memory" in w]
+
+
+def test_scraping_is_announced_only_where_prometheus_may_reach_the_metrics_port() -> None:
+    from support import environment
+
+    closed = runtime()
+    annotations = pod_template(find(closed, "Deployment", "langflow-runtime-basic-prompting"))
+    assert "prometheus.io/scrape" not in annotations
+    env = environment(Stage.PRODUCTION, monitoring_namespace="monitoring")
+    LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=FLOWS))
+    deployment = find(env, "Deployment", "langflow-runtime-basic-prompting")
+    assert pod_template(deployment)["prometheus.io/port"] == "9090"
+    policy = find(env, "NetworkPolicy", "langflow-runtime-basic-prompting")
+    assert any(rule["ports"] == [{"port": 9090, "protocol": "TCP"}] and
+               rule["from"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"}
+               for rule in policy["spec"]["ingress"]), policy["spec"]["ingress"]
+
+
+def pod_template(workload: dict) -> dict:
+    return workload["spec"]["template"]["metadata"].get("annotations", {})
 
 
 @pytest.mark.parametrize("props, message", [
@@ -252,3 +334,29 @@ def test_adding_a_flow_file_adds_exactly_its_files_and_changes_no_other(tmp_path
             "Deployment", "HorizontalPodAutoscaler", "NetworkPolicy", "PodDisruptionBudget", "Service",
             "ServiceAccount")),
     ])
+
+
+def _bound(tmp_path: Path, variable: str) -> Flow:
+    document = json.loads((STARTERS / "Basic Prompting.json").read_text())
+    for node in document["data"]["nodes"]:
+        if "api_key" in node["data"]["node"].get("template", {}):
+            node["data"]["node"]["template"]["api_key"].update(load_from_db=True, value=variable)
+    (tmp_path / "bound.json").write_text(json.dumps(document))
+    return Flow.from_file(tmp_path / "bound.json")
+
+
+def test_a_global_variable_no_env_var_provides_is_reported(tmp_path: Path) -> None:
+    flow = _bound(tmp_path, "ANTHROPIC_API_KEY")
+    env = runtime(flows=[flow])
+    assert [w for w in env.warnings if "global variable" in w] == [
+        f"{flow.source} reads global variable(s) ANTHROPIC_API_KEY, which no env var of langflow-runtime's pods "
+        "sets: add them to its secret_env in main.py"]
+
+
+@pytest.mark.parametrize("props", [
+    {"secret_env": {"ANTHROPIC_API_KEY": SecretKey(name="llm", key="anthropic")}},
+    {"pod": PodOptions(env_from=[{"secretRef": {"name": "llm-keys"}}])},   # names not visible: not reported
+], ids=["secret-env", "env-from"])
+def test_a_global_variable_the_pods_provide_is_not_reported(tmp_path: Path, props: dict) -> None:
+    env = runtime(flows=[_bound(tmp_path, "ANTHROPIC_API_KEY")], **props)
+    assert not [w for w in env.warnings if "global variable" in w]

@@ -131,6 +131,8 @@ class DatabaseWiring:
     """None when the config dir is a StatefulSet claim (see `claim`)."""
     claim: dict[str, Any] | None = None
     egress: list[NetworkPeer] = field(default_factory=list)
+    extra_volumes: list[dict[str, Any]] = field(default_factory=list)
+    """Volumes of the init container that prepares the database (the runtime on PostgreSQL)."""
 
 
 def wire_database(db: DatabaseChoice, *, storage_class: str | None, postgres_service: str | None = None,
@@ -199,6 +201,12 @@ def scrapers(env: Environment, metrics: Metrics) -> list[NetworkPeer]:
     if metrics.enabled and env.props.monitoring_namespace:
         return [NetworkPeer.namespace(env.props.monitoring_namespace, [metrics.port], "Prometheus")]
     return []
+
+
+def scrape_annotations(env: Environment, metrics: Metrics) -> dict[str, str]:
+    """`prometheus.io/*` only where a NetworkPolicy lets Prometheus in: announcing a scrape target
+    that default-deny blocks would only produce failing scrapes."""
+    return metrics.pod_annotations() if scrapers(env, metrics) else {}
 
 
 def backend_egress(env: Environment, database: DatabaseWiring, redis: RedisCache | None) -> list[NetworkPeer]:

@@ -24,6 +24,7 @@ import yaml
 
 from .backend import Auth, Metrics, RedisCache
 from .database import Database
+from .docs_state import state_section
 from .environment import EnvironmentProps, Quota, Stage
 from .errors import ConfigError
 from .flow import Flow, FlowDelivery, FlowGroup
@@ -488,7 +489,7 @@ def environment_markdown(folder: str, objects: Sequence[Manifest]) -> str:
         "```",
         "",
     ])
-    sections = [isolation_section(objects), secrets_section(objects), objects_table(objects)]
+    sections = [isolation_section(objects), state_section(objects), secrets_section(objects), objects_table(objects)]
     return "\n".join([intro, *(section for section in sections if section)])
 
 

@@ -127,6 +127,7 @@ class Environment(cdk8s.Chart):
         self.props = props
         self.objects: list[dict[str, Any]] = []
         self.warnings: list[str] = []
+        self.notes: list[str] = []
         self.flows: list[Flow] = []
         self._emit_namespace()
         self._emit_network_baseline()
@@ -154,6 +155,10 @@ class Environment(cdk8s.Chart):
     def warn(self, message: str) -> None:
         """A finding worth a line in the synthesis summary, not worth failing for."""
         self.warnings.append(message)
+
+    def note(self, message: str) -> None:
+        """A trade-off the environment makes on purpose, stated in the synthesis summary."""
+        self.notes.append(message)
 
     @staticmethod
     def of(scope: Construct) -> Environment:

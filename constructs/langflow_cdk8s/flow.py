@@ -7,7 +7,7 @@ import json
 import re
 import unicodedata
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -72,6 +72,11 @@ class Flow:
         """`<id>.json`: Langflow takes a UUID file stem as the flow's id, so it can never drift."""
         return f"{self.id}.json"
 
+    @property
+    def global_variables(self) -> frozenset[str]:
+        """Names of the Langflow global variables the flow's fields are bound to (see `global_variables`)."""
+        return global_variables(json.loads(self.content)) if self.content else frozenset()
+
     def with_overrides(self, *, resources: Resources | None = None, autoscaling: Autoscaling | None = None,
                        replicas: int | None = None, env: Mapping[str, str] | None = None) -> Flow:
         """The same flow with its own resources, scaling or env."""
@@ -97,6 +102,7 @@ class Flow:
             raise ConfigError(source, f"holds a JSON {type(document).__name__}, not an object",
                               "a flow file is one JSON object as Langflow exports it")
         flow_id = _flow_id(source, document.get("id"))
+        check_secret_free(source, document)
         name = document.get("name")
         if not isinstance(name, str) or not name.strip():
             raise ConfigError(source, f"has no name (name: {name!r})", "set \"name\" to the flow's display name")
@@ -108,6 +114,7 @@ class Flow:
                 raise ConfigError(source, f"name {name!r} gives no usable endpoint name",
                                   "set \"endpoint_name\" to lowercase letters, digits and '-'")
         _check_endpoint(source, endpoint)
+        check_required_fields(source, document)
         document["id"] = flow_id
         document["endpoint_name"] = endpoint
         content = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
@@ -154,6 +161,94 @@ def _check_endpoint(source: str, endpoint: object) -> None:
     if not isinstance(endpoint, str) or len(endpoint) > ENDPOINT_MAX or not _ENDPOINT.match(endpoint):
         raise ConfigError(source, f"endpoint_name {endpoint!r} is not DNS-safe",
                           f"use at most {ENDPOINT_MAX} lowercase letters, digits and '-', starting with a letter")
+
+
+# ---- secrets and global variables in a flow's fields: one rule for synthesis and `make promote` ----
+
+
+def _template_fields(document: Mapping) -> Iterator[tuple[str, str, str, Mapping]]:
+    """(node id, node display name, field name, field) for every template field of every node,
+    including the nodes of grouped components (a node's own nested ``flow``)."""
+    pending = [document.get("data")]
+    while pending:
+        data = pending.pop()
+        nodes = data.get("nodes") if isinstance(data, Mapping) else None
+        for node in nodes if isinstance(nodes, list) else []:
+            node_data = node.get("data") if isinstance(node, Mapping) else None
+            inner = node_data.get("node") if isinstance(node_data, Mapping) else None
+            if not isinstance(inner, Mapping):
+                continue
+            node_id = str(node_data.get("id") or node.get("id") or "?")
+            display = str(inner.get("display_name") or node_data.get("type") or node_id)
+            template = inner.get("template")
+            for name, value in (template.items() if isinstance(template, Mapping) else []):
+                if isinstance(value, Mapping):
+                    yield node_id, display, str(name), value
+            nested = inner.get("flow")
+            if isinstance(nested, Mapping):
+                pending.append(nested.get("data"))
+
+
+def _has_value(value: object) -> bool:
+    return bool(value.strip()) if isinstance(value, str) else value not in (None, [], {})
+
+
+def check_secret_free(where: str, document: Mapping) -> None:
+    """A password field must be empty or bound to a global variable: a literal value there is a
+    credential typed into the IDE, which would be committed to Git and shipped in a ConfigMap."""
+    for node_id, display, name, field_ in _template_fields(document):
+        if field_.get("password") and not field_.get("load_from_db") and _has_value(field_.get("value")):
+            raise ConfigError(where, f"node {display!r} ({node_id}) has a literal value in password field {name!r}",
+                              "in the IDE, bind the field to a global variable (the globe button on the field) "
+                              "instead of typing the secret, then export or promote the flow again")
+
+
+def global_variables(document: Mapping) -> frozenset[str]:
+    """Global variables the flow reads (fields with ``load_from_db``): the headless runtime has
+    none stored, so Langflow falls back to the environment variable of the same name."""
+    return frozenset(field_["value"].strip() for _, _, _, field_ in _template_fields(document)
+                     if field_.get("load_from_db") and isinstance(field_.get("value"), str) and field_["value"].strip())
+
+
+def check_required_fields(source: str, document: Mapping[str, object]) -> None:
+    """Refuse a node that leaves a required field empty with no edge feeding it. Langflow loads such
+    a flow and fails every run of it (its 1.13 starters leave `model` empty: "A model selection is
+    required")."""
+    data = document.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
+        return
+    edges = data.get("edges") if isinstance(data.get("edges"), list) else []
+    fed = {_edge_target(edge) for edge in edges}
+    missing = [gap for node in data["nodes"] if isinstance(node, dict) for gap in _unset_fields(node, fed)]
+    if missing:
+        raise ConfigError(source, "leaves required fields empty with no edge feeding them, so every run fails: "
+                          + "; ".join(missing),
+                          "choose a value for each in Langflow's IDE (or connect an edge to it) and export the flow again")
+
+
+def _unset_fields(node: Mapping[str, object], fed: set[tuple[object, object]]) -> list[str]:
+    """Each required field of `node` that is shown, empty and not fed by an edge. Hidden fields are
+    skipped as Langflow skips them. In a node used as an agent's tool (`tool_mode`), the fields
+    marked `tool_mode` are the tool's arguments: the agent fills them on every call."""
+    data = node.get("data")
+    component = data.get("node") if isinstance(data, dict) else None
+    if not isinstance(component, dict) or not isinstance(component.get("template"), dict) or "flow" in component:
+        return []  # notes have no template; a group node's fields proxy those of its inner flow
+    as_tool = component.get("tool_mode") is True
+    label = f"node {component.get('display_name') or node.get('id')!r} ({node.get('id')})"
+    return [f"{label} field {name!r}" for name, spec in component["template"].items()
+            if isinstance(spec, dict) and spec.get("required") is True and spec.get("show")
+            and spec.get("value") in ("", None, [], {}) and (node.get("id"), name) not in fed
+            and not (as_tool and spec.get("tool_mode") is True)]
+
+
+def _edge_target(edge: object) -> tuple[object, object]:
+    """(target node id, field name) of an edge, from its decoded targetHandle as Langflow reads it."""
+    data = edge.get("data") if isinstance(edge, dict) else None
+    handle = data.get("targetHandle") if isinstance(data, dict) else None
+    if not isinstance(handle, dict):
+        return (None, None)
+    return (edge.get("target", handle.get("id")), handle.get("fieldName"))
 
 
 def check_unique(flows: Sequence[Flow], where: str) -> None:

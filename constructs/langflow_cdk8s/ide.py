@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from constructs import Construct
 
-from .backend import (PORT, Auth, Metrics, RedisCache, backend_container, backend_egress, backend_volumes, scrapers,
-                      wire_database)
+from .backend import (PORT, Auth, Metrics, RedisCache, backend_container, backend_egress, backend_volumes,
+                      scrape_annotations, scrapers, wire_database)
 from .database import Database, DatabaseChoice, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
 from .environment import Environment
 from .errors import ConfigError
@@ -148,7 +148,7 @@ class LangflowIDE(Construct):
             controller="StatefulSet" if stateful else "Deployment", replicas=props.replicas,
             pod=pod_spec(service_account=backend, containers=[main], volumes=backend_volumes(db), options=options,
                          termination_grace_period_seconds=60),
-            pod_annotations={**props.metrics.pod_annotations(), **options.annotations}, pod_labels=options.labels,
+            pod_annotations={**scrape_annotations(env, props.metrics), **options.annotations}, pod_labels=options.labels,
             ports=[ServicePort(name="http", port=PORT)],
             traffic=Traffic(ingress=backend_ingress, egress=egress),
             volume_claim_templates=[db.claim] if db.claim else (), spread=props.replicas > 1,

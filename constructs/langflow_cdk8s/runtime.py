@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,8 +12,8 @@ from pathlib import Path
 from constructs import Construct
 
 from .backend import (PORT, Auth, DatabaseWiring, Metrics, RedisCache, backend_container, backend_egress,
-                      backend_volumes, scrapers, wire_database)
-from .database import Database, DatabaseChoice, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
+                      backend_volumes, scrape_annotations, scrapers, wire_database)
+from .database import Database, DatabaseChoice, ExternalPostgres, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
 from .environment import Environment, Stage
 from .errors import ConfigError
 from .flow import (CONFIG_MAP_LIMIT, BakedDelivery, ConfigMapDelivery, Delivery, DownloadDelivery, Flow,
@@ -22,16 +23,19 @@ from .ingress import IngressOptions, Route, emit_ingress
 from .labels import standard_labels
 from .manifest import COMPARE_OPTIONS, IGNORE_EXTRANEOUS, emit
 from .network import Traffic
-from .pod import PodOptions, container, empty_dir, pod_spec
+from .pod import PodOptions, container, empty_dir, env_list, pod_spec
 from .posture import ObjectStorage, Posture, ProductionPreflight, Security, merge_secrets, origins
 from .resources import Resources
 from .secrets import SecretKey
 from .validation import at_least, dns_label
-from .workload import Autoscaling, ServicePort, Workload, emit_workload
+from .workload import REVISION_HISTORY, Autoscaling, ServicePort, Workload, emit_workload
 
 FLOWS_PATH = "/app/flows"
 FETCH_RESOURCES = Resources(cpu="100m", memory="256Mi", cpu_limit="500m", memory_limit="256Mi")
 _FETCH_SCRIPT = (Path(__file__).parent / "fetch_flows.py").read_text(encoding="utf-8")
+_PREPARE_SCRIPT = (Path(__file__).parent / "prepare_database.py").read_text(encoding="utf-8")
+MEMORY_COMPONENTS = frozenset({"Memory", "Agent"})
+"""Node types that read a session's earlier messages back from Langflow's database."""
 
 RUNTIME_SETTINGS = {
     "LANGFLOW_BACKEND_ONLY": "true",
@@ -55,8 +59,13 @@ class LangflowRuntimeProps:
     langflow-runtime-support-bot).
     image: default langflowai/langflow:1.13.0 (with FlowDelivery.baked_into_image: your image).
     delivery: FlowDelivery.config_maps() (default), .download(...) or .baked_into_image(...).
-    database: Database.sqlite_ephemeral() (default: state is local to each pod and reported as a
-    warning in production) or Database.external_postgres(...) (recommended).
+    database: where each pod keeps Langflow's state (flows as loaded, chat history, variables,
+    transactions). Database.sqlite_ephemeral() (default): each pod has its own SQLite in its
+    emptyDir, loaded from its own flow files; nothing is shared between pods.
+    Database.external_postgres(host=...): each unit and revision gets its own database on that
+    server (created by an init container; the role needs CREATEDB), shared by the replicas of
+    that revision; the databases of the newest 5 revisions are kept for rollbacks.
+    Either way a pod serves only its unit's flows, exactly as they were when it started.
     auth: superuser, secret key and API key by Secret reference
     (default Auth.from_secret("langflow-runtime-auth", api_key=True)).
     ingress: one host for all flows: one Ingress whose run and webhook paths route each flow to its
@@ -114,6 +123,10 @@ class LangflowRuntimeProps:
         if isinstance(self.database, (SqliteOnVolume, InClusterPostgres)):
             raise ConfigError("database", f"{type(self.database).__name__} does not fit a stateless runtime",
                               "use Database.external_postgres(...) or Database.sqlite_ephemeral()")
+        if isinstance(self.database, ExternalPostgres) and self.database.url is not None:
+            raise ConfigError("database", "Database.external_postgres_url(...) names one fixed database, but the "
+                              "runtime gives each unit and revision its own",
+                              "use Database.external_postgres(host=..., password=...) on the runtime")
         self.posture.check(self.database)
 
     @property
@@ -149,12 +162,16 @@ class LangflowRuntime(Construct):
         self.units = self._units(props)
         env.flows.extend(flows)
         self._check_delivery(props.delivery)
-        if isinstance(props.database, SqliteEphemeral) and env.stage is Stage.PRODUCTION:
-            env.warn(f"{props.name}: SQLite on emptyDir, state is local to each pod (use Database.external_postgres)")
-        db = wire_database(props.database, storage_class=env.profile.storage_class)
-        fetch_script = self._emit_fetch_script(env) if isinstance(props.delivery, DownloadDelivery) else None
+        self._warn_missing_variables(env)
+        env.note(f"{props.name}: {state_model(props.database)}")
+        self._warn_per_pod_memory(env)
+        fetch_script = (self._emit_script(env, "flow-fetcher", "fetch", "fetch_flows.py", _FETCH_SCRIPT)
+                        if isinstance(props.delivery, DownloadDelivery) else None)
+        prepare_script = (self._emit_script(env, "database-preparer", "db", "prepare_database.py", _PREPARE_SCRIPT)
+                          if isinstance(props.database, ExternalPostgres) else None)
         for unit in self.units:
-            self._emit_unit(env, unit, db, fetch_script)
+            db, init = self._unit_database(env, unit, prepare_script)
+            self._emit_unit(env, unit, db, init, fetch_script)
         if props.ingress:
             routes = [Route(path=f"/api/v1/{verb}/{key}", service=unit.name, port="http")
                       for unit in self.units for flow in unit.flows
@@ -200,14 +217,65 @@ class LangflowRuntime(Construct):
                 raise ConfigError(flow.source, "has no endpoint_name, and a baked image delivers the file as it is",
                                   f"set \"endpoint_name\": \"{flow.endpoint_name}\" in the file you bake in")
 
-    def _emit_fetch_script(self, env: Environment) -> str:
-        digest = hashlib.sha256(_FETCH_SCRIPT.encode()).hexdigest()[:10]
-        name = f"{self.props.name}-fetch-{digest}"
-        emit(env, "fetch-script", scope=self, api_version="v1", kind="ConfigMap", name=name,
-             labels=standard_labels(instance=self.props.name, component="flow-fetcher", version=self.props.image.tag),
+    def missing_variables(self, flow: Flow) -> list[str]:
+        """Global variables `flow` reads that no env var of its pods sets: the headless runtime has
+        no stored variables, so Langflow reads each from the environment and fails the run without it.
+        Unknown (empty) when the pods take env vars from `pod.env_from`, whose names are not visible here."""
+        if self.props.pod.env_from:
+            return []
+        unit_env = next((u.env for u in self.units if any(f.id == flow.id for f in u.flows)), {})
+        provided = {*self.props.secret_env, *self.props.pod.env, *unit_env}
+        return sorted(flow.global_variables - provided)
+
+    def _warn_missing_variables(self, env: Environment) -> None:
+        for flow in (f for unit in self.units for f in unit.flows):
+            missing = self.missing_variables(flow)
+            if missing:
+                env.warn(f"{flow.source} reads global variable(s) {', '.join(missing)}, which no env var of "
+                         f"{self.props.name}'s pods sets: add them to its secret_env in main.py")
+
+    def _warn_per_pod_memory(self, env: Environment) -> None:
+        """Chat memory read back from a per-pod database differs between replicas: say which flows."""
+        if not isinstance(self.props.database, SqliteEphemeral):
+            return
+        for unit in self.units:
+            most = unit.autoscaling.max_replicas if unit.autoscaling else unit.replicas
+            for flow in unit.flows:
+                if most > 1 and uses_memory(flow):
+                    env.warn(f"{unit.name}: flow {flow.name!r} ({flow.source}) reads chat memory, which is per pod with "
+                             f"Database.sqlite_ephemeral() and up to {most} replicas: a session's history depends on "
+                             "the pod that answers (use Database.external_postgres, or one replica)")
+
+    def _emit_script(self, env: Environment, component: str, short: str, file_name: str, text: str) -> str:
+        """An init container's script in an immutable ConfigMap named after its content."""
+        digest = hashlib.sha256(text.encode()).hexdigest()[:10]
+        name = f"{self.props.name}-{short}-{digest}"
+        emit(env, f"{short}-script", scope=self, api_version="v1", kind="ConfigMap", name=name,
+             labels=standard_labels(instance=self.props.name, component=component, version=self.props.image.tag),
              annotations={COMPARE_OPTIONS: IGNORE_EXTRANEOUS},
-             body={"immutable": True, "data": {"fetch_flows.py": _FETCH_SCRIPT}})
+             body={"immutable": True, "data": {file_name: text}})
         return name
+
+    def _unit_database(self, env: Environment, unit: _Unit,
+                       prepare_script: str | None) -> tuple[DatabaseWiring, list[dict]]:
+        """The database wiring of one unit, and the init container that prepares it (PostgreSQL)."""
+        props = self.props
+        db = props.database
+        if not isinstance(db, ExternalPostgres):
+            return wire_database(db, storage_class=env.profile.storage_class), []
+        assert prepare_script is not None and db.host is not None and db.password is not None
+        prefix, target = revision_database(db.database, unit.name.removeprefix(f"{props.name}-"),
+                                           props.image.reference, unit.flows)
+        settings = {"PGHOST": db.host, "PGPORT": str(db.port), "PGUSER": db.user, "PGDATABASE": db.database,
+                    "PGSSLMODE": db.sslmode or "prefer", "PGCONNECT_TIMEOUT": "30", "TARGET_DATABASE": target,
+                    "UNIT_PREFIX": prefix, "KEEP": str(REVISION_HISTORY)}
+        init = container(name="prepare-database", image=props.image, ports={}, resources=FETCH_RESOURCES,
+                         env=[*env_list(settings), db.password.env("PGPASSWORD")],
+                         mounts=[{"name": "db-script", "mountPath": "/opt/langflow-db", "readOnly": True}],
+                         command=["python", "/opt/langflow-db/prepare_database.py"])
+        wiring = wire_database(replace(db, database=target), storage_class=env.profile.storage_class)
+        script = {"name": "db-script", "configMap": {"name": prepare_script}}
+        return replace(wiring, extra_volumes=[script]), [init]
 
     def _flow_volumes(self, env: Environment, unit: _Unit, labels: dict[str, str],
                       fetch_script: str | None) -> tuple[list[dict], list[dict], list[dict], str]:
@@ -242,10 +310,12 @@ class LangflowRuntime(Construct):
                          mounts=fetch_mounts, command=["python", "/opt/fetch/fetch_flows.py"])
         return volumes, [mount], [init], FLOWS_PATH
 
-    def _emit_unit(self, env: Environment, unit: _Unit, db: DatabaseWiring, fetch_script: str | None) -> None:
+    def _emit_unit(self, env: Environment, unit: _Unit, db: DatabaseWiring, db_init: list[dict],
+                   fetch_script: str | None) -> None:
         props = self.props
         labels = standard_labels(instance=unit.name, component="runtime", version=props.image.tag)
         flow_volumes, flow_mounts, inits, load_path = self._flow_volumes(env, unit, labels, fetch_script)
+        inits = [*db_init, *inits]
         options = props.pod
         service_url = f"http://{unit.name}.{env.namespace_name}.svc.cluster.local:{PORT}"
         posture_settings, posture_secrets = props.posture.env(origins=origins(props.ingress, [service_url]),
@@ -262,9 +332,39 @@ class LangflowRuntime(Construct):
             name=unit.name, instance=unit.name, component="runtime", version=props.image.tag,
             replicas=unit.replicas, autoscaling=unit.autoscaling, spread=True,
             pod=pod_spec(service_account=unit.name, containers=[main], init_containers=inits,
-                         volumes=[*backend_volumes(db), *flow_volumes], options=options,
+                         volumes=[*backend_volumes(db), *db.extra_volumes, *flow_volumes], options=options,
                          termination_grace_period_seconds=props.termination_grace_period_seconds),
-            pod_annotations={**props.metrics.pod_annotations(), **options.annotations}, pod_labels=options.labels,
+            pod_annotations={**scrape_annotations(env, props.metrics), **options.annotations}, pod_labels=options.labels,
             ports=[ServicePort(name="http", port=PORT)], service_type=props.service_type,
             traffic=Traffic(ingress=[*ingress, *scrapers(env, props.metrics)], egress=egress),
         ))
+
+
+def uses_memory(flow: Flow) -> bool:
+    """Whether a flow reads earlier messages of a session back (Message History, Agent memory)."""
+    if flow.content is None:
+        return False
+    nodes = json.loads(flow.content).get("data", {}).get("nodes", [])
+    return any(node.get("data", {}).get("type") in MEMORY_COMPONENTS for node in nodes)
+
+
+def revision_database(database: str, unit: str, image: str, flows: Sequence[Flow]) -> tuple[str, str]:
+    """(prefix, name) of the database for one unit's revision: `<database>_<unit>_<10 hex>`, the
+    hex from the image and the flows' content, so pods of one revision share it and no other pod
+    writes to it. Within PostgreSQL's 63-character identifiers; a long unit name keeps a hash."""
+    slug = unit.replace("-", "_")
+    room = 63 - len(database) - 12
+    if len(slug) > room:
+        slug = f"{slug[:room - 5]}_{hashlib.sha256(unit.encode()).hexdigest()[:4]}"
+    revision = hashlib.sha256(json.dumps([image, sorted((f.id, f.content_hash) for f in flows)]).encode()).hexdigest()
+    prefix = f"{database}_{slug}_"
+    return prefix, prefix + revision[:10]
+
+
+def state_model(database: DatabaseChoice) -> str:
+    """One sentence on where a runtime's state lives, for the synthesis summary."""
+    if isinstance(database, ExternalPostgres):
+        return (f"state per unit and revision: each revision's replicas share a database on {database.host} "
+                "(chat history, variables, transactions); a new revision starts with an empty one")
+    return ("state per pod: chat history, variables and transactions stay in the pod that served them and go "
+            "with it; every pod serves its own copy of its unit's flow files")

@@ -29,6 +29,7 @@ def summary(app: cdk8s.App, environments: list[Environment]) -> str:
         counted = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
         lines.append(f"{env.name}: {len(env.objects)} objects in namespace {env.namespace_name} ({counted})"
                      + (f"; {flows} flows" if flows else ""))
+        lines += [f"  note: {note}" for note in env.notes]
         lines += [f"  warning: {warning}" for warning in [*env.warnings, *env.quota_warnings()]]
     for gitops in (child for child in app.node.children if isinstance(child, GitOps)):
         props = gitops.props

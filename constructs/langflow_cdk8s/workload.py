@@ -73,6 +73,9 @@ class ServicePort:
 
 SERVICE_TYPES = ("ClusterIP", "LoadBalancer")
 
+REVISION_HISTORY = 5
+"""ReplicaSets (and, for the runtime on PostgreSQL, revision databases) kept for rollbacks."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class Workload:
@@ -141,7 +144,7 @@ def emit_workload(env: Environment, scope: Construct, workload: Workload) -> Non
     spec: dict[str, Any] = {}
     if workload.autoscaling is None:
         spec["replicas"] = workload.replicas
-    spec["revisionHistoryLimit"] = 5
+    spec["revisionHistoryLimit"] = REVISION_HISTORY
     spec["selector"] = {"matchLabels": selector}
     if workload.controller == "StatefulSet":
         spec["serviceName"] = f"{name}-headless"

@@ -95,10 +95,16 @@ def load(folder: Path, kind: str, name: str) -> dict[str, Any]:
 
 
 def database_of(workload: Mapping[str, Any], objects: Objects) -> tuple[str, str, str, str] | None:
-    """(host, database, user, password) the pod's LANGFLOW_DATABASE_URL points at, if PostgreSQL."""
-    container = workload["spec"]["template"]["spec"]["containers"][0]
+    """(host, database, user, password) of the PostgreSQL database an operator provides for the pod:
+    the one its database-preparing init container connects to (PG* variables; it creates the
+    revision's own database itself), or else the one LANGFLOW_DATABASE_URL names."""
+    spec = workload["spec"]["template"]["spec"]
     try:
-        url = container_env("database", container, objects, {}).get("LANGFLOW_DATABASE_URL", "")
+        for init in spec.get("initContainers", []):
+            env = container_env("database", init, objects, {})
+            if "PGDATABASE" in env:
+                return env["PGHOST"], env["PGDATABASE"], env["PGUSER"], env["PGPASSWORD"]
+        url = container_env("database", spec["containers"][0], objects, {}).get("LANGFLOW_DATABASE_URL", "")
     except PodSpecError:
         return None  # the pod itself fails to start, with the message that names it
     if not url.startswith("postgresql"):

@@ -126,14 +126,7 @@ class Pod:
         args = ["bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                 "--hostname", self.pod_name, "--proc", "/proc", "--dev", "/dev", "--ro-bind", "/sys", "/sys",
                 "--dir", "/tmp", "--dir", "/run"]
-        for entry in sorted(os.listdir("/")):
-            path = f"/{entry}"
-            if entry in SKIPPED_ROOT_ENTRIES:
-                continue
-            if os.path.islink(path):
-                args += ["--symlink", os.readlink(path), path]
-            elif os.path.isdir(path) or os.path.isfile(path):
-                args += ["--ro-bind", path, path]
+        args += root_binds("/", expanded_dirs([m.target for m in mounts]))
         args += ["--ro-bind", str(hosts), "/etc/hosts", "--dir", "/app", "--ro-bind", str(self.venv), "/app/.venv"]
         for mount in mounts:
             args += ["--ro-bind" if mount.read_only else "--bind", str(mount.source), mount.target]
@@ -250,6 +243,39 @@ class Pod:
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def expanded_dirs(targets: list[str]) -> set[str]:
+    """Machine folders that must be rebuilt entry by entry instead of bound whole, because a mount
+    target inside them does not exist on the machine (the kubelet creates mount points; a
+    read-only bind cannot)."""
+    expand: set[str] = set()
+    for target in targets:
+        parts = Path(target).parts[1:]
+        if not parts or parts[0] in SKIPPED_ROOT_ENTRIES or os.path.exists(target):
+            continue
+        for depth in range(1, len(parts)):
+            ancestor = "/" + "/".join(parts[:depth])
+            if os.path.isdir(ancestor) and not os.path.islink(ancestor):
+                expand.add(ancestor)
+    return expand
+
+
+def root_binds(folder: str, expand: set[str]) -> list[str]:
+    """The machine's folders, read-only, as bwrap arguments; folders in `expand` are recreated on
+    the sandbox's own root with each entry bound separately."""
+    args: list[str] = []
+    for entry in sorted(os.listdir(folder)):
+        path = os.path.join(folder, entry)
+        if folder == "/" and entry in SKIPPED_ROOT_ENTRIES:
+            continue
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif path in expand:
+            args += ["--dir", path, *root_binds(path, expand)]
+        elif os.path.isdir(path) or os.path.isfile(path):
+            args += ["--ro-bind", path, path]
+    return args
 
 
 def tail(path: Path, lines: int = 25) -> str:

@@ -57,7 +57,8 @@ class Postgres:
         """The role and database an operator would have created before deploying."""
         quoted = password.replace("'", "''")
         if not self.sql(f"SELECT 1 FROM pg_roles WHERE rolname = '{user}'"):
-            self.sql(f"CREATE ROLE \"{user}\" LOGIN PASSWORD '{quoted}'")
+            # CREATEDB: the runtime gives each unit and revision its own database (see the README).
+            self.sql(f"CREATE ROLE \"{user}\" LOGIN CREATEDB PASSWORD '{quoted}'")
         if not self.sql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'"):
             self.sql(f"CREATE DATABASE \"{database}\" OWNER \"{user}\"")
 

@@ -46,7 +46,9 @@ def flows_by_route() -> dict[str, tuple[str, dict[str, Any]]]:
     """Ingress path -> (Service name, flow document) for every run and webhook route."""
     documents = {}
     for config_map in objects("ConfigMap"):
-        for text in (config_map.get("data") or {}).values():
+        for key, text in (config_map.get("data") or {}).items():
+            if not key.endswith(".json"):
+                continue  # an init container's script, not a flow
             flow = json.loads(text)
             documents[flow["id"]] = flow
             documents[flow["endpoint_name"]] = flow
@@ -117,6 +119,20 @@ def test_every_ingress_route_reaches_its_flow_with_authentication(pods: dict[str
             record(f"{path} with API key (needs an LLM)", "reaches the model call",
                    f"{answer.status}{', no model chosen' if incomplete else ''}")
             assert answer.status not in (401, 403, 404) and not incomplete, f"{path}: {answer.status} {answer.text()[:300]}"
+
+
+def test_a_pod_serves_only_its_own_unit(pods: dict[str, Pod], secrets: dict) -> None:
+    """Standalone services: the pod of one unit answers 404 for every other unit's flows."""
+    routes = flows_by_route()
+    services = {s["metadata"]["name"]: s for s in objects("Service")}
+    workloads = objects("Deployment")
+    api_key = secrets["langflow-runtime-auth"]["api-key"]
+    owners = {path: backing(services[service], workloads)["metadata"]["name"] for path, (service, _) in routes.items()}
+    for name, pod in sorted(pods.items()):
+        foreign = sorted(path for path, owner in owners.items() if owner != name and "/run/" in path)
+        statuses = {path: run(pod, path, "hello", api_key).status for path in foreign}
+        record(f"prod {name}: other units' run routes", "404 each", ", ".join(sorted({str(s) for s in statuses.values()})))
+        assert all(status == 404 for status in statuses.values()), f"Deployment {name} serves {statuses}"
 
 
 def test_metrics_answer_on_the_metrics_port(pods: dict[str, Pod]) -> None:
