@@ -20,6 +20,7 @@ from .image import LANGFLOW_VERSION, Image
 from .ingress import IngressOptions
 from .network import NetworkPeer
 from .pod import PodOptions
+from .posture import CustomComponents, ObjectStorage, ProductionPreflight, Security
 from .profiles import CloudProfile
 from .resources import Resources
 from .runtime import LangflowRuntime, LangflowRuntimeProps
@@ -27,8 +28,9 @@ from .secrets import SecretKey, astra_db
 from .workload import Autoscaling
 
 __all__ = [
-    "LANGFLOW_VERSION", "Auth", "Autoscaling", "CloudProfile", "ConfigError", "Database", "Environment",
-    "EnvironmentProps", "Flow", "FlowDelivery", "FlowGroup", "GitOps", "GitOpsProps", "Image", "IngressOptions", "LangflowIDE",
-    "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "Metrics", "NetworkPeer", "PodOptions",
-    "Quota", "RedisCache", "Resources", "SecretKey", "Stage", "SyncPolicy", "astra_db",
+    "LANGFLOW_VERSION", "Auth", "Autoscaling", "CloudProfile", "ConfigError", "CustomComponents", "Database",
+    "Environment", "EnvironmentProps", "Flow", "FlowDelivery", "FlowGroup", "GitOps", "GitOpsProps", "Image",
+    "IngressOptions", "LangflowIDE", "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "Metrics",
+    "NetworkPeer", "ObjectStorage", "PodOptions", "ProductionPreflight", "Quota", "RedisCache", "Resources",
+    "SecretKey", "Security", "Stage", "SyncPolicy", "astra_db",
 ]

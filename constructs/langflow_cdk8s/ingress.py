@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,10 +52,16 @@ class Route:
 
 def emit_ingress(env: Environment, scope: Construct, construct_id: str, *, name: str, labels: dict[str, str],
                  options: IngressOptions, routes: Sequence[Route]) -> dict[str, Any]:
-    """One Ingress for `options.host`; controllers merge Ingresses of the same host, so each
-    workload can own its routes."""
+    """The one Ingress of `options.host` in this environment. Only ingress-nginx merges Ingresses of
+    one host; the AWS Load Balancer Controller and GKE give each Ingress its own load balancer, so
+    a second Ingress for a host is refused rather than left unreachable."""
     if not routes:
         raise ConfigError(f"ingress {name}", "has no routes", "give at least one path")
+    for other in env.objects:
+        if other["kind"] == "Ingress" and any(rule.get("host") == options.host for rule in other["spec"]["rules"]):
+            raise ConfigError(f"ingress {name}", f"host {options.host!r} already has Ingress {other['metadata']['name']!r} "
+                              f"in environment {env.name!r}",
+                              "give each workload its own host, or serve these flows from one LangflowRuntime")
     if options.tls_secret is None:
         env.warn(f"Ingress {name} serves {options.host} without TLS")
     spec: dict[str, Any] = {"ingressClassName": options.class_name or env.profile.ingress_class}
@@ -64,5 +71,15 @@ def emit_ingress(env: Environment, scope: Construct, construct_id: str, *, name:
         {"path": r.path, "pathType": "Prefix", "backend": {"service": {"name": r.service, "port": {"name": r.port}}}}
         for r in routes]}}]
     annotations = {**env.profile.ingress_annotations, **options.annotations}
+    if env.profile.ingress_group_annotation:
+        annotations.setdefault(env.profile.ingress_group_annotation, group_name(options.host))
     return emit(env, construct_id, scope=scope, api_version="networking.k8s.io/v1", kind="Ingress", name=name,
                 labels=labels, annotations=annotations, body={"spec": spec})
+
+
+def group_name(host: str) -> str:
+    """An ALB group name for a host (lowercase letters, digits, '-' and '.', at most 63 characters)."""
+    name = host.replace("*", "wildcard")
+    if len(name) <= 63:
+        return name
+    return f"{name[:52].rstrip('.-')}-{hashlib.sha256(host.encode()).hexdigest()[:10]}"
