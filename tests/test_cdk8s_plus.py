@@ -32,7 +32,7 @@ def every_option_on(app: cdk8s.App) -> list[Environment]:
     """A variant with every option that adds objects: in-cluster PostgreSQL, ingress, Redis, download delivery."""
     dev = Environment(app, "dev", EnvironmentProps(stage=Stage.DEVELOPMENT, namespace="opt-dev", quota=QUOTA,
                                                     monitoring_namespace="monitoring"))
-    LangflowIDE(dev, "ide", LangflowIDEProps(database=Database.in_cluster_postgres(), replicas=2,
+    LangflowIDE(dev, "ide", LangflowIDEProps(database=Database.in_cluster_postgres(),
                                              ingress=IngressOptions(host="ide.example.com", tls_secret="tls"),
                                              service_type="LoadBalancer",
                                              redis=RedisCache(url=SecretKey(name="r", key="url"),

@@ -155,6 +155,42 @@ def test_reference_states_evaluated_defaults_as_a_user_writes_them() -> None:
     assert "| `stage` | `Stage` | required |" in text
 
 
+def generated_values(command: str) -> dict[str, str]:
+    """key -> the value the shell gives each generated `--from-literal` of a create command."""
+    import subprocess
+
+    values = {}
+    for key, expression in re.findall(r'--from-literal=([\w.-]+)="(\$\(.*?\))"', command):
+        values[key] = subprocess.run(["sh", "-c", f'printf %s "{expression}"'], check=True, capture_output=True,
+                                     text=True).stdout
+    return values
+
+
+@pytest.mark.parametrize("folder", ["dev", "prod"])
+def test_generated_secret_values_are_what_langflow_accepts(folder: str) -> None:
+    """The secret key decodes as a Fernet key (32 bytes, url-safe base64); passwords stay URL-safe."""
+    import base64
+
+    commands = re.findall(r"```sh\n(.*?)```", page(folder), re.S)[0].split("\n\n")
+    values = {key: value for command in commands for key, value in generated_values(command).items()}
+    assert "secret-key" in values
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}=", values["secret-key"])
+    assert len(base64.urlsafe_b64decode(values["secret-key"])) == 32
+    assert all(re.fullmatch(r"[0-9a-f]{64}", v) for k, v in values.items() if k != "secret-key")
+
+
+def test_an_existing_database_password_is_asked_for_not_generated() -> None:
+    [command] = [c for c in re.findall(r"```sh\n(.*?)```", page("prod"), re.S)[0].split("\n\n") if "prod-db" in c]
+    assert "--from-literal=password='<the existing password of the database user>'" in command
+    # An in-cluster PostgreSQL initializes itself from the same Secret key, so there a new one is right.
+    from langflow_cdk8s import Database, LangflowIDE, LangflowIDEProps, Stage
+    from support import environment
+
+    env = environment(Stage.DEVELOPMENT)
+    LangflowIDE(env, "ide", LangflowIDEProps(database=Database.in_cluster_postgres()))
+    assert '--from-literal=password="$(openssl rand -hex 32)"' in pages.secrets_section(env.objects)
+
+
 def test_the_state_section_says_where_each_workload_keeps_state_and_which_flows_read_memory() -> None:
     from conftest import runnable_starters
     from langflow_cdk8s import Database, Flow, LangflowRuntime, LangflowRuntimeProps, SecretKey, Stage

@@ -35,8 +35,9 @@ def names(env: Environment, kind: str) -> list[str]:
 def test_each_flow_gets_its_own_deployment_service_autoscaler_budget_policy_and_routes() -> None:
     env = runtime(ingress=INGRESS)
     units = ["langflow-runtime-basic-prompting", "langflow-runtime-memory-chatbot", "langflow-runtime-vector-store-rag"]
-    for kind in ("Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress", "ServiceAccount"):
+    for kind in ("Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ServiceAccount"):
         assert names(env, kind) == units, kind
+    assert names(env, "Ingress") == ["langflow-runtime"]
     assert [n for n in names(env, "NetworkPolicy") if n.startswith("langflow-runtime")] == units
     assert len(all_of(env, "ConfigMap")) == 3
 
@@ -98,7 +99,7 @@ def test_availability_defaults_spread_budget_autoscaling_and_zero_downtime_rollo
     pdb = find(env, "PodDisruptionBudget", "langflow-runtime-memory-chatbot")["spec"]
     assert pdb["maxUnavailable"] == 1 and pdb["selector"] == deployment["spec"]["selector"]
     assert main_container(deployment)["resources"] == {"requests": {"cpu": "1", "memory": "2048Mi"},
-                                                       "limits": {"cpu": "2", "memory": "2048Mi"}}
+                                                       "limits": {"cpu": "2", "memory": "2560Mi"}}
 
 
 def test_fixed_replicas_without_autoscaling() -> None:
@@ -135,21 +136,25 @@ def test_a_group_shares_one_deployment_and_mounts_all_its_flows() -> None:
     sources = next(v for v in pod(group)["volumes"] if v["name"] == "flows")["projected"]["sources"]
     assert len(sources) == 2
     paths = {p["path"]: p["backend"]["service"]["name"]
-             for p in find(env, "Ingress", "langflow-runtime-chat")["spec"]["rules"][0]["http"]["paths"]}
+             for p in find(env, "Ingress", "langflow-runtime")["spec"]["rules"][0]["http"]["paths"]}
     assert paths["/api/v1/run/basic-prompting"] == "langflow-runtime-chat"
+    assert paths["/api/v1/run/vector-store-rag"] == "langflow-runtime-vector-store-rag"
     assert paths["/api/v1/webhook/memory-chatbot"] == "langflow-runtime-chat"
     assert paths[f"/api/v1/run/{FLOWS[0].id}"] == "langflow-runtime-chat"
 
 
 def test_routes_use_langflows_own_urls_with_prefix_paths_and_no_rewrites() -> None:
     env = runtime(ingress=INGRESS)
-    ingress = find(env, "Ingress", "langflow-runtime-basic-prompting")
+    ingress = find(env, "Ingress", "langflow-runtime")
     assert ingress["spec"]["tls"] == [{"hosts": ["flows.example.com"], "secretName": "flows-tls"}]
-    rule = ingress["spec"]["rules"][0]
+    [rule] = ingress["spec"]["rules"]
     assert rule["host"] == "flows.example.com"
-    assert {p["path"] for p in rule["http"]["paths"]} == {
-        "/api/v1/run/basic-prompting", "/api/v1/webhook/basic-prompting",
-        f"/api/v1/run/{FLOWS[0].id}", f"/api/v1/webhook/{FLOWS[0].id}"}
+    routes = {p["path"]: p["backend"]["service"]["name"] for p in rule["http"]["paths"]}
+    assert {path: service for path, service in routes.items() if service == "langflow-runtime-basic-prompting"} == {
+        path: "langflow-runtime-basic-prompting" for path in (
+            "/api/v1/run/basic-prompting", "/api/v1/webhook/basic-prompting",
+            f"/api/v1/run/{FLOWS[0].id}", f"/api/v1/webhook/{FLOWS[0].id}")}
+    assert len(routes) == 4 * len(FLOWS)
     assert {p["pathType"] for p in rule["http"]["paths"]} == {"Prefix"}
     assert not any("rewrite" in key for key in ingress["metadata"].get("annotations", {}))
 
@@ -321,12 +326,13 @@ def synthesize(tmp_path: Path, name: str, flows: list[Flow]) -> dict[str, str]:
 def test_adding_a_flow_file_adds_exactly_its_files_and_changes_no_other(tmp_path: Path) -> None:
     before = synthesize(tmp_path, "before", FLOWS[:2])
     after = synthesize(tmp_path, "after", FLOWS)
-    assert all(after[path] == text for path, text in before.items())
+    # The host's one Ingress gains the flow's routes; nothing else that existed changes.
+    assert [path for path, text in before.items() if after[path] != text] == ["prod/Ingress.langflow-runtime.k8s.yaml"]
     unit = "langflow-runtime-vector-store-rag"
     assert sorted(set(after) - set(before)) == sorted([
         f"prod/ConfigMap.flow-vector-store-rag-{FLOWS[2].content_hash}.k8s.yaml",
         *(f"prod/{kind}.{unit}.k8s.yaml" for kind in (
-            "Deployment", "HorizontalPodAutoscaler", "Ingress", "NetworkPolicy", "PodDisruptionBudget", "Service",
+            "Deployment", "HorizontalPodAutoscaler", "NetworkPolicy", "PodDisruptionBudget", "Service",
             "ServiceAccount")),
     ])
 

@@ -12,7 +12,7 @@ from conftest import read_tree
 from example_app import FLOWS as EXAMPLE_FLOWS
 from langflow_cdk8s import (
     Database, Environment, Flow, FlowDelivery, FlowGroup, Image, IngressOptions, LangflowIDE, LangflowIDEProps,
-    LangflowRuntime, LangflowRuntimeProps, SecretKey, Stage,
+    LangflowRuntime, LangflowRuntimeProps, ObjectStorage, ProductionPreflight, SecretKey, Stage,
 )
 from langflow_cdk8s.tooling.synth import synth
 from support import environment
@@ -37,9 +37,13 @@ def build(app) -> list[Environment]:
         delivery=FlowDelivery.baked_into_image(), image=Image(repository="registry.example.com/flows", tag="2026.11.1")))
     group = env("runtime-group", Stage.PRODUCTION)
     LangflowRuntime(group, "runtime", LangflowRuntimeProps(
-        flows=[FlowGroup(name="writers", flows=Flow.from_folder(FLOWS), replicas=2)], autoscaling=None, ingress=INGRESS))
+        flows=[FlowGroup(name="writers", flows=Flow.from_folder(FLOWS), replicas=2)], autoscaling=None, ingress=INGRESS,
+        workers=2, job_queue=SecretKey(name="langflow-redis", key="queue-url")))
     postgres = env("ide-postgres", Stage.DEVELOPMENT)
-    LangflowIDE(postgres, "ide", LangflowIDEProps(database=Database.in_cluster_postgres(), replicas=2))
+    LangflowIDE(postgres, "ide", LangflowIDEProps(
+        database=Database.in_cluster_postgres(), replicas=2,
+        object_storage=ObjectStorage(bucket="langflow-uploads", credentials="langflow-s3"),
+        production_preflight=ProductionPreflight(pgvector=SecretKey(name="langflow-pgvector", key="url"))))
     return [download, baked, group, postgres]
 
 

@@ -25,6 +25,7 @@ from .props.image import LANGFLOW_VERSION, Image
 from .props.ingress import IngressOptions
 from .props.network import NetworkPeer
 from .props.pod import PodOptions
+from .props.posture import CustomComponents, ObjectStorage, ProductionPreflight, Security
 from .props.profiles import CloudProfile
 from .props.resources import Resources
 from .props.scaling import Autoscaling
@@ -32,8 +33,9 @@ from .props.secrets import SecretKey, astra_db
 from .props.settings import Auth, Metrics, RedisCache
 
 __all__ = [
-    "LANGFLOW_VERSION", "Auth", "Autoscaling", "CloudProfile", "ConfigError", "Database", "Environment",
-    "EnvironmentProps", "Flow", "FlowDelivery", "FlowGroup", "GitOps", "GitOpsProps", "Image", "IngressOptions", "LangflowIDE",
-    "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "Metrics", "NetworkPeer", "PodOptions",
-    "Quota", "RedisCache", "Resources", "SecretKey", "ServiceWorkload", "Stage", "SyncPolicy", "astra_db",
+    "LANGFLOW_VERSION", "Auth", "Autoscaling", "CloudProfile", "ConfigError", "CustomComponents", "Database",
+    "Environment", "EnvironmentProps", "Flow", "FlowDelivery", "FlowGroup", "GitOps", "GitOpsProps", "Image",
+    "IngressOptions", "LangflowIDE", "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "Metrics",
+    "NetworkPeer", "ObjectStorage", "PodOptions", "ProductionPreflight", "Quota", "RedisCache", "Resources",
+    "SecretKey", "Security", "ServiceWorkload", "Stage", "SyncPolicy", "astra_db",
 ]

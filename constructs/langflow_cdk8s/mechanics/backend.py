@@ -22,8 +22,9 @@ CONFIG_DIR = "/app/langflow"
 HOME = "/app/data"
 """The image's HOME: platformdirs caches (models catalogue, file cache) land under ~/.cache."""
 
-PROBES = HttpProbes(port="http", startup_path="/health", readiness_path="/health_check", liveness_path="/health")
-"""/health answers as soon as the server runs; /health_check also queries the database."""
+PROBES = HttpProbes(port="http", startup_path="/health", readiness_path="/healthz", liveness_path="/health")
+"""/health answers as soon as the server runs; /healthz, Langflow 1.13's readiness endpoint, also
+queries the database and cache and fails (503) while knowledge-base storage needs attention."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -29,10 +30,17 @@ class Route:
 
 def ingress(site: Site, scope: Construct, ingress_id: str, *, name: str, labels: Mapping[str, str],
             options: IngressOptions, routes: Sequence[Route]) -> kplus.Ingress:
-    """One Ingress for `options.host`; controllers merge Ingresses of the same host, so each
-    workload can own its routes (cdk8s-plus orders the paths)."""
+    """The one Ingress of `options.host` in this environment (cdk8s-plus orders its paths). Only
+    ingress-nginx merges Ingresses of one host; the AWS Load Balancer Controller and GKE give each
+    Ingress its own load balancer, so a second Ingress for a host is refused rather than left unreachable."""
     if not routes:
         raise ConfigError(f"ingress {name}", "has no routes", "give at least one path")
+    other = site.ingress_hosts.get(options.host)
+    if other is not None:
+        raise ConfigError(f"ingress {name}", f"host {options.host!r} already has Ingress {other!r} "
+                          f"in environment {site.name!r}",
+                          "give each workload its own host, or serve these flows from one LangflowRuntime")
+    site.ingress_hosts[options.host] = name
     if options.tls_secret is None:
         site.warn(f"Ingress {name} serves {options.host} without TLS")
     backends: dict[tuple[int, int], kplus.IngressBackend] = {}
@@ -43,8 +51,19 @@ def ingress(site: Site, scope: Construct, ingress_id: str, *, name: str, labels:
             backends[key] = kplus.IngressBackend.from_service(route.service, port=route.port)
         rules.append(kplus.IngressRule(backend=backends[key], host=options.host, path=route.path,
                                        path_type=kplus.HttpIngressPathType.PREFIX))
+    annotations = {**site.profile.ingress_annotations, **options.annotations}
+    if site.profile.ingress_group_annotation:
+        annotations.setdefault(site.profile.ingress_group_annotation, group_name(options.host))
     tls = [kplus.IngressTls(hosts=[options.host], secret=site.shared.secret(options.tls_secret))] if options.tls_secret else None
     return kplus.Ingress(scope, ingress_id, metadata=metadata(
         "Ingress", name, namespace=site.namespace_name, labels=labels,
-        annotations={**site.profile.ingress_annotations, **options.annotations}),
+        annotations=annotations),
         class_name=options.class_name or site.profile.ingress_class, rules=rules, tls=tls)
+
+
+def group_name(host: str) -> str:
+    """An ALB group name for a host (lowercase letters, digits, '-' and '.', at most 63 characters)."""
+    name = host.replace("*", "wildcard")
+    if len(name) <= 63:
+        return name
+    return f"{name[:52].rstrip('.-')}-{hashlib.sha256(host.encode()).hexdigest()[:10]}"

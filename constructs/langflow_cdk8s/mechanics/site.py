@@ -14,7 +14,14 @@ class Site(Protocol):
     """An environment as the mechanics see it, so they never import the public constructs."""
 
     @property
+    def name(self) -> str: ...
+
+    @property
     def namespace_name(self) -> str: ...
+
+    @property
+    def ingress_hosts(self) -> dict[str, str]:
+        """Host -> the name of the Ingress that serves it (one per host, see routes.ingress)."""
 
     @property
     def profile(self) -> CloudProfile: ...

@@ -10,6 +10,11 @@ from cdk8s_plus_27 import k8s
 CLUSTER_SCOPED = frozenset({"Namespace", "ClusterRole", "ClusterRoleBinding", "StorageClass", "IngressClass"})
 
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+COMPARE_OPTIONS = "argocd.argoproj.io/compare-options"
+IGNORE_EXTRANEOUS = "IgnoreExtraneous"
+"""On content-named, immutable ConfigMaps: once Git no longer has one (its content changed, so its
+name did), Argo CD leaves it out of the sync status instead of reporting OutOfSync until someone
+prunes. It stays live for pods of earlier ReplicaSets (rollback), and a person prunes it when they choose."""
 SYNC_WAVES: dict[str, int] = {
     # The namespace first: its Pod Security labels must be enforced before any pod is admitted.
     "Namespace": -2,

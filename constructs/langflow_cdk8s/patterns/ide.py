@@ -23,6 +23,7 @@ from ..props.image import Image
 from ..props.ingress import IngressOptions
 from ..props.network import NetworkPeer
 from ..props.pod import PodOptions
+from ..props.posture import ObjectStorage, Posture, ProductionPreflight, Security, merge_secrets, origins
 from ..props.resources import Resources
 from ..props.secrets import SecretKey, check_secret_keys
 from ..props.settings import PORT, Auth, Metrics, RedisCache
@@ -49,11 +50,20 @@ class LangflowIDEProps:
     the cloud profile's load-balancer annotations (an internal load balancer on EKS, GKE and AKS).
     replicas: backend replicas (default 1; more need PostgreSQL).
     frontend_replicas: default 2, so the UI survives a node drain.
-    backend_resources: default 500m/1Gi requested, 2 CPU/2Gi limit.
+    backend_resources: default 500m/1792Mi requested, 2 CPU/3Gi limit (make e2e measured 1.0-1.6 GiB of
+    anonymous memory at rest and peaks up to 1.9 GiB: the request covers rest, the limit leaves a third).
     frontend_resources: default 300m/512Mi requested (the chart's), 1 CPU/512Mi limit.
     metrics: Prometheus on port 9090 (default enabled).
     redis: optional shared cache for several replicas (default None).
     secret_env: env vars from Secrets, e.g. LLM API keys or `secrets.astra_db(...)` (default none).
+    security: Langflow's security settings (default Security.ide(): custom component code for admins only).
+    object_storage: S3-compatible storage for uploads (default None: the pod's emptyDir; required
+    with more than one replica, which would otherwise each keep their own uploads).
+    production_preflight: run Langflow's `prod` profile checks at boot (default None; needs
+    PostgreSQL and object_storage).
+    workers: Langflow worker processes per pod (LANGFLOW_WORKERS; default 1; more need job_queue).
+    job_queue: Secret key with a redis:// URL for the shared job queue (default None; sets
+    LANGFLOW_JOB_QUEUE_TYPE=redis and LANGFLOW_REDIS_QUEUE_URL).
     backend_pod, frontend_pod: escape hatches (scheduling, extra env/volumes, sidecars…).
     """
 
@@ -66,11 +76,16 @@ class LangflowIDEProps:
     service_type: str = "ClusterIP"
     replicas: int = 1
     frontend_replicas: int = 2
-    backend_resources: Resources = Resources(cpu="500m", memory="1Gi", cpu_limit="2", memory_limit="2Gi")
+    backend_resources: Resources = Resources(cpu="500m", memory="1792Mi", cpu_limit="2", memory_limit="3Gi")
     frontend_resources: Resources = Resources(cpu="300m", memory="512Mi", cpu_limit="1", memory_limit="512Mi")
     metrics: Metrics = Metrics()
     redis: RedisCache | None = None
     secret_env: Mapping[str, SecretKey] = field(default_factory=dict)
+    security: Security = field(default_factory=Security.ide)
+    object_storage: ObjectStorage | None = None
+    production_preflight: ProductionPreflight | None = None
+    workers: int = 1
+    job_queue: SecretKey | None = None
     backend_pod: PodOptions = PodOptions()
     frontend_pod: PodOptions = PodOptions()
 
@@ -88,6 +103,15 @@ class LangflowIDEProps:
         if isinstance(self.database, SqliteEphemeral):
             raise ConfigError("database", "Database.sqlite_ephemeral() in the IDE would lose every flow on restart",
                               "use Database.sqlite() (a claim) or PostgreSQL")
+        if self.replicas > 1 and self.object_storage is None:
+            raise ConfigError("replicas", f"{self.replicas} replicas without object storage: each would keep "
+                              "its own uploads", "set object_storage=ObjectStorage(bucket=...), or use replicas=1")
+        self.posture.check(self.database)
+
+    @property
+    def posture(self) -> Posture:
+        return Posture(security=self.security, object_storage=self.object_storage,
+                       preflight=self.production_preflight, workers=self.workers, job_queue=self.job_queue)
 
 
 class LangflowIDE(Construct):
@@ -117,9 +141,14 @@ class LangflowIDE(Construct):
         if props.replicas > 1:
             # Build events must not depend on which replica a follow-up request lands on.
             settings["LANGFLOW_EVENT_DELIVERY"] = "direct"
+        frontend_url = f"http://{frontend}.{env.namespace_name}.svc.cluster.local:{FRONTEND_PORT}"
+        posture_settings, posture_secrets = props.posture.env(origins=origins(props.ingress, [frontend_url]),
+                                                              behind_proxy=props.ingress is not None)
+        settings.update(posture_settings)
         options = props.backend_pod
         main = backend_container(image=props.image, resources=props.backend_resources, database=db, auth=props.auth,
-                                 metrics=props.metrics, settings=settings, secrets=props.secret_env,
+                                 metrics=props.metrics, settings=settings,
+                                 secrets=merge_secrets("secret_env", props.secret_env, posture_secrets),
                                  extra_env=options.env, env_from=options.env_from, mounts=options.volume_mounts,
                                  redis=props.redis)
         stateful = db.claim is not None
@@ -127,7 +156,7 @@ class LangflowIDE(Construct):
         if props.ingress:
             backend_ingress.append(env.profile.ingress_peer((PORT,)))
         backend_ingress += scrapers(env, props.metrics)
-        egress = backend_egress(env, db, props.redis)
+        egress = [*backend_egress(env, db, props.redis), *props.posture.egress()]
         self.backend = ServiceWorkload(self, "backend", env, Workload(
             name=backend, instance=props.name, component="backend", version=version,
             controller="StatefulSet" if stateful else "Deployment", replicas=props.replicas,

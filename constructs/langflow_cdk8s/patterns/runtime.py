@@ -19,7 +19,7 @@ from ..mechanics.containers import ContainerSpec, empty_dir, env_list
 from ..mechanics.labels import standard_labels
 from ..mechanics.networking import Traffic
 from ..mechanics.routes import Route, ingress
-from ..mechanics.waves import metadata
+from ..mechanics.waves import COMPARE_OPTIONS, IGNORE_EXTRANEOUS, metadata
 from ..mechanics.workload import REVISION_HISTORY, PodSpec, ServicePort, ServiceWorkload, Workload
 from ..props.database import (Database, DatabaseChoice, ExternalPostgres, InClusterPostgres, SqliteEphemeral,
                               SqliteOnVolume)
@@ -28,6 +28,7 @@ from ..props.flow import (CONFIG_MAP_LIMIT, BakedDelivery, ConfigMapDelivery, De
 from ..props.image import Image
 from ..props.ingress import IngressOptions
 from ..props.pod import PodOptions
+from ..props.posture import ObjectStorage, Posture, ProductionPreflight, Security, merge_secrets, origins
 from ..props.resources import Resources
 from ..props.scaling import Autoscaling
 from ..props.secrets import SecretKey, check_secret_keys
@@ -46,7 +47,6 @@ MEMORY_COMPONENTS = frozenset({"Memory", "Agent"})
 
 RUNTIME_SETTINGS = {
     "LANGFLOW_BACKEND_ONLY": "true",
-    "LANGFLOW_WORKERS": "1",  # scale with pods, not workers: one process per pod is what the HPA measures
     "LANGFLOW_EVENT_DELIVERY": "direct",
     "LANGFLOW_CREATE_STARTER_PROJECTS": "false",
     "LANGFLOW_ENABLE_SIGNUP": "false",
@@ -76,10 +76,12 @@ class LangflowRuntimeProps:
     Either way a pod serves only its unit's flows, exactly as they were when it started.
     auth: superuser, secret key and API key by Secret reference
     (default Auth.from_secret("langflow-runtime-auth", api_key=True)).
-    ingress: one host for all flows; each flow's run and webhook URLs route to its own Service (default None).
+    ingress: one host for all flows: one Ingress whose run and webhook paths route each flow to its
+    own Service, so adding a flow adds routes, never a load balancer (default None).
     service_type: each flow Service's type: "ClusterIP" (default) or "LoadBalancer" with the cloud
     profile's load-balancer annotations.
-    resources: per pod (default 1 CPU/2Gi requested, 2 CPU/2Gi limit: Langflow's sizing guidance).
+    resources: per pod (default 1 CPU/2Gi requested, 2 CPU/2560Mi limit: make e2e measured 0.95-1.75 GiB
+    of anonymous memory at rest, peaks the same; the request covers it, the limit leaves 30 %).
     replicas: fixed replica count when autoscaling is None (default 3).
     autoscaling: default Autoscaling(min_replicas=3, max_replicas=6) on 70 % CPU.
     metrics: Prometheus on port 9090 (default enabled).
@@ -87,6 +89,15 @@ class LangflowRuntimeProps:
     secret_env: env vars from Secrets for every flow: LLM keys, `secrets.astra_db(...)` (default none).
     pod: escape hatches for every flow's pods (default none).
     termination_grace_period_seconds: time for running flows to finish on shutdown (default 60).
+    security: Langflow's security settings (default Security.runtime(): only the server's own
+    components, no code interpreters, no tweaks).
+    object_storage: S3-compatible storage for files flows write (default None: each pod's emptyDir).
+    production_preflight: run Langflow's `prod` profile checks at boot (default None; needs
+    Database.external_postgres(...) and object_storage).
+    workers: Langflow worker processes per pod (LANGFLOW_WORKERS; default 1: scale with pods, which
+    the HPA measures; more need job_queue).
+    job_queue: Secret key with a redis:// URL for the shared job queue (default None; sets
+    LANGFLOW_JOB_QUEUE_TYPE=redis and LANGFLOW_REDIS_QUEUE_URL).
     """
 
     flows: Sequence[Flow | FlowGroup]
@@ -97,7 +108,7 @@ class LangflowRuntimeProps:
     auth: Auth = field(default_factory=lambda: Auth.from_secret("langflow-runtime-auth", api_key=True))
     ingress: IngressOptions | None = None
     service_type: str = "ClusterIP"
-    resources: Resources = Resources(cpu="1", memory="2Gi", cpu_limit="2", memory_limit="2Gi")
+    resources: Resources = Resources(cpu="1", memory="2Gi", cpu_limit="2", memory_limit="2560Mi")
     replicas: int = 3
     autoscaling: Autoscaling | None = Autoscaling(min_replicas=3, max_replicas=6)
     metrics: Metrics = Metrics()
@@ -105,6 +116,11 @@ class LangflowRuntimeProps:
     secret_env: Mapping[str, SecretKey] = field(default_factory=dict)
     pod: PodOptions = PodOptions()
     termination_grace_period_seconds: int = 60
+    security: Security = field(default_factory=Security.runtime)
+    object_storage: ObjectStorage | None = None
+    production_preflight: ProductionPreflight | None = None
+    workers: int = 1
+    job_queue: SecretKey | None = None
 
     def __post_init__(self) -> None:
         dns_label("name", self.name)
@@ -120,6 +136,12 @@ class LangflowRuntimeProps:
             raise ConfigError("database", "Database.external_postgres_url(...) names one fixed database, but the "
                               "runtime gives each unit and revision its own",
                               "use Database.external_postgres(host=..., password=...) on the runtime")
+        self.posture.check(self.database)
+
+    @property
+    def posture(self) -> Posture:
+        return Posture(security=self.security, object_storage=self.object_storage,
+                       preflight=self.production_preflight, workers=self.workers, job_queue=self.job_queue)
 
 
 @dataclass(frozen=True)
@@ -137,12 +159,12 @@ class _Unit:
 
 class LangflowRuntime(Construct):
     """Headless Langflow serving flows from files: one Deployment, Service, autoscaler, disruption
-    budget, NetworkPolicy and Ingress per flow (or per FlowGroup).
+    budget and NetworkPolicy per flow (or per FlowGroup), and one Ingress routing to all of them.
 
     Its cdk8s-plus objects, by unit name (the flow's endpoint name, or the FlowGroup's name), to
     extend with the cdk8s-plus API (the environment hardens additions): `workloads[unit]` is a
     ServiceWorkload (.workload the Deployment, .container, .service, .autoscaler, .network_policy,
-    ...), `ingresses[unit]` its kplus.Ingress when `ingress` is set, `flow_config_maps[endpoint]`
+    ...), `ingress` the kplus.Ingress when `ingress` is set, `flow_config_maps[endpoint]`
     the ConfigMap of a flow delivered by FlowDelivery.config_maps(), and `fetch_script` the init
     container's ConfigMap with FlowDelivery.download(), `database_script` the database-preparing
     init container's ConfigMap on PostgreSQL.
@@ -164,7 +186,7 @@ class LangflowRuntime(Construct):
         env.note(f"{props.name}: {state_model(props.database)}")
         self._warn_per_pod_memory(env)
         self.workloads: dict[str, ServiceWorkload] = {}
-        self.ingresses: dict[str, kplus.Ingress] = {}
+        self.ingress: kplus.Ingress | None = None
         self.flow_config_maps: dict[str, kplus.ConfigMap] = {}
         self.fetch_script: kplus.ConfigMap | None = None
         self.database_script: kplus.ConfigMap | None = None
@@ -175,6 +197,13 @@ class LangflowRuntime(Construct):
         for unit in self.units:
             db, init = self._unit_database(env, unit)
             self._unit(env, unit, db, init)
+        if props.ingress:
+            routes = [Route(path=f"/api/v1/{verb}/{key}", service=self.workloads[unit.key].service, port=PORT)
+                      for unit in self.units for flow in unit.flows
+                      for key in (flow.endpoint_name, flow.id) for verb in ("run", "webhook")]
+            self.ingress = ingress(env, self, "ingress", name=props.name, options=props.ingress, routes=routes,
+                                   labels=standard_labels(instance=props.name, component="ingress",
+                                                          version=props.image.tag))
 
     @staticmethod
     def _units(props: LangflowRuntimeProps) -> list[_Unit]:
@@ -250,7 +279,8 @@ class LangflowRuntime(Construct):
         self._script_names[short] = name
         labels = standard_labels(instance=self.props.name, component=component, version=self.props.image.tag)
         return kplus.ConfigMap(self, f"{short}-script", immutable=True, data={file_name: text},
-                               metadata=metadata("ConfigMap", name, namespace=env.namespace_name, labels=labels))
+                               metadata=metadata("ConfigMap", name, namespace=env.namespace_name, labels=labels,
+                                                 annotations={COMPARE_OPTIONS: IGNORE_EXTRANEOUS}))
 
     def _unit_database(self, env: Environment, unit: _Unit) -> tuple[DatabaseWiring, list[ContainerSpec]]:
         """The database wiring of one unit, and the init container that prepares it (PostgreSQL)."""
@@ -285,7 +315,8 @@ class LangflowRuntime(Construct):
                 self.flow_config_maps[flow.endpoint_name] = kplus.ConfigMap(
                     self, f"{flow.endpoint_name}-flow", immutable=True,
                     metadata=metadata("ConfigMap", name, namespace=env.namespace_name,
-                                      labels={**labels, "langflow.org/flow-id": flow.id}),
+                                      labels={**labels, "langflow.org/flow-id": flow.id},
+                                      annotations={COMPARE_OPTIONS: IGNORE_EXTRANEOUS}),
                     data={flow.file_name: (flow.content or b"").decode()})
                 sources.append({"configMap": {"name": name}})
             return [{"name": "flows", "projected": {"defaultMode": 0o444, "sources": sources}}], [mount], [], FLOWS_PATH
@@ -311,14 +342,18 @@ class LangflowRuntime(Construct):
         flow_volumes, flow_mounts, inits, load_path = self._flow_volumes(env, unit, labels)
         inits = [*db_init, *inits]
         options = props.pod
+        service_url = f"http://{unit.name}.{env.namespace_name}.svc.cluster.local:{PORT}"
+        posture_settings, posture_secrets = props.posture.env(origins=origins(props.ingress, [service_url]),
+                                                              behind_proxy=props.ingress is not None)
         main = backend_container(
             image=props.image, resources=unit.resources, database=db, auth=props.auth, metrics=props.metrics,
-            settings={**RUNTIME_SETTINGS, "LANGFLOW_LOAD_FLOWS_PATH": load_path}, secrets=props.secret_env,
+            settings={**RUNTIME_SETTINGS, "LANGFLOW_LOAD_FLOWS_PATH": load_path, **posture_settings},
+            secrets=merge_secrets("secret_env", props.secret_env, posture_secrets),
             extra_env={**options.env, **unit.env}, env_from=options.env_from,
             mounts=[*flow_mounts, *options.volume_mounts], redis=props.redis)
         ingress_peers = [env.profile.ingress_peer((PORT,))] if props.ingress else []
-        egress = backend_egress(env, db, props.redis)
-        workload = self.workloads[unit.key] = ServiceWorkload(self, unit.key, env, Workload(
+        egress = [*backend_egress(env, db, props.redis), *props.posture.egress()]
+        self.workloads[unit.key] = ServiceWorkload(self, unit.key, env, Workload(
             name=unit.name, instance=unit.name, component="runtime", version=props.image.tag,
             replicas=unit.replicas, autoscaling=unit.autoscaling, spread=True,
             pod=PodSpec(containers=[main], init_containers=inits,
@@ -328,11 +363,6 @@ class LangflowRuntime(Construct):
             ports=[ServicePort(name="http", port=PORT)], service_type=props.service_type,
             traffic=Traffic(ingress=[*ingress_peers, *scrapers(env, props.metrics)], egress=egress),
         ))
-        if props.ingress:
-            routes = [Route(path=f"/api/v1/{verb}/{key}", service=workload.service, port=PORT)
-                      for flow in unit.flows for key in (flow.endpoint_name, flow.id) for verb in ("run", "webhook")]
-            self.ingresses[unit.key] = ingress(env, self, f"{unit.key}-ingress", name=unit.name, labels=labels,
-                                               options=props.ingress, routes=routes)
 
 
 def uses_memory(flow: Flow) -> bool:

@@ -17,6 +17,8 @@ class CloudProfile:
     storage_class: StorageClass for claims; None uses the cluster's default class.
     ingress_class: `ingressClassName` of every Ingress.
     ingress_annotations: controller-specific Ingress annotations (no rewrites: none are needed).
+    ingress_group_annotation: the annotation that puts Ingresses on one shared load balancer,
+    set to a name derived from the host (None: the controller has no such grouping).
     ingress_controller_namespace: where an in-cluster ingress controller runs, for NetworkPolicies.
     ingress_source_cidrs: where a cloud load balancer's traffic and health checks come from when
     the controller is outside the cluster and reaches pods directly.
@@ -27,13 +29,15 @@ class CloudProfile:
     storage_class: str | None = None
     ingress_class: str = "nginx"
     ingress_annotations: Mapping[str, str] = field(default_factory=dict)
+    ingress_group_annotation: str | None = None
     ingress_controller_namespace: str | None = "ingress-nginx"
     ingress_source_cidrs: tuple[str, ...] = ()
     load_balancer_annotations: Mapping[str, str] = field(default_factory=dict)
 
     @staticmethod
     def generic() -> CloudProfile:
-        """Any conformant cluster with ingress-nginx; the default StorageClass."""
+        """Any conformant cluster with ingress-nginx (one shared controller Service, so one load
+        balancer for every Ingress); the default StorageClass."""
         return CloudProfile(name="generic")
 
     @staticmethod
@@ -44,7 +48,8 @@ class CloudProfile:
     @staticmethod
     def eks() -> CloudProfile:
         """Amazon EKS with the AWS Load Balancer Controller (ALB Ingress, IP targets) and the
-        `gp2` class every EKS cluster has."""
+        `gp2` class every EKS cluster has. The controller makes one ALB per Ingress unless Ingresses
+        share `group.name`: each host's Ingress names its own group, so a host is one ALB."""
         return CloudProfile(
             name="eks",
             storage_class="gp2",
@@ -55,6 +60,7 @@ class CloudProfile:
                 "alb.ingress.kubernetes.io/listen-ports": '[{"HTTPS": 443}]',
                 "alb.ingress.kubernetes.io/healthcheck-path": "/health",
             },
+            ingress_group_annotation="alb.ingress.kubernetes.io/group.name",
             ingress_controller_namespace=None,
             ingress_source_cidrs=PRIVATE_RANGES,
             load_balancer_annotations={
@@ -67,7 +73,8 @@ class CloudProfile:
     @staticmethod
     def gke() -> CloudProfile:
         """Google GKE: the built-in `gce` Ingress (container-native load balancing through NEGs)
-        and the default `standard-rwo` class."""
+        and the default `standard-rwo` class. GKE makes one load balancer and IP per Ingress and
+        has no grouping: the library emits one Ingress per host."""
         return CloudProfile(
             name="gke",
             storage_class="standard-rwo",
@@ -80,8 +87,8 @@ class CloudProfile:
 
     @staticmethod
     def aks() -> CloudProfile:
-        """Azure AKS with the application routing add-on (managed nginx) and the default
-        `managed-csi` class."""
+        """Azure AKS with the application routing add-on (managed nginx: one load balancer for every
+        Ingress of the class) and the default `managed-csi` class."""
         return CloudProfile(
             name="aks",
             storage_class="managed-csi",

@@ -22,6 +22,7 @@ from ..props.image import Image
 from ..props.ingress import IngressOptions
 from ..props.network import NetworkPeer
 from ..props.pod import PodOptions
+from ..props.posture import CustomComponents, ObjectStorage, ProductionPreflight, Security
 from ..props.profiles import CloudProfile
 from ..props.resources import Resources
 from ..props.scaling import Autoscaling
@@ -32,8 +33,8 @@ from .pages import GENERATED
 
 REFERENCE: tuple[type, ...] = (
     EnvironmentProps, Stage, Quota, CloudProfile, LangflowIDEProps, LangflowRuntimeProps, Flow, FlowGroup, FlowDelivery,
-    Database, IngressOptions, PodOptions, Resources, Autoscaling, Auth, Metrics, RedisCache, Image, SecretKey,
-    NetworkPeer, GitOpsProps, SyncPolicy,
+    Database, IngressOptions, PodOptions, Resources, Autoscaling, Auth, Metrics, RedisCache, Security,
+    CustomComponents, ObjectStorage, ProductionPreflight, Image, SecretKey, NetworkPeer, GitOpsProps, SyncPolicy,
 )
 """The classes a user of the library configures, in the order a reader meets them."""
 
