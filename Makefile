@@ -23,7 +23,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 node_modules/.installed: package-lock.json
-	node -e 'process.exit(+process.versions.node.split(".")[0] < 18 ? 1 : 0)' || { echo "Node 18 or newer is required"; exit 1; }
+	node -e 'process.exit(+process.versions.node.split(".")[0] < 20 ? 1 : 0)' || { echo "Node 20 or newer is required (22 or 24 recommended)"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -32,27 +32,15 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.lock
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-checkov.lock
 	touch $@
 
-# cdk8s synth empties its output folder before the app runs, so synthesize next to dist/ and
-# swap only on success: a failed synth leaves the previous dist/ untouched. On failure cdk8s-cli
-# follows the app's two-line error with a Node stack trace of its own: only the app's lines are shown.
-# The docs are generated from the new synthesis before anything is swapped, so a failure there also
-# leaves dist/ and docs/ as they were; only the generated parts of docs/ are replaced.
+# `make synth` is `cdk8s synth` with the locked CLI: cdk8s.yaml's app synthesizes into .build/,
+# writes the docs from that, and replaces dist/, docs/environments/ and docs/reference.md only when
+# all of it succeeded (constructs/langflow_cdk8s/publish.py). A failure prints two lines, exits 2
+# and leaves them as they were. The CLI's file list goes to .build/synth.log.
 synth: setup
-	@rm -rf $(BUILD)/dist $(BUILD)/dist.old $(BUILD)/docs $(BUILD)/docs.old
-	@mkdir -p $(BUILD) docs
+	@mkdir -p $(BUILD)
 	@# Cached bytecode saves ~0.1 s per synthesis, also where PYTHONDONTWRITEBYTECODE is set (see docs/benchmarks.md).
 	@$(VENV)/bin/python -m compileall -q constructs imports
-	@$(CDK8S) synth --no-check-upgrade --output $(BUILD)/dist > $(BUILD)/synth.log 2> $(BUILD)/synth.err \
-		|| { grep -v -e '^Error: command ' -e '^    at ' $(BUILD)/synth.err >&2 || true; exit 1; }
-	@cat $(BUILD)/synth.err >&2
-	@$(VENV)/bin/python -m langflow_cdk8s.docs $(BUILD)/dist $(BUILD)/docs
-	@if [ -d dist ]; then mv dist $(BUILD)/dist.old; fi
-	@mv $(BUILD)/dist dist
-	@if [ -d docs/environments ]; then mv docs/environments $(BUILD)/docs.old; fi
-	@mv $(BUILD)/docs/environments docs/environments
-	@mv $(BUILD)/docs/reference.md docs/reference.md
-	@rm -rf $(BUILD)/dist.old $(BUILD)/docs.old $(BUILD)/docs
-	@echo "updated dist/, docs/environments/ and docs/reference.md (file list: $(BUILD)/synth.log)"
+	@$(CDK8S) synth --no-check-upgrade > $(BUILD)/synth.log
 
 test: setup $(CHECKOV_VENV)/.installed
 	$(VENV)/bin/python -m pytest

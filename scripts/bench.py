@@ -9,7 +9,8 @@ on a slow machine.
 
 What it runs, each in a fresh process tree (Python and jsii's two Node processes):
   floor      python -c 'import cdk8s, cdk8s_plus_27'
-  reference  python main.py, CDK8S_OUTDIR in a temporary folder (what `cdk8s synth` runs)
+  reference  python main.py, CDK8S_OUTDIR in a temporary folder (what `cdk8s synth` runs; with the
+             docs and the swap of dist/ and docs/, in a copy of main.py and flows/ outside the checkout)
   cli        node_modules/.bin/cdk8s synth --no-check-upgrade --output <tmp> (information only)
   N flows    one PRODUCTION Environment + LangflowRuntime(flows=Flow.from_folder(<N generated flows>)),
              written with langflow_cdk8s.synth.synth, for N in 10, 100, 500
@@ -298,6 +299,19 @@ class TreeSampler(threading.Thread):
         return peaks
 
 
+def app_copy(root: Path) -> Path:
+    """main.py with what it runs with, outside the checkout: `python main.py` and `cdk8s synth` replace
+    the dist/ and docs/ next to main.py, and a benchmark must not rewrite the repository's."""
+    root.mkdir()
+    for name in ("main.py", "cdk8s.yaml"):
+        shutil.copy2(ROOT / name, root / name)
+    for folder in ("flows", "scripts/cdk8s-synthesis-status"):
+        shutil.copytree(ROOT / folder, root / folder)
+    for shared in (".venv", "node_modules"):
+        (root / shared).symlink_to(ROOT / shared)
+    return root
+
+
 def run_tree(argv: list[str], *, env: dict[str, str], cwd: Path, log: Path) -> Run:
     """Runs argv to completion; raises with the end of its output when it fails."""
     with open(log, "wb") as out:
@@ -361,6 +375,7 @@ class Bench:
         self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.constructs), str(ROOT),
                                                                 os.environ.get("PYTHONPATH")]))
         self.env.pop("CDK8S_OUTDIR", None)
+        self.app_root = app_copy(tmp / "app")
         self.python_flags = ["-O"] if args.optimize else []
         self.loads: list[float] = []
 
@@ -394,7 +409,7 @@ class Bench:
             if scenario.outdir_env:
                 scenario.outdir.mkdir()
                 env[scenario.outdir_env] = str(scenario.outdir)
-        run = run_tree(scenario.argv, env=env, cwd=ROOT, log=self.tmp / f"{scenario.key}.log")
+        run = run_tree(scenario.argv, env=env, cwd=self.app_root, log=self.tmp / f"{scenario.key}.log")
         if scenario.outdir is not None:
             objects = sum(1 for _ in scenario.outdir.rglob("*.k8s.yaml"))
             if scenario.objects not in (None, objects):

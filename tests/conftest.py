@@ -1,4 +1,10 @@
-"""Shared fixtures: the reference app is synthesized once per session, into a temporary folder."""
+"""Shared fixtures, each synthesized once per session into a temporary folder:
+
+- `ref`: main.py's app, whatever the team made of it. Tests on it are generic: gates, freshness,
+  determinism, invariants that hold for every configuration.
+- `example`: tests/example_app.py, the template's architecture owned by the tests: library
+  behaviour with expected values (snapshots, names, sync policies).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,10 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -39,6 +47,16 @@ class Synthesis:
 
 def read_tree(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _synthesize(build: Callable[[Any], Any], what: str) -> Synthesis:
+    from langflow_cdk8s.synth import synth
+
+    outdir = Path(tempfile.mkdtemp(prefix=f"langflow-{what}-"))
+    with open(os.devnull, "w") as quiet:
+        code = synth(build, outdir=str(outdir), stream=quiet)
+    assert code == 0, f"the {what} app failed to synthesize: run `make synth` to see why"
+    return Synthesis(outdir=outdir, files=read_tree(outdir))
 
 
 STARTERS = ROOT / "tests" / "fixtures" / "starter_flows"
@@ -75,13 +93,14 @@ def runnable_starters() -> Path:
 def reference() -> Synthesis:
     """main.py's app, synthesized like `make synth` does (also used at collection time)."""
     import main
-    from langflow_cdk8s.synth import synth
+    return _synthesize(main.build, "reference")
 
-    outdir = Path(tempfile.mkdtemp(prefix="langflow-reference-"))
-    with open(os.devnull, "w") as quiet:
-        code = synth(main.build, outdir=str(outdir), stream=quiet)
-    assert code == 0, "the reference app failed to synthesize: run `make synth` to see why"
-    return Synthesis(outdir=outdir, files=read_tree(outdir))
+
+@functools.cache
+def example() -> Synthesis:
+    """tests/example_app.py's app (also used at collection time)."""
+    import example_app
+    return _synthesize(example_app.build, "example")
 
 
 @pytest.fixture(scope="session")
@@ -89,8 +108,46 @@ def ref() -> Synthesis:
     return reference()
 
 
+@pytest.fixture(scope="session", name="example")
+def example_fixture() -> Synthesis:
+    return example()
+
+
+@pytest.fixture(scope="session")
+def sample() -> list:
+    """The example app's files as the gates read them: what the gate tests break copies of."""
+    from gates import load_tree
+    return load_tree(example().outdir)
+
+
+def environment_folders(synthesis: Synthesis) -> list[str]:
+    """Folders of a synthesis that hold an environment (a Namespace), not Argo CD's objects."""
+    return sorted({path.split("/")[0] for path in synthesis.files if path.split("/")[1].startswith("Namespace.")})
+
+
+ADOPTION_ROOT: list[Path] = []
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection: start it only when it will run
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The customization test runs a whole `make test` in a copy: start it now, in the background,
+    and run its test last, so the two overlap."""
+    from repo_copy import NESTED
+
+    adopting = [item for item in items if item.nodeid.startswith("tests/test_customization.py::")]
+    if not adopting or os.environ.get(NESTED) == "1":
+        return
+    items[:] = [item for item in items if item not in adopting] + adopting
+    import test_customization
+    ADOPTION_ROOT.append(Path(tempfile.mkdtemp(prefix="langflow-adoption-")))
+    test_customization.start(ADOPTION_ROOT[0])
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    if reference.cache_info().currsize:
-        shutil.rmtree(reference().outdir, ignore_errors=True)
+    for root in ADOPTION_ROOT:
+        shutil.rmtree(root, ignore_errors=True)
+    for cached in (reference, example):
+        if cached.cache_info().currsize:
+            shutil.rmtree(cached().outdir, ignore_errors=True)
     if runnable_starters.cache_info().currsize:
         shutil.rmtree(runnable_starters(), ignore_errors=True)

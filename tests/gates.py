@@ -79,7 +79,7 @@ CRD_GROUPS = frozenset({"argoproj.io"})
 """API groups of custom resources: no OpenAPI schema is bundled for them, so the schema gate skips
 them rather than failing. Their typed bindings (imports/) check them as they are built, and
 tests/test_gitops.py validates the output against the CRDs' own schema, unknown fields refused
-(when ../shared/crds/ is there: the CRD files are not committed)."""
+(the CRDs the bindings were generated from are committed in imports/crds/, so that runs everywhere)."""
 
 OLDEST_VERSION = "1.27.0"
 """The oldest Kubernetes the manifests must still apply to."""

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import shutil
-import subprocess
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +28,7 @@ from langflow_cdk8s import (
 )
 from langflow_cdk8s.flow import CONFIG_MAP_LIMIT
 from langflow_cdk8s.synth import synth
+from repo_copy import copy_repository, make
 
 Build = Callable[[cdk8s.App], list[Environment]]
 QUOTA = Quota(requests_cpu="100", requests_memory="200Gi", limits_cpu="200", limits_memory="200Gi", pods=500)
@@ -180,7 +178,7 @@ def test_two_flows_with_the_same_endpoint_name_in_different_groups(tmp_path: Pat
 
 
 def test_a_flow_too_large_for_a_config_map(tmp_path: Path) -> None:
-    flows = folder(tmp_path, {"big.json": flow_json(data={"blob": "x" * CONFIG_MAP_LIMIT})})
+    flows = folder(tmp_path, {"big.json": flow_json(data={"nodes": [], "edges": [], "blob": "x" * CONFIG_MAP_LIMIT})})
     outcome = run(runtime(lambda: Flow.from_folder(flows)), tmp_path)
     assert_readable_failure(outcome, f"{flows / 'big.json'}: is ", f"bytes, too large for a ConfigMap (at most {CONFIG_MAP_LIMIT})")
     assert re.search(r"is 1\d{6} bytes", outcome.message), outcome.message
@@ -299,28 +297,15 @@ def test_a_good_build_does_write(tmp_path: Path) -> None:
 
 def test_make_synth_with_a_broken_flow_fails_readably_and_keeps_dist(tmp_path: Path) -> None:
     """`make synth` in a copy of the repository: the exit code, the terminal output and dist/."""
-    repo = tmp_path / "repo"
-    # Tracked files plus new ones not yet committed (but not ignored): what `make synth` here would see.
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, check=True).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, repo / name)  # keeps mtimes, so make sees the set-up as done
-    for shared in ("node_modules", ".venv"):
-        (repo / shared).symlink_to(ROOT / shared)
+    repo = copy_repository(tmp_path / "repo")
     (repo / "flows" / "broken.json").write_text('{"id": "0b7e1b8e-8d3c-4b1a-9d55-1f2e3d4c5b6a",\n  "name": }\n')
     before = read_tree(repo / "dist")
     assert before, "the copy has no dist/"
 
-    # -o: never re-run the set-up here, it would reinstall into the shared .venv and node_modules.
-    done = subprocess.run(["make", "-s", "-o", ".venv/.installed", "-o", "node_modules/.installed", "synth"],
-                          cwd=repo, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"})
+    done = make(repo, "synth")
     output = done.stdout + done.stderr
-    assert done.returncode != 0, output
-    assert f"error: {repo / 'flows' / 'broken.json'}: is not valid JSON (line 2 column 11" in done.stderr, output
+    assert done.returncode == 2, output
+    assert done.stderr.startswith("error: flows/broken.json: is not valid JSON (line 2 column 11"), output
     assert "fix: export the flow again from Langflow, or fix the JSON" in done.stderr, output
     assert "Traceback" not in output and "jsii" not in output, output
     assert not STACK_TRACE.search(output), output

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Synthesis, reference
+from conftest import ROOT, Synthesis, environment_folders, example, reference
 from langflow_cdk8s import docs
 from langflow_cdk8s.inventory import WORKLOAD_KINDS, required_secrets
 
@@ -70,9 +70,10 @@ def test_the_command_line_refuses_a_folder_without_synthesis(tmp_path: Path) -> 
     assert not (tmp_path / "docs").exists()
 
 
-def test_output_does_not_depend_on_object_order() -> None:
-    found = objects("prod")
-    assert docs.environment_markdown("prod", found[::-1]) == docs.environment_markdown("prod", found)
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_output_does_not_depend_on_object_order(folder: str) -> None:
+    found = objects(folder)
+    assert docs.environment_markdown(folder, found[::-1]) == docs.environment_markdown(folder, found)
 
 
 @pytest.mark.parametrize("folder", FOLDERS)
@@ -90,7 +91,7 @@ def test_diagram_shows_every_service_workload_host_and_secret(folder: str) -> No
     assert not missing, f"docs/environments/{folder}.md does not draw {missing}: {REGENERATE}"
 
 
-@pytest.mark.parametrize("folder", ["dev", "prod"])
+@pytest.mark.parametrize("folder", environment_folders(reference()))
 def test_diagram_draws_the_network_boundary(folder: str) -> None:
     found = objects(folder)
     diagram = mermaid(page(folder))
@@ -104,7 +105,8 @@ def test_diagram_draws_the_network_boundary(folder: str) -> None:
 
 
 def test_prod_egress_names_database_https_and_dns() -> None:
-    edges = [line for line in mermaid(page("prod")).splitlines() if "-.->" in line]
+    prod = example().objects("prod")
+    edges = [line for line in mermaid(docs.environment_markdown("prod", prod)).splitlines() if "-.->" in line]
     for name in ("PostgreSQL", "HTTPS", "DNS"):
         assert any(name in edge for edge in edges), f"no allowed {name} egress drawn"
 

@@ -6,6 +6,7 @@ import cdk8s
 import pytest
 
 from conftest import Synthesis
+from example_app import FLOWS
 from langflow_cdk8s import (
     CloudProfile, ConfigError, Database, EnvironmentProps, Flow, IngressOptions, LangflowIDE, LangflowIDEProps,
     LangflowRuntime, LangflowRuntimeProps, NetworkPeer, Quota, SecretKey, Stage,
@@ -51,7 +52,7 @@ def test_external_apis_default_to_public_https_without_private_or_metadata_range
 
 def test_production_egress_can_be_narrowed_to_explicit_cidrs() -> None:
     env = environment(Stage.PRODUCTION, external_apis=(NetworkPeer.cidr_blocks(["203.0.113.0/24"], [443], "LLM gateway"),))
-    LangflowRuntime(env, "rt", LangflowRuntimeProps(flows=Flow.from_folder("flows")))
+    LangflowRuntime(env, "rt", LangflowRuntimeProps(flows=Flow.from_folder(FLOWS)))
     for policy in all_of(env, "NetworkPolicy"):
         blocks = [peer["ipBlock"]["cidr"] for rule in policy["spec"].get("egress", []) for peer in rule["to"] if "ipBlock" in peer]
         assert "0.0.0.0/0" not in blocks
@@ -101,7 +102,7 @@ def test_quota_with_a_bad_quantity_is_refused() -> None:
 
 def test_quota_usage_counts_maximum_scale_and_the_rolling_surge() -> None:
     env = environment()
-    flows = Flow.from_folder("flows")
+    flows = Flow.from_folder(FLOWS)
     LangflowRuntime(env, "rt", LangflowRuntimeProps(flows=flows))
     usage = quota_usage(env.objects)
     # each flow x (6 autoscaled + 1 surge) pods x 1 CPU / 2Gi requested, 2 CPU / 2Gi limit.
@@ -112,8 +113,8 @@ def test_quota_usage_counts_maximum_scale_and_the_rolling_surge() -> None:
 
 
 @pytest.mark.parametrize("folder", ["dev", "prod"])
-def test_each_reference_quota_fits_its_environment_at_maximum_scale(ref: Synthesis, folder: str) -> None:
-    objects = ref.objects(folder)
+def test_each_example_quota_fits_its_environment_at_maximum_scale(example: Synthesis, folder: str) -> None:
+    objects = example.objects(folder)
     hard = next(o for o in objects if o["kind"] == "ResourceQuota")["spec"]["hard"]
     usage = quota_usage(objects)
     short = {key: f"needs {value}, quota {hard[key]}" for key, value in usage.items()
@@ -123,7 +124,7 @@ def test_each_reference_quota_fits_its_environment_at_maximum_scale(ref: Synthes
 
 def test_a_quota_too_small_is_reported_at_synthesis() -> None:
     env = environment(quota=Quota(requests_cpu="1", requests_memory="1Gi", limits_cpu="1", limits_memory="1Gi"))
-    LangflowRuntime(env, "rt", LangflowRuntimeProps(flows=Flow.from_folder("flows")))
+    LangflowRuntime(env, "rt", LangflowRuntimeProps(flows=Flow.from_folder(FLOWS)))
     assert any("quota" in w and "requests.cpu" in w for w in env.quota_warnings())
 
 
@@ -195,7 +196,7 @@ def test_environment_props_validate_the_namespace() -> None:
 
 def test_database_egress_follows_the_database_choice() -> None:
     env = environment()
-    LangflowRuntime(env, "rt", LangflowRuntimeProps(flows=Flow.from_folder("flows"), database=Database.external_postgres(
+    LangflowRuntime(env, "rt", LangflowRuntimeProps(flows=Flow.from_folder(FLOWS), database=Database.external_postgres(
         host="db.internal", password=SecretKey(name="db", key="pw"),
         reachable_at=NetworkPeer.namespace("databases", [5432], "shared PostgreSQL"))))
     egress = find(env, "NetworkPolicy", "langflow-runtime-support-triage")["spec"]["egress"]

@@ -93,8 +93,11 @@ BREAKAGES: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
 
 @pytest.fixture(scope="session")
 def victim(dist: list[Manifest]) -> Manifest:
-    """A production Deployment: the most hardened object, so any failure is the breakage's."""
-    return next(m for m in dist if m.kind == "Deployment" and m.env == "prod")
+    """A runtime Deployment if main.py has one (the most hardened object, so any failure is the
+    breakage's), otherwise its first Deployment."""
+    deployments = [m for m in dist if m.kind == "Deployment"]
+    runtime = [m for m in deployments if m.obj["metadata"]["labels"].get("app.kubernetes.io/component") == "runtime"]
+    return (runtime or deployments)[0]
 
 
 def write_probe(root: Path, dist: list[Manifest], victim: Manifest) -> Path:

@@ -67,8 +67,8 @@ def _broken(tmp_path: Path, manifest: Manifest, obj: dict[str, Any]) -> list[Man
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_an_unknown_field_fails(dist: list[Manifest], tmp_path: Path, version: str) -> None:
-    original = _dist_object(dist, "Deployment")
+def test_an_unknown_field_fails(sample: list[Manifest], tmp_path: Path, version: str) -> None:
+    original = _dist_object(sample, "Deployment")
     obj = copy.deepcopy(original.obj)
     obj["spec"]["template"]["spec"]["containers"][0]["imagePullPolcy"] = "Always"  # a typo
     errors = schema_errors(_broken(tmp_path, original, obj), version)
@@ -77,17 +77,17 @@ def test_an_unknown_field_fails(dist: list[Manifest], tmp_path: Path, version: s
     assert "imagePullPolcy" in errors[0]
 
 
-def test_a_wrong_type_fails(dist: list[Manifest], tmp_path: Path) -> None:
-    original = _dist_object(dist, "Service")
+def test_a_wrong_type_fails(sample: list[Manifest], tmp_path: Path) -> None:
+    original = _dist_object(sample, "Service")
     obj = copy.deepcopy(original.obj)
     obj["spec"]["ports"][0]["port"] = "http"
     errors = schema_errors(_broken(tmp_path, original, obj), OLDEST_VERSION)
     assert len(errors) == 1 and errors[0].startswith(f"{original.path}: spec.ports.0.port:"), errors
 
 
-def test_a_misplaced_field_fails(dist: list[Manifest], tmp_path: Path) -> None:
+def test_a_misplaced_field_fails(sample: list[Manifest], tmp_path: Path) -> None:
     """`replicas` under the pod template instead of the Deployment spec."""
-    original = _dist_object(dist, "Deployment")
+    original = _dist_object(sample, "Deployment")
     obj = copy.deepcopy(original.obj)
     obj["spec"]["template"]["replicas"] = 2
     errors = schema_errors(_broken(tmp_path, original, obj), newest_version())
@@ -96,9 +96,9 @@ def test_a_misplaced_field_fails(dist: list[Manifest], tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("kind", "removed"), [("PodDisruptionBudget", "policy/v1beta1"),
                                                ("HorizontalPodAutoscaler", "autoscaling/v2beta2")])
-def test_a_removed_api_version_fails_rather_than_warns(dist: list[Manifest], tmp_path: Path, kind: str,
+def test_a_removed_api_version_fails_rather_than_warns(sample: list[Manifest], tmp_path: Path, kind: str,
                                                        removed: str) -> None:
-    original = _dist_object(dist, kind)
+    original = _dist_object(sample, kind)
     obj = {**copy.deepcopy(original.obj), "apiVersion": removed}
     for version in VERSIONS:
         errors = schema_errors(_broken(tmp_path, original, obj), version)

@@ -32,12 +32,12 @@ def test_dist_passes_every_semantic_check(dist: list[Manifest]) -> None:
     assert not errors, "\n".join(errors)
 
 
-def test_dist_has_what_the_checks_look_at(dist: list[Manifest]) -> None:
+def test_the_example_has_what_the_checks_look_at(sample: list[Manifest]) -> None:
     """Each check below would pass vacuously on a tree without its kind of object."""
-    kinds = {m.kind for m in dist}
+    kinds = {m.kind for m in sample}
     assert {"Deployment", "StatefulSet", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ConfigMap",
             "Ingress", "ServiceAccount"} <= kinds
-    projected = [s for m in dist if m.kind == "Deployment" for v in m.obj["spec"]["template"]["spec"].get("volumes", [])
+    projected = [s for m in sample if m.kind == "Deployment" for v in m.obj["spec"]["template"]["spec"].get("volumes", [])
                  for s in v.get("projected", {}).get("sources", []) if "configMap" in s]
     assert projected, "no ConfigMap in a projected volume: the reference check would not see one"
 
@@ -270,36 +270,36 @@ BREAKAGES: dict[str, tuple[Callable[[Objects], str], str]] = {
 
 
 @pytest.mark.parametrize("case", sorted(BREAKAGES))
-def test_a_broken_tree_fails_the_gate(case: str, dist: list[Manifest], tmp_path: Path) -> None:
+def test_a_broken_tree_fails_the_gate(case: str, sample: list[Manifest], tmp_path: Path) -> None:
     breakage, expected = BREAKAGES[case]
-    path, errors = _broken_errors(dist, tmp_path, breakage)
+    path, errors = _broken_errors(sample, tmp_path, breakage)
     assert any(e.startswith(f"{path}: ") and expected in e for e in errors), "\n".join(errors) or "no error"
 
 
-def test_a_secret_that_is_not_documented_fails(dist: list[Manifest], tmp_path: Path) -> None:
+def test_a_secret_that_is_not_documented_fails(sample: list[Manifest], tmp_path: Path) -> None:
     """inventory.required_secrets is the list of Secrets to create by hand: a pod may use no other."""
     documented = {"langflow-runtime-auth": {"secret-key", "superuser", "superuser-password", "api-key"}}
-    path, errors = _broken_errors(dist, tmp_path, lambda objects: _path(objects, "Deployment"),
+    path, errors = _broken_errors(sample, tmp_path, lambda objects: _path(objects, "Deployment"),
                                   documented_secrets=documented)
     assert any(e.startswith(f"{path}: Secret 'llm-api-keys' neither exists in prod/ nor is a documented external "
                             "Secret") for e in errors), errors
     assert any(e.startswith(f"{path}: Secret 'langflow-prod-db'") for e in errors), errors
 
 
-def test_an_undocumented_key_of_a_documented_secret_fails(dist: list[Manifest], tmp_path: Path) -> None:
-    path, errors = _broken_errors(dist, tmp_path, lambda objects: _path(objects, "Deployment"),
+def test_an_undocumented_key_of_a_documented_secret_fails(sample: list[Manifest], tmp_path: Path) -> None:
+    path, errors = _broken_errors(sample, tmp_path, lambda objects: _path(objects, "Deployment"),
                                   documented_secrets={"llm-api-keys": {"anthropic"}})
     assert any(e.startswith(f"{path}: key 'openai' of Secret 'llm-api-keys' is not documented") for e in errors), errors
 
 
-def test_a_digest_pinned_image_passes(dist: list[Manifest], tmp_path: Path) -> None:
+def test_a_digest_pinned_image_passes(sample: list[Manifest], tmp_path: Path) -> None:
     """A digest pins the content even without a tag; the gate must not demand more."""
     def pin(objects: Objects) -> str:
         path = _path(objects, "Deployment")
         _pod(objects[path])["containers"][0]["image"] = "registry.example.com:5000/langflow@sha256:" + "a" * 64
         return path
 
-    _, errors = _broken_errors(dist, tmp_path, pin)
+    _, errors = _broken_errors(sample, tmp_path, pin)
     assert errors == []
 
 

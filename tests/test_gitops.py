@@ -16,8 +16,8 @@ import jsonschema
 import pytest
 import yaml
 
-import main
-from conftest import ROOT, Synthesis
+import example_app
+from conftest import ROOT, Synthesis, reference
 from langflow_cdk8s import (
     ConfigError, Environment, EnvironmentProps, GitOps, GitOpsProps, LangflowIDE, LangflowIDEProps, Stage, SyncPolicy,
 )
@@ -25,9 +25,8 @@ from langflow_cdk8s.manifest import SYNC_WAVE, emit, sync_wave
 from langflow_cdk8s.synth import summary, synth
 from support import QUOTA, unsynthesized_app
 
-ENVIRONMENTS = ("dev", "prod")
-REPO = "https://github.com/example/langflow-k8s.git"
-CRDS = ROOT.parent / "shared" / "crds"
+REPO = example_app.REPO
+CRDS = ROOT / "imports" / "crds"
 
 
 def group(obj: dict[str, Any]) -> str:
@@ -77,54 +76,73 @@ def config_map(env: Environment) -> dict[str, Any]:
                 body={"data": {"key": "value"}})
 
 
-# --- the reference app ------------------------------------------------------------------------
+# --- main.py's app, whatever it holds -------------------------------------------------------------
+
+
+def environments(synthesis: Synthesis) -> list[str]:
+    """The environments GitOps deploys: every Application except the root one."""
+    root = root_application(synthesis)
+    return sorted(o["metadata"]["name"].removeprefix("langflow-") for o in synthesis.objects(gitops_folder(synthesis))
+                  if o["kind"] == "Application" and o != root)
+
+
+def gitops_folder(synthesis: Synthesis) -> str:
+    folders = {path.split("/")[0] for path, text in synthesis.files.items() if "apiVersion: argoproj.io/" in text}
+    assert len(folders) == 1, f"expected one folder of Argo CD objects, found {sorted(folders)}"
+    return folders.pop()
+
+
+def root_application(synthesis: Synthesis) -> dict[str, Any]:
+    folder = gitops_folder(synthesis)
+    return next(o for o in synthesis.objects(folder)
+                if o["kind"] == "Application" and o["spec"]["source"]["path"] == f"dist/{folder}")
+
+
+ENVIRONMENTS = environments(reference())
 
 
 @pytest.mark.parametrize("name", ENVIRONMENTS)
 def test_each_project_allows_exactly_what_its_environment_emits(ref: Synthesis, name: str) -> None:
-    assert project_mismatches(project(ref, name), ref.objects(name), "https://kubernetes.default.svc") == []
+    server = application(ref, name)["spec"]["destination"]["server"]
+    assert project_mismatches(project(ref, name), ref.objects(name), server) == []
 
 
 def test_the_root_project_allows_exactly_the_argo_cd_objects(ref: Synthesis) -> None:
-    objects = ref.objects("argocd")
-    assert project_mismatches(project(ref, "argocd"), objects, "https://kubernetes.default.svc") == []
-    assert {o["metadata"]["namespace"] for o in objects} == {"argocd"}
+    folder = gitops_folder(ref)
+    objects = ref.objects(folder)
+    root = root_application(ref)
+    namespace = root["metadata"]["namespace"]
+    assert project_mismatches(project(ref, folder), objects, root["spec"]["destination"]["server"]) == []
+    assert {o["metadata"]["namespace"] for o in objects} == {namespace}
     assert {(group(o), o["kind"]) for o in objects} == {("argoproj.io", "Application"), ("argoproj.io", "AppProject")}
 
 
 @pytest.mark.parametrize("name", ENVIRONMENTS)
 def test_each_application_syncs_its_existing_dist_folder_into_its_namespace(ref: Synthesis, name: str) -> None:
     spec = application(ref, name)["spec"]
-    assert spec["source"] == {"repoURL": REPO, "path": f"dist/{name}", "targetRevision": "main"}
+    root = root_application(ref)["spec"]["source"]
+    assert spec["source"] == {"repoURL": root["repoURL"], "path": f"dist/{name}", "targetRevision": root["targetRevision"]}
     assert (ROOT / spec["source"]["path"]).is_dir()
     assert any(path.startswith(f"{name}/") for path in ref.files)
     namespace = next(o for o in ref.objects(name) if o["kind"] == "Namespace")["metadata"]["name"]
-    assert spec["destination"] == {"server": "https://kubernetes.default.svc", "namespace": namespace}
+    assert spec["destination"]["namespace"] == namespace
     assert spec["project"] == project(ref, name)["metadata"]["name"]
 
 
-def test_the_root_application_syncs_dist_argocd_itself_included(ref: Synthesis) -> None:
-    spec = application(ref, "argocd")["spec"]
-    assert spec["source"] == {"repoURL": REPO, "path": "dist/argocd", "targetRevision": "main"}
-    assert (ROOT / "dist" / "argocd" / "Application.langflow-argocd.k8s.yaml").is_file()
-    assert spec["destination"] == {"server": "https://kubernetes.default.svc", "namespace": "argocd"}
-    assert spec["project"] == "langflow-argocd"
+def test_the_root_application_syncs_its_own_folder_itself_included(ref: Synthesis) -> None:
+    folder = gitops_folder(ref)
+    root = root_application(ref)
+    spec = root["spec"]
+    assert (ROOT / "dist" / folder / f"Application.{root['metadata']['name']}.k8s.yaml").is_file()
+    assert spec["destination"]["namespace"] == root["metadata"]["namespace"]
+    assert spec["project"] == project(ref, folder)["metadata"]["name"]
     assert spec["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
 
 
 def test_every_folder_of_dist_has_exactly_one_application(ref: Synthesis) -> None:
     folders = {path.split("/", 1)[0] for path in ref.files}
-    paths = [o["spec"]["source"]["path"] for o in ref.objects("argocd") if o["kind"] == "Application"]
+    paths = [o["spec"]["source"]["path"] for o in ref.objects(gitops_folder(ref)) if o["kind"] == "Application"]
     assert sorted(paths) == sorted(f"dist/{folder}" for folder in folders)
-
-
-def test_development_prunes_and_self_heals_production_self_heals_without_pruning(ref: Synthesis) -> None:
-    dev, prod = (application(ref, name)["spec"]["syncPolicy"] for name in ENVIRONMENTS)
-    assert dev["automated"] == {"prune": True, "selfHeal": True}
-    assert prod["automated"] == {"prune": False, "selfHeal": True}
-    for policy in (dev, prod):
-        assert policy["syncOptions"] == ["ServerSideApply=true", "PruneLast=true", "CreateNamespace=false"]
-        assert policy["retry"]["limit"] == 5
 
 
 @pytest.mark.parametrize("name", ENVIRONMENTS)
@@ -140,16 +158,39 @@ def test_sync_waves_put_the_namespace_then_rbac_and_configuration_then_workloads
               ("HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress")]
     assert {kind for kinds in stages for kind in kinds} >= set(waves), "a kind this test does not order"
     present = [stage for kinds in stages if (stage := set().union(*(waves.get(kind, set()) for kind in kinds)))]
-    assert len(present) == len(stages), "every stage is present in both environments"
     for earlier, later in zip(present, present[1:]):
         assert max(earlier) < min(later)
 
 
 def test_projects_sync_before_the_applications_that_name_them(ref: Synthesis) -> None:
-    objects = ref.objects("argocd")
+    objects = ref.objects(gitops_folder(ref))
     projects = [wave(o) for o in objects if o["kind"] == "AppProject"]
     applications = [wave(o) for o in objects if o["kind"] == "Application"]
     assert max(projects) < min(applications)
+
+
+# --- the example app: values the library promises ----------------------------------------------
+
+
+def test_the_example_root_application_follows_the_repository(example: Synthesis) -> None:
+    spec = application(example, "argocd")["spec"]
+    assert spec["source"] == {"repoURL": REPO, "path": "dist/argocd", "targetRevision": "main"}
+    assert spec["destination"] == {"server": "https://kubernetes.default.svc", "namespace": "argocd"}
+    assert spec["project"] == "langflow-argocd"
+
+
+def test_every_stage_of_the_sync_waves_is_present_in_the_example(example: Synthesis) -> None:
+    kinds = {o["kind"] for name in ("dev", "prod") for o in example.objects(name)}
+    assert {"Namespace", "Role", "ConfigMap", "Service", "Deployment", "StatefulSet", "HorizontalPodAutoscaler"} <= kinds
+
+
+def test_development_prunes_and_self_heals_production_self_heals_without_pruning(example: Synthesis) -> None:
+    dev, prod = (application(example, name)["spec"]["syncPolicy"] for name in ("dev", "prod"))
+    assert dev["automated"] == {"prune": True, "selfHeal": True}
+    assert prod["automated"] == {"prune": False, "selfHeal": True}
+    for policy in (dev, prod):
+        assert policy["syncOptions"] == ["ServerSideApply=true", "PruneLast=true", "CreateNamespace=false"]
+        assert policy["retry"]["limit"] == 5
 
 
 def test_a_kind_without_a_sync_wave_is_an_error_not_wave_0() -> None:
@@ -172,11 +213,11 @@ def test_a_new_kind_in_an_environment_is_added_to_its_project() -> None:
     assert project_mismatches(dev_project, [*cdk8s.Testing.synth(env)], "https://kubernetes.default.svc") == []
 
 
-def test_the_check_flags_a_kind_the_project_does_not_allow(ref: Synthesis) -> None:
+def test_the_check_flags_a_kind_the_project_does_not_allow(example: Synthesis) -> None:
     extra = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "x", "namespace": "langflow-dev"}}
-    assert project_mismatches(project(ref, "dev"), [*ref.objects("dev"), extra], "https://kubernetes.default.svc") == [
-        "batch/CronJob is emitted but not in namespaceResourceWhitelist"]
-    assert project_mismatches(project(ref, "prod"), ref.objects("dev"), "https://kubernetes.default.svc") != []
+    assert project_mismatches(project(example, "dev"), [*example.objects("dev"), extra],
+                              "https://kubernetes.default.svc") == ["batch/CronJob is emitted but not in namespaceResourceWhitelist"]
+    assert project_mismatches(project(example, "prod"), example.objects("dev"), "https://kubernetes.default.svc") != []
 
 
 def test_a_kind_added_after_gitops_read_the_environment_fails_synthesis() -> None:
@@ -264,8 +305,8 @@ def test_the_gitops_chart_cannot_take_an_environment_folder() -> None:
 
 def test_the_summary_counts_the_argo_cd_objects() -> None:
     app = unsynthesized_app()
-    environments = main.build(app, repo_url="git@example.com:langflow.git", revision="v1")
-    assert summary(app, environments).splitlines()[-1] == (
+    built = example_app.build(app, repo_url="git@example.com:langflow.git", revision="v1")
+    assert summary(app, built).splitlines()[-1] == (
         "argocd: 3 AppProjects and 3 Applications in namespace argocd, following git@example.com:langflow.git at v1")
 
 
@@ -288,27 +329,26 @@ def strict(schema: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def crd_validators() -> dict[str, jsonschema.Draft7Validator]:
-    """Kind -> validator, from the CRDs the bindings were generated from (../shared/crds, not committed)."""
-    if not CRDS.is_dir():
-        pytest.skip(f"{CRDS} is missing: the Argo CD CRDs are not committed, only their bindings")
+    """Kind -> validator, from the CRDs the bindings were generated from (imports/crds/, committed)."""
     validators = {}
     for path in sorted(CRDS.glob("*-crd.yaml")):
         crd = yaml.safe_load(path.read_text())
         version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1")
         validators[crd["spec"]["names"]["kind"]] = jsonschema.Draft7Validator(strict(version["schema"]["openAPIV3Schema"]))
+    assert set(validators) == {"Application", "AppProject"}, f"{CRDS} lacks a CRD: {sorted(validators)}"
     return validators
 
 
 def test_argo_cd_objects_match_their_crd_schema(ref: Synthesis, crd_validators: dict[str, Any]) -> None:
-    objects = ref.objects("argocd")
+    objects = ref.objects(gitops_folder(ref))
     assert {o["kind"] for o in objects} <= set(crd_validators)
     errors = [f"{o['kind']} {o['metadata']['name']}: {error.json_path}: {error.message}"
               for o in objects for error in crd_validators[o["kind"]].iter_errors(o)]
     assert errors == []
 
 
-def test_the_crd_schema_check_catches_a_misspelt_field(ref: Synthesis, crd_validators: dict[str, Any]) -> None:
-    broken = application(ref, "prod")
+def test_the_crd_schema_check_catches_a_misspelt_field(example: Synthesis, crd_validators: dict[str, Any]) -> None:
+    broken = application(example, "prod")
     broken["spec"]["source"]["repoUrl"] = broken["spec"]["source"].pop("repoURL")
     messages = [error.message for error in crd_validators["Application"].iter_errors(broken)]
     assert any("'repoUrl' was unexpected" in m for m in messages) and any("'repoURL' is a required" in m for m in messages)

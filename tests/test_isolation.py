@@ -4,7 +4,8 @@ files in that environment's folder."""
 import io
 from pathlib import Path
 
-from conftest import ROOT, read_tree
+from conftest import read_tree
+from example_app import FLOWS
 from langflow_cdk8s import (
     Environment, Flow, LangflowIDE, LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Stage,
 )
@@ -17,7 +18,7 @@ def build_two(prod_replicas: int):
         dev = Environment(app, "dev", environment(Stage.DEVELOPMENT, name="dev").props)
         LangflowIDE(dev, "ide", LangflowIDEProps())
         prod = Environment(app, "prod", environment(Stage.PRODUCTION, name="prod").props)
-        LangflowRuntime(prod, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(ROOT / "flows"),
+        LangflowRuntime(prod, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(FLOWS),
                                                               autoscaling=None, replicas=prod_replicas))
         return [dev, prod]
     return build
@@ -32,4 +33,4 @@ def test_changing_prod_props_changes_only_prod_files(tmp_path: Path) -> None:
     assert changed, "the change should show up somewhere"
     assert all(path.startswith("prod/") for path in changed), changed
     assert changed == {f"prod/Deployment.langflow-runtime-{flow.endpoint_name}.k8s.yaml"
-                       for flow in Flow.from_folder(ROOT / "flows")}
+                       for flow in Flow.from_folder(FLOWS)}

@@ -1,12 +1,13 @@
 """Every pod this project emits passes the Pod Security Standards' `restricted` profile, field by
-field, in both environments (dev only enforces `baseline`, but warns and audits at `restricted`)."""
+field, in every environment main.py defines (development only enforces `baseline`, but warns and
+audits at `restricted`)."""
 
 import pytest
 
-from conftest import Synthesis, reference
+from conftest import Synthesis, environment_folders, reference
 from langflow_cdk8s.inventory import pod_specs
 
-PODS = [(obj["metadata"]["name"], folder) for folder in ("dev", "prod")
+PODS = [(obj["metadata"]["name"], folder) for folder in environment_folders(reference())
         for obj, _ in pod_specs(reference().objects(folder))]
 
 
@@ -43,4 +44,4 @@ def test_pod_meets_the_restricted_profile(ref: Synthesis, name: str, folder: str
 
 
 def test_every_environment_has_pods_to_check() -> None:
-    assert {folder for _, folder in PODS} == {"dev", "prod"}
+    assert {folder for _, folder in PODS} == set(environment_folders(reference()))

@@ -1,14 +1,19 @@
 """The README cannot rot: every ```python block runs (each in a fresh namespace with a throwaway
-`app`, from the repository root as main.py runs), and the commands and paths it quotes exist."""
+`app`, in a folder whose flows/ holds the template's flows, tests/fixtures/flows/), and the commands
+and paths it quotes are what the template's architecture (tests/example_app.py) generates. So the
+README stays checked when a team changes main.py and flows/."""
 
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, reference
+from conftest import ROOT, example
+from example_app import FLOWS
+from langflow_cdk8s import docs
 from langflow_cdk8s.synth import new_app
 
 README = ROOT / "README.md"
@@ -34,21 +39,24 @@ def test_the_readme_has_snippets() -> None:
 @pytest.mark.parametrize(("heading", "line", "code"), SNIPPETS,
                          ids=[re.sub(r"\W+", "-", h.lower()).strip("-") for h, _, _ in SNIPPETS])
 def test_snippet_runs(heading: str, line: int, code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
-    app = new_app(str(tmp_path))
+    shutil.copytree(FLOWS, tmp_path / "flows")
+    monkeypatch.chdir(tmp_path)
+    app = new_app(str(tmp_path / "out"))
     # Padding makes a traceback point at the README's own line numbers.
     exec(compile("\n" * (line - 1) + code, str(README), "exec"), {"app": app})
     charts = [chart.node.id for chart in app.charts]
     assert charts or re.search(r"^\s*assert ", code, re.M), f"the snippet under '{heading}' neither synthesizes nor asserts"
     if charts:
         app.synth()
-        written = {path.parent.name for path in tmp_path.rglob("*.k8s.yaml")}
+        written = {path.parent.name for path in (tmp_path / "out").rglob("*.k8s.yaml")}
         assert written == set(charts), f"the snippet under '{heading}' wrote {sorted(written)}, not {sorted(charts)}"
 
 
 def test_quoted_secret_commands_are_the_generated_ones() -> None:
-    """A `kubectl create secret` command in the README is a copy from docs/environments/."""
-    generated = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs" / "environments").glob("*.md"))
+    """A `kubectl create secret` command in the README is a copy from the template's docs/environments/."""
+    synthesis = example()
+    generated = "\n".join(docs.environment_markdown(folder, synthesis.objects(folder))
+                          for folder in sorted({path.split("/")[0] for path in synthesis.files}))
     commands = re.findall(r"^ *(kubectl -n \S+ create secret .*?)(?<!\\)$", TEXT, re.M | re.S)
     assert commands
     for command in commands:
@@ -56,6 +64,6 @@ def test_quoted_secret_commands_are_the_generated_ones() -> None:
 
 
 def test_quoted_dist_folders_exist() -> None:
-    folders = {path.split("/")[0] for path in reference().files}
+    folders = {path.split("/")[0] for path in example().files}
     quoted = set(re.findall(r"dist/([a-z0-9-]+)/", TEXT)) - {"staging"}   # staging: the add-an-environment example
     assert quoted <= folders, f"README names dist/ folders that synthesis does not write: {sorted(quoted - folders)}"

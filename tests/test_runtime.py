@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, read_tree, runnable_starters
+from conftest import read_tree, runnable_starters
+from example_app import FLOWS as EXAMPLE_FLOWS
 from langflow_cdk8s import (
     Autoscaling, ConfigError, Database, Flow, FlowDelivery, FlowGroup, Image, IngressOptions, LangflowRuntime,
     LangflowRuntimeProps, PodOptions, Resources, SecretKey, Stage,
@@ -178,7 +179,7 @@ def test_download_delivery_fetches_in_an_init_container_with_the_credential_in_a
 
 
 def test_baked_flows_mount_nothing_over_the_image() -> None:
-    explicit = [f for f in Flow.from_folder(ROOT / "flows") if f.endpoint_from_file]
+    explicit = [f for f in Flow.from_folder(EXAMPLE_FLOWS) if f.endpoint_from_file]
     env = runtime(flows=explicit, delivery=FlowDelivery.baked_into_image(path="/opt/flows"),
                   image=Image(repository="registry.example.com/flows", tag="2026.11.1"))
     spec = pod(find(env, "Deployment", "langflow-runtime-support-triage"))

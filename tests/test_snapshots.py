@@ -1,4 +1,6 @@
-"""One syrupy snapshot per synthesized object, stored as the YAML itself so a review reads a real diff.
+"""One syrupy snapshot per object of the example app (tests/example_app.py), stored as the YAML
+itself so a review reads a real diff: they guard the library's output. main.py's own output is
+dist/, which test_dist_is_fresh.py keeps equal to a fresh synthesis; a reviewer reads its diff.
 
 Accept a change with `.venv/bin/pytest tests/test_snapshots.py --snapshot-update`, after reading it.
 """
@@ -6,7 +8,7 @@ Accept a change with `.venv/bin/pytest tests/test_snapshots.py --snapshot-update
 import pytest
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
-from conftest import Synthesis, reference
+from conftest import Synthesis, example
 
 
 class YamlSnapshot(SingleFileSnapshotExtension):
@@ -14,9 +16,9 @@ class YamlSnapshot(SingleFileSnapshotExtension):
     _write_mode = WriteMode.TEXT
 
 
-PATHS = sorted(reference().files)
+PATHS = sorted(example().files)
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[p.replace("/", "__").removesuffix(".k8s.yaml") for p in PATHS])
-def test_object(path: str, ref: Synthesis, snapshot) -> None:
-    assert ref.files[path] == snapshot.use_extension(YamlSnapshot)
+def test_object(path: str, example: Synthesis, snapshot) -> None:
+    assert example.files[path] == snapshot.use_extension(YamlSnapshot)

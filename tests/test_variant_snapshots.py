@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, read_tree
+from conftest import read_tree
+from example_app import FLOWS as EXAMPLE_FLOWS
 from langflow_cdk8s import (
     Database, Environment, Flow, FlowDelivery, FlowGroup, Image, IngressOptions, LangflowIDE, LangflowIDEProps,
     LangflowRuntime, LangflowRuntimeProps, ObjectStorage, ProductionPreflight, SecretKey, Stage,
@@ -17,7 +18,7 @@ from langflow_cdk8s.synth import synth
 from support import environment
 from test_snapshots import YamlSnapshot
 
-FLOWS = ROOT / "flows"
+FLOWS = EXAMPLE_FLOWS
 INGRESS = IngressOptions(host="flows.example.com", tls_secret="flows-tls")
 
 

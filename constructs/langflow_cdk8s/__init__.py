@@ -1,7 +1,15 @@
 """Langflow on Kubernetes as cdk8s constructs: LangflowIDE for development, LangflowRuntime for
 production, inside Environments that isolate them; GitOps points Argo CD at the result."""
 
-from .backend import Auth, Metrics, RedisCache
+import os
+
+# jsii prints an end-of-life banner on Node 20 when cdk8s is first imported; import this package
+# before cdk8s (as main.py does) and `python main.py` is as quiet as `make synth` (Node 22 and 24
+# print nothing). A value you set yourself wins.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from .backend import Auth, Metrics, RedisCache  # noqa: E402 - after the jsii setting above
+
 from .database import Database
 from .environment import Environment, EnvironmentProps, Quota, Stage
 from .errors import ConfigError

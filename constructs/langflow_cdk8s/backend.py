@@ -13,7 +13,7 @@ from .image import Image
 from .network import NetworkPeer
 from .pod import HttpProbes, container, empty_dir, env_list, volume_claim
 from .resources import Resources
-from .secrets import SecretKey, secret_env
+from .secrets import SecretKey, check_secret_keys, secret_env
 from .validation import at_least
 
 if TYPE_CHECKING:
@@ -49,6 +49,9 @@ class Auth:
     api_key: SecretKey | None = None
     auto_login: bool = False
     new_user_is_active: bool = False
+
+    def __post_init__(self) -> None:
+        check_secret_keys(self, "auth.")
 
     @staticmethod
     def from_secret(name: str, *, api_key: bool = False) -> Auth:
@@ -112,6 +115,9 @@ class RedisCache:
     signing_key: SecretKey
     port: int = 6379
     reachable_at: NetworkPeer | None = None
+
+    def __post_init__(self) -> None:
+        check_secret_keys(self, "redis.")
 
     def env(self) -> list[dict]:
         return [{"name": "LANGFLOW_CACHE_TYPE", "value": "redis"},

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from .errors import ConfigError
 from .image import Image
 from .network import NetworkPeer
-from .secrets import SecretKey
-from .validation import at_least, dns_label, dns_name, quantity
+from .secrets import SecretKey, check_secret_keys
+from .validation import at_least, dns_label, dns_name, quantity, object_name
 
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
@@ -50,6 +50,7 @@ class ExternalPostgres:
     reachable_at: NetworkPeer | None = None
 
     def __post_init__(self) -> None:
+        check_secret_keys(self, "database.")
         if (self.url is None) == (self.host is None):
             raise ConfigError("database", "give either url (a Secret key holding the whole URL) or host",
                               "use Database.external_postgres_url(...) or Database.external_postgres(host=...)")
@@ -78,7 +79,7 @@ class InClusterPostgres:
     user: str = "langflow"
 
     def __post_init__(self) -> None:
-        dns_name("database.credentials", self.credentials)
+        object_name("database.credentials", self.credentials)
         quantity("database.size", self.size)
 
     @property

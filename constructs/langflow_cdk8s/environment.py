@@ -17,7 +17,7 @@ from .manifest import emit
 from .network import NetworkPeer
 from .profiles import CloudProfile
 from .resources import Resources
-from .validation import dns_label, quantity
+from .validation import at_least, dns_label, quantity
 
 if TYPE_CHECKING:
     from .flow import Flow
@@ -51,6 +51,8 @@ class Quota:
     def __post_init__(self) -> None:
         for prop in ("requests_cpu", "requests_memory", "limits_cpu", "limits_memory", "requests_storage"):
             quantity(f"quota.{prop}", getattr(self, prop))
+        at_least("quota.pods", self.pods, 1)
+        at_least("quota.persistent_volume_claims", self.persistent_volume_claims, 0)
 
     def hard(self) -> dict[str, str]:
         return {

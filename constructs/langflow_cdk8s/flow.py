@@ -12,8 +12,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import ConfigError
+from .validation import env_names
 from .resources import Resources
-from .secrets import SecretKey
+from .secrets import SecretKey, check_secret_keys
 from .workload import Autoscaling
 
 ENDPOINT_MAX = 40
@@ -25,12 +26,12 @@ CONFIG_MAP_LIMIT = 1_000_000
 _ENDPOINT = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 
 
-def slugify(name: str) -> str:
+def slugify(name: str, limit: int | None = ENDPOINT_MAX) -> str:
     """A DNS-safe endpoint name from a flow's display name: 'Basic Prompting!' -> 'basic-prompting'."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     slug = re.sub(r"^[0-9-]+", "", slug)  # object names built from it must start with a letter
-    return slug[:ENDPOINT_MAX].rstrip("-")
+    return slug[:limit].rstrip("-")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,6 +69,14 @@ class Flow:
         return digest[:10]
 
     @property
+    def shortened_from(self) -> str | None:
+        """The endpoint name the display name would give, when it was cut to ENDPOINT_MAX characters."""
+        if self.endpoint_from_file:
+            return None
+        full = slugify(self.name, limit=None)
+        return full if full != self.endpoint_name and len(full) > ENDPOINT_MAX else None
+
+    @property
     def file_name(self) -> str:
         """`<id>.json`: Langflow takes a UUID file stem as the flow's id, so it can never drift."""
         return f"{self.id}.json"
@@ -80,6 +89,7 @@ class Flow:
     def with_overrides(self, *, resources: Resources | None = None, autoscaling: Autoscaling | None = None,
                        replicas: int | None = None, env: Mapping[str, str] | None = None) -> Flow:
         """The same flow with its own resources, scaling or env."""
+        env_names(f"{self.source}: env", env or {})
         return replace(self, resources=resources or self.resources, autoscaling=autoscaling or self.autoscaling,
                        replicas=replicas if replicas is not None else self.replicas, env={**self.env, **(env or {})})
 
@@ -114,6 +124,7 @@ class Flow:
                 raise ConfigError(source, f"name {name!r} gives no usable endpoint name",
                                   "set \"endpoint_name\" to lowercase letters, digits and '-'")
         _check_endpoint(source, endpoint)
+        _check_graph(source, document.get("data"))
         check_required_fields(source, document)
         document["id"] = flow_id
         document["endpoint_name"] = endpoint
@@ -127,7 +138,10 @@ class Flow:
         folder = Path(path)
         if not folder.is_dir():
             raise ConfigError(str(folder), "is not a folder", "point Flow.from_folder at the folder that holds the flow exports")
-        files = sorted(p for p in folder.iterdir() if p.suffix == ".json" and p.is_file())
+        entries = sorted(folder.iterdir())
+        for entry in entries:
+            _check_folder_entry(folder, entry)
+        files = [p for p in entries if p.suffix == ".json" and p.is_file()]
         if not files:
             raise ConfigError(str(folder), "holds no *.json flow files",
                               "export at least one flow from Langflow into this folder")
@@ -155,6 +169,37 @@ def _flow_id(source: str, value: object) -> str:
     if str(parsed) != str(value).lower():
         raise ConfigError(source, f"id {value!r} is not in canonical UUID form", f"write it as {str(parsed)!r}")
     return str(parsed)
+
+
+def _check_folder_entry(folder: Path, entry: Path) -> None:
+    """What Langflow's loader would skip without a word (it reads only `*.json` files directly in the
+    folder) is refused here, so no flow goes missing silently. Other files (a README) are fine."""
+    if entry.is_symlink() and not entry.exists():
+        raise ConfigError(str(entry), f"is a broken symbolic link (to {entry.readlink()})",
+                          "point it at an existing flow export, or delete it")
+    if entry.is_dir():
+        raise ConfigError(str(entry), "is a folder inside the flows folder; its flows would not be served",
+                          f"move it out of {folder}, or serve it too with Flow.from_folder({str(entry)!r})")
+    if entry.suffix.lower() == ".json" and entry.suffix != ".json":
+        raise ConfigError(str(entry), f"ends in {entry.suffix!r}, which Langflow's loader does not read",
+                          f"rename it to {entry.stem + '.json'!r}")
+
+
+def _check_graph(source: str, data: object) -> None:
+    """A flow is a graph: `data.nodes` (a list of nodes with ids) and `data.edges` between them."""
+    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
+        raise ConfigError(source, "has no data.nodes list: it is not a flow export",
+                          "export the flow again from Langflow (Export → JSON)")
+    ids = {node.get("id") for node in data["nodes"] if isinstance(node, dict)}
+    edges = data.get("edges", [])
+    if not isinstance(edges, list):
+        raise ConfigError(source, f"data.edges is a {type(edges).__name__}, not a list", "export the flow again from Langflow")
+    for edge in edges:
+        missing = [end for end in ("source", "target") if not isinstance(edge, dict) or edge.get(end) not in ids]
+        if missing:
+            ref = edge.get(missing[0]) if isinstance(edge, dict) else edge
+            raise ConfigError(source, f"has an edge whose {missing[0]} {ref!r} is not a node of the flow",
+                              "export the flow again from Langflow, or remove the edge")
 
 
 def _check_endpoint(source: str, endpoint: object) -> None:
@@ -256,6 +301,10 @@ def check_unique(flows: Sequence[Flow], where: str) -> None:
     seen_ids: dict[str, Flow] = {}
     seen_endpoints: dict[str, Flow] = {}
     for flow in flows:
+        if flow.id in seen_ids and seen_ids[flow.id].source == flow.source:
+            raise ConfigError(flow.source, f"is served twice in {where} (on its own and in a FlowGroup, or listed twice)",
+                              "serve each flow once, e.g. leave the group's flows out of Flow.from_folder(...): "
+                              "[f for f in Flow.from_folder(FLOWS) if f not in group.flows]")
         if flow.id in seen_ids:
             raise ConfigError(flow.source, f"has the same id {flow.id} as {seen_ids[flow.id].source} in {where}",
                               "give each flow its own id (export it again or generate a new UUID)")
@@ -303,6 +352,9 @@ class DownloadDelivery:
     """
 
     auth_header: SecretKey | None = None
+
+    def __post_init__(self) -> None:
+        check_secret_keys(self, "delivery.")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,7 +20,7 @@ from .pod import HttpProbes, PodOptions, container, empty_dir, env_list, pod_spe
 from .postgres import emit_postgres, postgres_selector
 from .posture import ObjectStorage, Posture, ProductionPreflight, Security, merge_secrets, origins
 from .resources import Resources
-from .secrets import SecretKey
+from .secrets import SecretKey, check_secret_keys
 from .validation import at_least, dns_label
 from .workload import ServicePort, Workload, emit_workload
 
@@ -85,6 +85,7 @@ class LangflowIDEProps:
 
     def __post_init__(self) -> None:
         dns_label("name", self.name)
+        check_secret_keys(self)
         if len(self.name) > 40:
             raise ConfigError("name", f"{self.name!r} is longer than 40 characters",
                               "shorten it: object names append '-frontend' and claim suffixes to it")

@@ -12,7 +12,7 @@ from constructs import Construct
 from .environment import Environment
 from .errors import ConfigError
 from .manifest import emit
-from .validation import dns_name
+from .validation import dns_name, object_name
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,7 +34,7 @@ class IngressOptions:
     def __post_init__(self) -> None:
         dns_name("ingress.host", self.host)
         if self.tls_secret is not None:
-            dns_name("ingress.tls_secret", self.tls_secret)
+            object_name("ingress.tls_secret", self.tls_secret)
 
 
 @dataclass(frozen=True, kw_only=True)

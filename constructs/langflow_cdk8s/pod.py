@@ -13,6 +13,7 @@ from typing import Any
 from .errors import ConfigError
 from .image import Image
 from .resources import Resources
+from .validation import env_names, object_name
 
 RUN_AS_USER = 1000
 """The uid/gid of the official Langflow images (and the official charts)."""
@@ -95,6 +96,9 @@ class PodOptions:
     priority_class_name: str | None = None
 
     def __post_init__(self) -> None:
+        for name in self.image_pull_secrets:
+            object_name("pod.image_pull_secrets", name)
+        env_names("pod.env", self.env)
         for kind, containers in (("init_containers", self.init_containers), ("sidecars", self.sidecars)):
             for container in containers:
                 resources = container.get("resources", {})

@@ -14,7 +14,7 @@ from constructs import Construct
 from .backend import (PORT, Auth, DatabaseWiring, Metrics, RedisCache, backend_container, backend_egress,
                       backend_volumes, scrape_annotations, scrapers, wire_database)
 from .database import Database, DatabaseChoice, ExternalPostgres, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
-from .environment import Environment, Stage
+from .environment import Environment
 from .errors import ConfigError
 from .flow import (CONFIG_MAP_LIMIT, BakedDelivery, ConfigMapDelivery, Delivery, DownloadDelivery, Flow,
                    FlowDelivery, FlowGroup, check_unique)
@@ -26,7 +26,7 @@ from .network import Traffic
 from .pod import PodOptions, container, empty_dir, env_list, pod_spec
 from .posture import ObjectStorage, Posture, ProductionPreflight, Security, merge_secrets, origins
 from .resources import Resources
-from .secrets import SecretKey
+from .secrets import SecretKey, check_secret_keys
 from .validation import at_least, dns_label
 from .workload import REVISION_HISTORY, Autoscaling, ServicePort, Workload, emit_workload
 
@@ -117,6 +117,7 @@ class LangflowRuntimeProps:
 
     def __post_init__(self) -> None:
         dns_label("name", self.name)
+        check_secret_keys(self)
         at_least("replicas", self.replicas, 1)
         at_least("termination_grace_period_seconds", self.termination_grace_period_seconds, 1)
         if not self.flows:

@@ -1,24 +1,41 @@
-"""The app's entry point: build, write, summarise; bad input ends in two readable lines."""
+"""The app's entry point: build, write, summarise; bad input ends in two readable lines (report.py)."""
 
 from __future__ import annotations
 
+import shutil
 import sys
+import traceback
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 import cdk8s
 
 from .environment import Environment
+from . import publish, report
 from .errors import ConfigError
 from .gitops import GitOps
 
 
-def new_app(outdir: str | None = None) -> cdk8s.App:
-    """An App that writes one folder per chart and one file per object (`Kind.name.k8s.yaml`).
-    Without `outdir`, cdk8s uses CDK8S_OUTDIR, which `cdk8s synth` sets."""
-    output = cdk8s.YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE
-    return cdk8s.App(outdir=outdir, yaml_output_type=output) if outdir else cdk8s.App(yaml_output_type=output)
+def new_app(outdir: str) -> cdk8s.App:
+    """An App that writes one folder per chart and one file per object (`Kind.name.k8s.yaml`), and
+    no construct-metadata.json (cdk8s-cli asks for one when validation plugins run)."""
+    return cdk8s.App(outdir=outdir, yaml_output_type=cdk8s.YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE,
+                     record_construct_metadata=False)
+
+
+def check_deployed(app: cdk8s.App) -> None:
+    """An environment that is synthesized but in no GitOps would sit in dist/ with no Application:
+    Argo CD would never deploy it (and the root app would not prune it)."""
+    gitops = [child for child in app.node.children if isinstance(child, GitOps)]
+    if not gitops:
+        return
+    deployed = {env.node.path for g in gitops for env in g.props.environments}
+    for env in (child for child in app.node.children if isinstance(child, Environment)):
+        if env.node.path not in deployed:
+            raise ConfigError(f"environment {env.name!r}", "is synthesized into dist/ but not in GitOpsProps(environments=[...])",
+                              f"add it to GitOpsProps(environments=[...]) so Argo CD deploys dist/{env.name}/, or remove it")
 
 
 def summary(app: cdk8s.App, environments: list[Environment]) -> str:
@@ -29,8 +46,11 @@ def summary(app: cdk8s.App, environments: list[Environment]) -> str:
         counted = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
         lines.append(f"{env.name}: {len(env.objects)} objects in namespace {env.namespace_name} ({counted})"
                      + (f"; {flows} flows" if flows else ""))
+        shortened = [f"{flow.source}: endpoint name shortened to {flow.endpoint_name!r} ({len(flow.endpoint_name)} "
+                     f"characters, from {flow.shortened_from!r}); set \"endpoint_name\" in the export to choose it"
+                     for flow in env.flows if flow.shortened_from]
         lines += [f"  note: {note}" for note in env.notes]
-        lines += [f"  warning: {warning}" for warning in [*env.warnings, *env.quota_warnings()]]
+        lines += [f"  warning: {warning}" for warning in [*env.warnings, *shortened, *env.quota_warnings()]]
     for gitops in (child for child in app.node.children if isinstance(child, GitOps)):
         props = gitops.props
         lines.append(f"{gitops.name}: {len(gitops.projects)} AppProjects and {len(gitops.applications)} Applications "
@@ -38,30 +58,62 @@ def summary(app: cdk8s.App, environments: list[Environment]) -> str:
     return "\n".join(lines)
 
 
-VALIDATION_FAILED = "Error: Validation failed with the following errors:"
+Build = Callable[[cdk8s.App], list[Environment]]
 
 
-def synth(build: Callable[[cdk8s.App], list[Environment]], *, outdir: str | None = None,
-          stream: TextIO = sys.stderr) -> int:
+def synth(build: Build, *, outdir: str | None = None, stream: TextIO = sys.stderr) -> int:
     """Runs `build` on a new App and writes it. Returns the process exit code: 0, or 2 for bad input.
 
+    With `outdir`, writes only there (tests, benchmarks). Without it, as main.py runs: synthesizes
+    into a staging folder and replaces the repository's dist/ and docs/ only when everything
+    succeeded (see publish.py), whether `make synth`, `cdk8s synth` or `python main.py` started it.
     The summary goes to stderr because `cdk8s synth` swallows the app's stdout.
     """
+    if outdir is not None:
+        built = _synthesize(build, Path(outdir), stream)
+        if built is None:
+            return 2
+        print(summary(*built), file=stream)
+        return 0
+    root = publish.repository_of(build)
+    staging = publish.staging_folder(root)
+    if publish.misplaced_output(root, staging):
+        publish.print_lines([f"error: cdk8s.yaml: output is {staging}, which cdk8s synth empties before the app runs",
+                             "  fix: set `output: .build/cdk8s.out` in cdk8s.yaml; `git checkout dist/` restores dist/"],
+                            stream)
+        return 2
+    shutil.rmtree(staging, ignore_errors=True)
     try:
-        app = new_app(outdir)
+        built = _synthesize(build, staging, stream)
+        if built is None:
+            return publish.report_failure(staging, 2)
+        publish.publish(root, staging)
+    except Exception:  # noqa: BLE001 - a bug of ours: its traceback, and still no Node stack under cdk8s synth
+        traceback.print_exc(file=stream)
+        return publish.report_failure(staging, 1)
+    print(summary(*built), file=stream)
+    print("updated dist/, docs/environments/ and docs/reference.md", file=stream)
+    return 0
+
+
+def _synthesize(build: Build, outdir: Path, stream: TextIO) -> tuple[cdk8s.App, list[Environment]] | None:
+    """The App and its environments, or None after printing why bad input stopped it."""
+    try:
+        app = new_app(str(outdir))
         environments = build(app)
+        check_deployed(app)
         app.synth()
     except ConfigError as error:
-        print(f"error: {error}", file=stream)
-        return 2
+        lines = report.config_error(error)
     except RuntimeError as error:
-        # Construct validations (such as GitOps' check that it saw complete environments) fail
-        # inside cdk8s; show their messages, not the jsii stack around them.
-        message = str(error)
-        if not message.startswith(VALIDATION_FAILED):
+        lines = report.validation_errors(error) or report.user_code_error(error)
+        if lines is None:
             raise
-        for line in message.removeprefix(VALIDATION_FAILED).strip().splitlines():
-            print(f"error: {line.strip()}", file=stream)
-        return 2
-    print(summary(app, environments), file=stream)
-    return 0
+    except Exception as error:  # noqa: BLE001 - only the user's own mistakes are reported; ours re-raise
+        lines = report.user_code_error(error)
+        if lines is None:
+            raise
+    else:
+        return app, environments
+    publish.print_lines(lines, stream)
+    return None

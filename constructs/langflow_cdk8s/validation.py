@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 
 from .errors import ConfigError
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DATA_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+_ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 _QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)((?:[KMGTPE]i)|[numkMGTPE]|[eE][-+]?[0-9]+)?$")
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
@@ -33,6 +36,33 @@ def dns_name(prop: str, value: str) -> str:
         raise ConfigError(prop, f"{value!r} is not a DNS host name",
                           "use lowercase dot-separated labels such as 'langflow.example.com'")
     return value
+
+
+def object_name(prop: str, value: str) -> str:
+    """The name of a Secret, ConfigMap or other object (RFC 1123 subdomain): the hint is about names, not hosts."""
+    labels = value.split(".") if isinstance(value, str) else []
+    if (not isinstance(value, str) or not labels or len(value) > 253
+            or not all(len(label) <= 63 and _DNS_LABEL.match(label) for label in labels)):
+        raise ConfigError(prop, f"{value!r} is not a valid Kubernetes object name",
+                          "use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, "
+                          "such as 'llm-api-keys'")
+    return value
+
+
+def data_key(prop: str, value: str) -> str:
+    """A key of a Secret or ConfigMap: what `kubectl create secret --from-literal=<key>=...` accepts."""
+    if not isinstance(value, str) or not value or len(value) > 253 or not _DATA_KEY.match(value):
+        raise ConfigError(prop, f"{value!r} is not a valid Secret key",
+                          "use letters, digits, '-', '_' and '.' only, such as 'openai' or 'api-key'")
+    return value
+
+
+def env_names(prop: str, variables: Mapping[str, object]) -> None:
+    """Environment variable names Kubernetes 1.27 accepts (a C identifier, '-' and '.' allowed)."""
+    for name in variables:
+        if not isinstance(name, str) or not _ENV_NAME.match(name):
+            raise ConfigError(f"{prop}[{name!r}]", "is not a valid environment variable name",
+                              "use letters, digits and '_' (no spaces), not starting with a digit, such as 'OPENAI_API_KEY'")
 
 
 def quantity(prop: str, value: str) -> Decimal:

@@ -24,11 +24,19 @@ from .postgres import Postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "dist"
-REPORT: list[tuple[str, str, str, str]] = []
+REPORT: list[tuple[str, str, str, str, bool]] = []
+FAILED: set[str] = set()
 
 
 def record(check: str, expected: str, observed: str, ok: bool = True) -> None:
-    REPORT.append((check, expected, observed, "ok" if ok else "FAILED"))
+    """A row of the report; its result is FAILED when `ok` is False or the test recording it fails."""
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+    REPORT.append((check, expected, observed, test, ok))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.failed:
+        FAILED.add(report.nodeid)
 
 
 def fernet_key() -> str:
@@ -66,6 +74,9 @@ def venv() -> Path:
 @pytest.fixture(scope="session")
 def network() -> Iterator[PodNetwork]:
     net = PodNetwork().up()
+    # The LLM provider our example flows call resolves to the gateway, where nothing listens: the
+    # call is refused at once instead of waiting on DNS, and no request leaves the machine.
+    net.hosts["api.openai.com"] = net.gateway
     yield net
     net.down()
 
@@ -116,45 +127,120 @@ def database_of(workload: Mapping[str, Any], objects: Objects) -> tuple[str, str
 PodFactory = Callable[..., Pod]
 
 
-@pytest.fixture(scope="module")
-def start_pod(venv: Path, network: PodNetwork, postgres: Postgres, secrets: dict[str, dict[str, str]],
-              workdir: Path) -> Iterator[PodFactory]:
-    """Starts a pod of `workload` (a manifest from `folder`), with its database created first and
-    its Services in the hosts file; stops every pod still running when the test module ends."""
-    started: list[Pod] = []
-    counter = iter(range(1000))
+class Cluster:
+    """Starts pods as a kubelet would once the scheduler placed them: database created first (as
+    an operator would have), Service names in the hosts file."""
 
-    def factory(workload: dict[str, Any], folder: Path, *, claims: Mapping[str, Path] | None = None,
-                objects: Objects | None = None, wait: bool = True) -> Pod:
-        objects = objects or Objects.load(folder, secrets)
+    def __init__(self, venv: Path, network: PodNetwork, postgres: Postgres, secrets: dict[str, dict[str, str]],
+                 workdir: Path) -> None:
+        self.venv, self.network, self.postgres, self.secrets, self.workdir = venv, network, postgres, secrets, workdir
+        self.counter = iter(range(10_000))
+
+    def start(self, workload: dict[str, Any], folder: Path, *, claims: Mapping[str, Path] | None = None,
+              objects: Objects | None = None, wait: bool = True, started: list[Pod] | None = None) -> Pod:
+        objects = objects or Objects.load(folder, self.secrets)
         database = database_of(workload, objects)
         if database:
             host, name, user, password = database
-            network.hosts[host] = network.gateway
-            postgres.create_database(name, user, password)
-        pod = Pod(workload, objects=objects, network=network, venv=venv, workdir=workdir, claims=claims,
-                  suffix=str(next(counter)))
-        started.append(pod)
+            self.network.hosts[host] = self.network.gateway
+            self.postgres.create_database(name, user, password)
+        pod = Pod(workload, objects=objects, network=self.network, venv=self.venv, workdir=self.workdir,
+                  claims=claims, suffix=str(next(self.counter)))
+        if started is not None:
+            started.append(pod)
         pod.start()
         namespace = workload["metadata"].get("namespace", "default")
-        network.add_service(workload["metadata"]["name"], namespace, pod.address)
+        self.network.add_service(workload["metadata"]["name"], namespace, pod.address)
         if wait:
             pod.wait_ready()
         return pod
 
-    yield factory
-    for pod in started:
+
+LOGS = ROOT / ".build" / "e2e-logs"
+
+
+def stop_all(pods: list[Pod]) -> None:
+    """SIGTERM to every pod at once, as a namespace deletion does, then wait for each; their logs
+    are kept in .build/e2e-logs/ (CI prints where a failure came from)."""
+    for pod in pods:
+        pod.terminate()
+    LOGS.mkdir(parents=True, exist_ok=True)
+    for pod in pods:
         pod.stop()
+        for log in pod.workdir.glob("*.log"):
+            (LOGS / f"{pod.pod_name}-{log.name}").write_bytes(log.read_bytes())
+
+
+@pytest.fixture(scope="session")
+def cluster(venv: Path, network: PodNetwork, postgres: Postgres, secrets: dict[str, dict[str, str]],
+            workdir: Path) -> Cluster:
+    return Cluster(venv, network, postgres, secrets, workdir)
+
+
+@pytest.fixture(scope="session")
+def session_pods() -> Iterator[list[Pod]]:
+    """Pods shared by several modules (dist/prod's runtime, dist/dev's IDE), stopped at the end."""
+    pods: list[Pod] = []
+    yield pods
+    stop_all(pods)
+
+
+@pytest.fixture(scope="module")
+def start_pod(cluster: Cluster) -> Iterator[PodFactory]:
+    """Starts a pod of `workload` (a manifest from `folder`); stops every pod it started that is
+    still running when the test module ends."""
+    started: list[Pod] = []
+
+    def factory(workload: dict[str, Any], folder: Path, *, claims: Mapping[str, Path] | None = None,
+                objects: Objects | None = None, wait: bool = True) -> Pod:
+        return cluster.start(workload, folder, claims=claims, objects=objects, wait=wait, started=started)
+
+    yield factory
+    stop_all(started)
+
+
+def prod_workloads() -> list[dict[str, Any]]:
+    return [yaml.safe_load(p.read_text()) for p in sorted((DIST / "prod").glob("Deployment.*.k8s.yaml"))]
+
+
+def dev_backend() -> dict[str, Any]:
+    """dist/dev's one Langflow backend (StatefulSet on a claim, or Deployment on PostgreSQL)."""
+    workloads = [yaml.safe_load(p.read_text()) for pattern in ("StatefulSet.*.k8s.yaml", "Deployment.*.k8s.yaml")
+                 for p in sorted((DIST / "dev").glob(pattern))]
+    backends = [w for w in workloads if w["spec"]["template"]["spec"]["containers"][0]["image"].startswith(
+        "langflowai/langflow:")]
+    assert len(backends) == 1, f"dist/dev has {len(backends)} Langflow backends"
+    return backends[0]
+
+
+def dev_claims(workdir: Path) -> dict[str, Path]:
+    """The backend's claims for ordinal 0: folders that outlive the pod."""
+    backend = dev_backend()
+    return {t["metadata"]["name"]: workdir / "claims" / f"{t['metadata']['name']}-{backend['metadata']['name']}-0"
+            for t in backend["spec"].get("volumeClaimTemplates", [])}
+
+
+@pytest.fixture(scope="session")
+def booted(cluster: Cluster, session_pods: list[Pod], workdir: Path) -> dict[str, Any]:
+    """dist/prod's runtime pods and dist/dev's IDE backend, started together (as Argo CD syncing both
+    environments would), so their start-ups overlap; tests wait for the ones they use.
+    `booted["ide"]` is replaced when a test restarts the IDE."""
+    runtime = {w["metadata"]["name"]: cluster.start(w, DIST / "prod", wait=False, started=session_pods)
+               for w in prod_workloads()}
+    ide = cluster.start(dev_backend(), DIST / "dev", claims=dev_claims(workdir), wait=False, started=session_pods)
+    return {"runtime": runtime, "ide": ide}
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not REPORT:
         return
-    widths = [max(len(row[i]) for row in [("check", "expected", "observed", "result"), *REPORT]) for i in range(4)]
-    widths = [min(w, 70) for w in widths]
+    rows = [(check, expected, observed, "ok" if ok and test not in FAILED else "FAILED")
+            for check, expected, observed, test, ok in REPORT]
+    widths = [max(len(row[i]) for row in [("check", "expected", "observed", "result"), *rows]) for i in range(4)]
+    widths = [min(w, 90) for w in widths]
     lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(("check", "expected", "observed", "result"), widths)) + " |",
              "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    lines += ["| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths)) + " |" for row in REPORT]
+    lines += ["| " + " | ".join(cell[:w].ljust(w) for cell, w in zip(row, widths)) + " |" for row in rows]
     terminalreporter.write_sep("=", "make e2e: what real Langflow 1.13.0 did with dist/")
     for line in lines:
         terminalreporter.write_line(line)

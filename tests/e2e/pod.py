@@ -63,6 +63,7 @@ class Pod:
         self.log_path = self.workdir / "langflow.log"
         self.started_at = 0.0
         self.startup: Startup | None = None
+        self._terminated_at = 0.0
         self.main = self.spec["containers"][0]
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -132,19 +133,24 @@ class Pod:
             args += ["--ro-bind" if mount.read_only else "--bind", str(mount.source), mount.target]
         return [*args, "--chdir", workdir, "--remount-ro", "/"]
 
+    def terminate(self) -> None:
+        """Sends SIGTERM to the container's first process, as the kubelet does; `stop` waits."""
+        if self.process and self.process.poll() is None and not self._terminated_at:
+            self._terminated_at = time.monotonic()
+            os.kill(self._container_pid(), signal.SIGTERM)
+
     def stop(self) -> float:
         """SIGTERM, then SIGKILL after terminationGracePeriodSeconds; returns seconds to exit."""
         grace = self.spec.get("terminationGracePeriodSeconds", 30)
         elapsed = 0.0
         if self.process and self.process.poll() is None:
-            began = time.monotonic()
-            os.kill(self._container_pid(), signal.SIGTERM)
+            self.terminate()
             try:
-                self.process.wait(timeout=grace)
+                self.process.wait(timeout=max(0.0, grace - (time.monotonic() - self._terminated_at)))
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-            elapsed = time.monotonic() - began
+            elapsed = time.monotonic() - self._terminated_at
         if self.cgroup:
             self.cgroup.remove()
         if self.namespace:
@@ -205,6 +211,8 @@ class Pod:
         """Waits as the kubelet would: the startup probe within failureThreshold x periodSeconds,
         then readiness and liveness must answer 200."""
         assert self.process is not None and self.cgroup is not None
+        if self.startup is not None:
+            return self.startup
         startup = self.main["startupProbe"]
         window = startup.get("initialDelaySeconds", 0) + startup["periodSeconds"] * startup["failureThreshold"]
         deadline = self.started_at + window

@@ -9,37 +9,24 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-import yaml
 
-from .conftest import DIST, PodFactory, record
+from .conftest import DIST, Cluster, dev_backend, dev_claims, record
 from .pod import Pod
 
 DEV = DIST / "dev"
 
 
-def backend() -> dict[str, Any]:
-    workloads = [yaml.safe_load(p.read_text()) for pattern in ("StatefulSet.*.k8s.yaml", "Deployment.*.k8s.yaml")
-                 for p in sorted(DEV.glob(pattern))]
-    backends = [w for w in workloads if w["spec"]["template"]["spec"]["containers"][0]["image"].startswith(
-        "langflowai/langflow:")]
-    assert len(backends) == 1, f"dist/dev has {len(backends)} Langflow backends"
-    return backends[0]
-
-
 @pytest.fixture(scope="module")
 def claims(workdir: Path) -> dict[str, Path]:
-    """The StatefulSet's claims for ordinal 0: folders that outlive the pod."""
-    templates = backend()["spec"].get("volumeClaimTemplates", [])
-    return {t["metadata"]["name"]: workdir / "claims" / f"{t['metadata']['name']}-{backend()['metadata']['name']}-0"
-            for t in templates}
+    return dev_claims(workdir)
 
 
 @pytest.fixture(scope="module")
-def ide(start_pod: PodFactory, claims: dict[str, Path]) -> Pod:
-    pod = start_pod(backend(), DEV, claims=claims)
-    assert pod.startup is not None
-    record(f"dev {pod.name}: startupProbe passes", f"< {pod.startup.window_seconds:.0f} s window",
-           f"{pod.startup.seconds:.1f} s, {pod.startup.cpu_seconds:.1f} CPU-s")
+def ide(booted: dict[str, Any]) -> Pod:
+    pod: Pod = booted["ide"]
+    startup = pod.wait_ready()
+    record(f"dev {pod.name}: startupProbe passes", f"< {startup.window_seconds:.0f} s window",
+           f"{startup.seconds:.1f} s, {startup.cpu_seconds:.1f} CPU-s")
     return pod
 
 
@@ -107,7 +94,8 @@ def test_no_write_fails_under_the_read_only_root(ide: Pod) -> None:
     assert not errors, "\n".join(errors[:10])
 
 
-def test_a_flow_survives_a_restart_on_the_claim(ide: Pod, start_pod: PodFactory, claims: dict[str, Path],
+def test_a_flow_survives_a_restart_on_the_claim(ide: Pod, cluster: Cluster, booted: dict[str, Any],
+                                                session_pods: list[Pod], claims: dict[str, Path],
                                                 secrets: dict) -> None:
     if not claims:
         pytest.skip("this IDE keeps its data in PostgreSQL, not on a claim")
@@ -121,7 +109,8 @@ def test_a_flow_survives_a_restart_on_the_claim(ide: Pod, start_pod: PodFactory,
     seconds = ide.stop()
     record(f"dev {ide.name}: SIGTERM to exit", f"< {grace} s", f"{seconds:.1f} s")
     assert seconds < grace
-    again = start_pod(backend(), DEV, claims=claims)
+    again = cluster.start(dev_backend(), DEV, claims=claims, started=session_pods)
+    booted["ide"] = again  # later modules (promotion) use the IDE that is running
     _, token = login(again, auth["superuser"], auth["superuser-password"])
     flows = again.request("GET", "/api/v1/flows/?get_all=true", headers={"Authorization": f"Bearer {token}"})
     names = [f["name"] for f in json.loads(flows.body)] if flows.status == 200 else []

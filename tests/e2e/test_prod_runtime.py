@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import DIST, PodFactory, record
+from .conftest import DIST, record
 from .flows import output_text, run, runs_offline
 from .pod import Pod
 from .postgres import Postgres
@@ -32,9 +32,9 @@ def backing(service: dict[str, Any], workloads: list[dict[str, Any]]) -> dict[st
 
 
 @pytest.fixture(scope="module")
-def pods(start_pod: PodFactory) -> dict[str, Pod]:
-    """One pod per runtime Deployment, started together as a rollout would."""
-    started = {w["metadata"]["name"]: start_pod(w, PROD, wait=False) for w in objects("Deployment")}
+def pods(booted: dict[str, Any]) -> dict[str, Pod]:
+    """One pod per runtime Deployment, started together (with the IDE) as a first sync would."""
+    started: dict[str, Pod] = booted["runtime"]
     for name, pod in started.items():
         startup = pod.wait_ready()
         record(f"prod {name}: startupProbe passes", f"< {startup.window_seconds:.0f} s window",

@@ -20,11 +20,11 @@ import yaml
 
 from conftest import STARTERS, with_choices_made
 
-from .conftest import DIST, ROOT, PodFactory, record
+from .conftest import ROOT, PodFactory, record
 from .flows import output_text, run
 from .pod import Pod
 from .podspec import Objects
-from .test_dev_ide import backend, login
+from .test_dev_ide import login
 
 STARTER = with_choices_made(json.loads((STARTERS / "Basic Prompting.json").read_text()))
 ECHO, LEAKY, UNPROVIDED = "E2E Promoted Echo", "E2E Leaky Triage", "E2E Unprovided Variable"
@@ -74,11 +74,11 @@ def leaky_flow() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def ide(start_pod: PodFactory, workdir: Path) -> Pod:
-    """A fresh IDE backend from dist/dev, on claims of its own."""
-    claims = {t["metadata"]["name"]: workdir / "promotion-claims" / t["metadata"]["name"]
-              for t in backend()["spec"].get("volumeClaimTemplates", [])}
-    return start_pod(backend(), DIST / "dev", claims=claims)
+def ide(booted: dict[str, Any]) -> Pod:
+    """dist/dev's IDE backend, as the dev tests left it running."""
+    pod: Pod = booted["ide"]
+    pod.wait_ready()
+    return pod
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,107 @@
+"""How a failed synthesis reads: two lines that say where the mistake is, never our internals.
+
+A ConfigError is located twice over: by the construct it was raised in (environment and construct,
+read from the frames of the traceback) and by the line of the user's own file (main.py) that made
+the call. Python errors in the user's code (a NameError, a misspelt keyword) get the same two lines,
+pointing at that line; an exception raised inside this library is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sysconfig
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+from constructs import Construct
+
+from .errors import ConfigError
+
+LIBRARY = Path(__file__).resolve().parent
+_SYSTEM = tuple(sorted({str(Path(path).resolve()) for key, path in sysconfig.get_paths().items()
+                        if key in ("stdlib", "platstdlib", "purelib", "platlib")}))
+
+VALIDATION_FAILED = "Error: Validation failed with the following errors:"
+
+
+def _is_user_file(filename: str) -> bool:
+    """A file of the user's (main.py, their helpers, a test): not this library, Python or a package."""
+    if filename.startswith("<"):
+        return False
+    path = Path(filename).resolve()
+    if path.is_relative_to(LIBRARY) or "site-packages" in path.parts or "dist-packages" in path.parts:
+        return False
+    return not any(path.is_relative_to(prefix) for prefix in _SYSTEM)
+
+
+def _display(filename: str) -> str:
+    path = Path(filename).resolve()
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def user_line(tb: TracebackType | None) -> str | None:
+    """`main.py:42`: the innermost frame of the traceback that is in a user's file."""
+    frames = [frame for frame in traceback.extract_tb(tb) if _is_user_file(frame.filename)]
+    return f"{_display(frames[-1].filename)}:{frames[-1].lineno}" if frames else None
+
+
+def construct_context(tb: TracebackType | None) -> str | None:
+    """`environment 'prod', LangflowRuntime 'runtime'`: the innermost construct whose constructor was
+    running, and the environment it belongs to."""
+    owner = None
+    while tb is not None:
+        candidate = tb.tb_frame.f_locals.get("self")
+        if isinstance(candidate, Construct) and tb.tb_frame.f_code.co_name == "__init__":
+            owner = candidate
+        tb = tb.tb_next
+    if owner is None:
+        return None
+    try:
+        scopes = owner.node.scopes[1:]  # below the App
+    except Exception:  # noqa: BLE001 - a construct whose base constructor has not run yet has no node
+        return None
+    return ", ".join(f"environment {scope.node.id!r}" if type(scope).__name__ == "Environment"
+                     else f"{type(scope).__name__} {scope.node.id!r}" for scope in scopes) or None
+
+
+def config_error(error: ConfigError) -> list[str]:
+    """The two lines of a ConfigError. A mistake in a file (a flow export) is named by that file; a
+    mistake in a prop also by the line of the user's code that set it. Both say which constructs
+    (environment, LangflowRuntime, ...) were being built."""
+    where = error.where
+    is_file = "/" in where and Path(where).exists()  # a prop such as `flows` may share a name with a folder
+    if is_file:
+        where = _display(where)
+    context = [part for part in (None if is_file else user_line(error.__traceback__),
+                                 construct_context(error.__traceback__)) if part]
+    prefix = f"{', '.join(context)}: " if context else ""
+    return [f"error: {prefix}{where}: {error.problem}", f"  fix: {error.fix}"]
+
+
+def user_code_error(error: BaseException) -> list[str] | None:
+    """Two lines for an exception raised by the user's own code, or None when it came from inside this
+    library or a dependency (a bug: its traceback is the report)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames or not _is_user_file(frames[-1].filename):
+        return None
+    where = user_line(error.__traceback__)
+    name = type(error).__name__
+    if isinstance(error, TypeError) and "keyword argument" in str(error):
+        fix = "check the spelling of the prop against docs/reference.md (every prop and its default)"
+    elif isinstance(error, (NameError, ImportError)):
+        fix = "define or import the name (everything public is importable from langflow_cdk8s)"
+    else:
+        fix = "fix that line of your code"
+    return [f"error: {where}: {name}: {error}", f"  fix: {fix}"]
+
+
+def validation_errors(error: RuntimeError) -> list[str] | None:
+    """Construct validations (such as GitOps' check that it saw complete environments) fail inside
+    cdk8s as one RuntimeError: their messages, one line each, without the jsii stack around them."""
+    message = str(error)
+    if not message.startswith(VALIDATION_FAILED):
+        return None
+    return [f"error: {line.strip()}" for line in message.removeprefix(VALIDATION_FAILED).strip().splitlines()]

@@ -1,0 +1,58 @@
+"""The template's architecture as main.py ships it, owned by the tests.
+
+Library behaviour that needs a whole app (snapshots, the Argo CD sync policies of a dev and a prod
+environment, the Secrets they read, the gates' broken-copy checks, the README's quoted commands) is
+tested on this app, with the flows in tests/fixtures/flows/. What main.py itself produces is checked
+generically (tests on `ref`), so a team edits main.py and flows/ without touching tests/.
+"""
+
+from pathlib import Path
+
+import cdk8s
+
+from langflow_cdk8s import (
+    CloudProfile, Database, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
+    LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Quota, SecretKey, Stage, SyncPolicy, astra_db,
+)
+
+FLOWS = Path(__file__).parent / "fixtures" / "flows"
+LLM_KEYS = {"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")}
+REPO = "https://github.com/example/langflow-k8s.git"
+
+
+def build(app: cdk8s.App, *, repo_url: str = REPO, revision: str = "main") -> list[Environment]:
+    dev = Environment(app, "dev", EnvironmentProps(
+        stage=Stage.DEVELOPMENT,
+        namespace="langflow-dev",
+        profile=CloudProfile.generic(),
+        monitoring_namespace="monitoring",
+        quota=Quota(requests_cpu="8", requests_memory="16Gi", limits_cpu="16", limits_memory="24Gi"),
+    ))
+    LangflowIDE(dev, "ide", LangflowIDEProps(
+        database=Database.sqlite(size="10Gi"),
+        ingress=IngressOptions(host="langflow.dev.example.com", tls_secret="langflow-dev-tls"),
+        secret_env={**LLM_KEYS, **astra_db("astra-db")},
+    ))
+
+    prod = Environment(app, "prod", EnvironmentProps(
+        stage=Stage.PRODUCTION,
+        namespace="langflow-prod",
+        profile=CloudProfile.generic(),
+        monitoring_namespace="monitoring",
+        quota=Quota(requests_cpu="32", requests_memory="64Gi", limits_cpu="64", limits_memory="64Gi", pods=80),
+    ))
+    LangflowRuntime(prod, "runtime", LangflowRuntimeProps(
+        flows=Flow.from_folder(FLOWS),
+        database=Database.external_postgres(host="langflow-db.prod.internal",
+                                            password=SecretKey(name="langflow-prod-db", key="password")),
+        ingress=IngressOptions(host="flows.example.com", tls_secret="langflow-prod-tls"),
+        secret_env={**LLM_KEYS, **astra_db("astra-db")},
+    ))
+
+    GitOps(app, "argocd", GitOpsProps(
+        environments=[dev, prod],
+        repo_url=repo_url,
+        target_revision=revision,
+        production_sync=SyncPolicy.production(),
+    ))
+    return [dev, prod]

@@ -1,0 +1,118 @@
+"""`cdk8s synth` is as safe as `make synth`, however it is started: in a copy of the repository with
+a broken main.py, `npx cdk8s synth`, the locked CLI (node_modules/.bin/cdk8s), `python main.py` and
+`make synth` each exit 2, print exactly the two-line error (make adds its own `make: ***` line), no
+Node stack and no jsii banner, and leave dist/ and docs/ byte-identical. On success `npx cdk8s synth`
+prints the same summary as `make synth`. Runs in a user's environment: no JSII_* variables set."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from repo_copy import NESTED, copy_repository, make, run, tree
+
+pytestmark = pytest.mark.skipif(os.environ.get(NESTED) == "1", reason="already inside a copy of the repository")
+
+ENTRY = 'if __name__ == "__main__":'
+NOISE = re.compile(r"^\s+at .+\(.*:\d+:\d+\)$|Traceback|jsii|end-of-life|!!!|node:internal|Error: command", re.M)
+ENTRY_POINTS = {
+    "npx": ("npx", "--no-install", "cdk8s", "synth"),
+    "locked-cli": ("node_modules/.bin/cdk8s", "synth"),
+    "python": (".venv/bin/python", "main.py"),
+}
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_repository(tmp_path_factory.mktemp("cdk8s-synth") / "repo")
+
+
+def outputs(repo: Path) -> dict[str, bytes]:
+    return {**{f"dist/{k}": v for k, v in tree(repo / "dist").items()},
+            **{f"docs/{k}": v for k, v in tree(repo / "docs").items()}}
+
+
+def with_mistake(repo: Path, mistake: str) -> str:
+    """main.py with `mistake` run first inside build() (however the team has shaped build())."""
+    original = (repo / "main.py").read_text(encoding="utf-8")
+    if ENTRY not in original:
+        pytest.skip(f"main.py has no `{ENTRY}` block to run")
+    wrapper = f"_build = build\n\n\ndef build(app, **options):\n    {mistake}\n    return _build(app, **options)\n\n\n"
+    (repo / "main.py").write_text(original.replace(ENTRY, wrapper + ENTRY), encoding="utf-8")
+    return original
+
+
+def synthesize(repo: Path, entry: str):
+    return make(repo, "synth") if entry == "make" else run(repo, *ENTRY_POINTS[entry], timeout=300)
+
+
+@pytest.mark.parametrize("entry", [*ENTRY_POINTS, "make"])
+def test_a_broken_main_py_prints_two_lines_and_keeps_dist_and_docs(repo: Path, entry: str) -> None:
+    before = outputs(repo)
+    original = with_mistake(repo, 'from langflow_cdk8s import IngressOptions; IngressOptions(host="flows_example.com")')
+    try:
+        done = synthesize(repo, entry)
+    finally:
+        (repo / "main.py").write_text(original, encoding="utf-8")
+    line = next(n for n, text in enumerate((repo / "main.py").read_text().splitlines(), 1) if text.startswith(ENTRY)) + 4
+    lines = done.stderr.splitlines()
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert lines[:2] == [f"error: main.py:{line}: ingress.host: 'flows_example.com' is not a DNS host name",
+                         "  fix: use lowercase dot-separated labels such as 'langflow.example.com'"], done.stderr
+    assert lines[2:] == ([] if entry != "make" else [lines[2]]) and (entry != "make" or lines[2].startswith("make: ***"))
+    assert not NOISE.search(done.stdout + done.stderr), done.stdout + done.stderr
+    assert outputs(repo) == before
+
+
+def test_a_name_error_through_npx_cdk8s_synth_names_main_py(repo: Path) -> None:
+    before = outputs(repo)
+    original = with_mistake(repo, "Flwo.from_folder('flows')")
+    try:
+        done = synthesize(repo, "npx")
+    finally:
+        (repo / "main.py").write_text(original, encoding="utf-8")
+    assert done.returncode == 2, done.stderr
+    assert re.fullmatch(r"error: main\.py:\d+: NameError: name 'Flwo' is not defined\n  fix: .+\n", done.stderr), done.stderr
+    assert outputs(repo) == before
+
+
+@pytest.mark.parametrize(("entry", "mistake", "expected"), [
+    ("locked-cli", "from langflow_cdk8s import SecretKey; SecretKey(name='llm-api-keys', key='open ai')",
+     "secret 'llm-api-keys' key: 'open ai' is not a valid Secret key"),
+    ("npx", "import pathlib; pathlib.Path('flows/gone.json').symlink_to('nowhere.json')",
+     "flows/gone.json: is a broken symbolic link (to nowhere.json)"),
+], ids=["secret-key", "broken-symlink"])
+def test_catalogue_entries_through_cdk8s_synth(repo: Path, entry: str, mistake: str, expected: str) -> None:
+    before = outputs(repo)
+    original = with_mistake(repo, mistake)
+    try:
+        done = synthesize(repo, entry)
+    finally:
+        (repo / "main.py").write_text(original, encoding="utf-8")
+        (repo / "flows" / "gone.json").unlink(missing_ok=True)
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.splitlines()) == 2 and expected in done.stderr.splitlines()[0], done.stderr
+    assert not NOISE.search(done.stdout + done.stderr), done.stdout + done.stderr
+    assert outputs(repo) == before
+
+
+def test_a_good_synthesis_prints_the_same_summary_however_it_is_started(repo: Path) -> None:
+    before = outputs(repo)
+    with_cli, with_make = synthesize(repo, "npx"), synthesize(repo, "make")
+    assert with_cli.returncode == 0 and with_make.returncode == 0, with_cli.stderr + with_make.stderr
+    assert with_cli.stderr == with_make.stderr
+    assert with_cli.stderr.splitlines()[-1] == "updated dist/, docs/environments/ and docs/reference.md"
+    assert not NOISE.search(with_cli.stdout + with_cli.stderr), with_cli.stdout + with_cli.stderr
+    assert outputs(repo) == before, "the committed dist/ and docs/ are not a fresh synthesis"
+
+
+def test_python_main_py_from_another_folder_writes_next_to_main_py(repo: Path, tmp_path: Path) -> None:
+    before = outputs(repo)
+    done = run(repo, str(repo / ".venv" / "bin" / "python"), str(repo / "main.py"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[-1] == "updated dist/, docs/environments/ and docs/reference.md"
+    assert list(tmp_path.iterdir()) == [], "synthesis wrote into the working directory"
+    assert outputs(repo) == before
