@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -64,6 +65,8 @@ class Pod:
         self.started_at = 0.0
         self.startup: Startup | None = None
         self._terminated_at = 0.0
+        self._startup_failure = ""
+        self._watcher = threading.Thread()
         self.main = self.spec["containers"][0]
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -87,6 +90,8 @@ class Pod:
         self.process, self.cgroup, self.log_path = self._spawn(self.main, volumes, self.main["name"])
         self.started_at = time.monotonic()
         self.cgroup.start_sampling()
+        self._watcher = threading.Thread(target=self._watch_startup, daemon=True)
+        self._watcher.start()
         return self
 
     def _spawn(self, container: Mapping[str, Any], volumes: Volumes,
@@ -113,7 +118,8 @@ class Pod:
         if ctx.get("allowPrivilegeEscalation") is False:
             privileges.append("--no-new-privs")
         full = ["ip", "netns", "exec", self.namespace, *privileges, *sandbox, *argv]
-        cgroup = Cgroup(f"{self.pod_name}-{label}", memory_limit(container))
+        # The bridge name is unique per run: concurrent runs on one machine never share a cgroup.
+        cgroup = Cgroup(f"{self.network.bridge}-{self.pod_name}-{label}", memory_limit(container))
         log = self.workdir / f"{label}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(full, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -207,27 +213,35 @@ class Pod:
         except OSError:
             return None
 
-    def wait_ready(self) -> Startup:
-        """Waits as the kubelet would: the startup probe within failureThreshold x periodSeconds,
-        then readiness and liveness must answer 200."""
+    def _watch_startup(self) -> None:
+        """The kubelet's startup probe, from the container's start: records when it first passes
+        (and the CPU used until then), or why it never did."""
         assert self.process is not None and self.cgroup is not None
-        if self.startup is not None:
-            return self.startup
         startup = self.main["startupProbe"]
         window = startup.get("initialDelaySeconds", 0) + startup["periodSeconds"] * startup["failureThreshold"]
         deadline = self.started_at + window
         while True:
             if self.process.poll() is not None:
-                raise PodSpecError(f"{self.owner}: container {self.main['name']!r} exited {self.process.returncode} "
-                                   f"before its startupProbe passed{self._oom()}:\n{tail(self.log_path)}")
+                self._startup_failure = (f"{self.owner}: container {self.main['name']!r} exited "
+                                         f"{self.process.returncode} before its startupProbe passed{self._oom()}")
+                return
             if self._probe(startup) == 200:
-                break
+                self.startup = Startup(seconds=time.monotonic() - self.started_at,
+                                       cpu_seconds=self.cgroup.cpu_seconds(), window_seconds=window)
+                return
             if time.monotonic() > deadline:
-                raise PodSpecError(f"{self.owner}: startupProbe {startup['httpGet']['path']} did not answer 200 "
-                                   f"within {window}s (the kubelet would restart it):\n{tail(self.log_path)}")
+                self._startup_failure = (f"{self.owner}: startupProbe {startup['httpGet']['path']} did not answer "
+                                         f"200 within {window}s (the kubelet would restart it)")
+                return
             time.sleep(1)
-        self.startup = Startup(seconds=time.monotonic() - self.started_at, cpu_seconds=self.cgroup.cpu_seconds(),
-                               window_seconds=window)
+
+    def wait_ready(self) -> Startup:
+        """Waits as the kubelet would: the startup probe within failureThreshold x periodSeconds
+        (timed from the container's start, whenever this is called), then readiness and liveness
+        must answer 200."""
+        self._watcher.join()
+        if self.startup is None:
+            raise PodSpecError(f"{self._startup_failure}:\n{tail(self.log_path)}")
         for kind in ("readinessProbe", "livenessProbe"):
             probe = self.main[kind]
             status = None

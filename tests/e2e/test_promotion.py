@@ -225,7 +225,7 @@ def test_a_literal_api_key_is_refused_by_synthesis(repo: Path, ide: Pod, built: 
     finally:
         path.unlink()
     assert_refused(done, "make synth with a literal API key in flows/", "fails, names file, node and field",
-                   f"error: {path}: node 'Language Model' (LanguageModelComponent-FLeYF) has a literal value in "
+                   f"error: {path.relative_to(repo)}: node 'Language Model' (LanguageModelComponent-FLeYF) has a literal value in "
                    "password field 'api_key'")
     assert files(repo / "dist") == before
 
