@@ -76,15 +76,16 @@ def ingress_origin(folder: str) -> str:
 
 @pytest.fixture(scope="module")
 def runtime(booted: dict[str, Any]) -> Pod:
-    """The first of dist/prod's runtime pods that the session booted."""
-    pod: Pod = booted["runtime"][langflow_workload("prod")["metadata"]["name"]]
+    """The first runtime pod of dist/prod, from the pods booted for the whole run."""
+    name = langflow_workload("prod")["metadata"]["name"]
+    pod: Pod = booted["runtime"][name]
     pod.wait_ready()
     return pod
 
 
 @pytest.fixture(scope="module")
 def ide(booted: dict[str, Any]) -> Pod:
-    """dist/dev's IDE backend as the session booted it (or restarted it, on its claim)."""
+    """dist/dev's IDE backend, as booted for the whole run (or restarted by the dev tests)."""
     pod: Pod = booted["ide"]
     pod.wait_ready()
     return pod
