@@ -130,7 +130,8 @@ def test_a_customized_copy_synthesizes_and_passes_make_test_without_touching_tes
     application = (repo / "dist" / "argocd" / "Application.langflow-staging.k8s.yaml").read_text()
     assert "repoURL: git@git.acme.test:platform/langflow.git" in application and "release-2026.12" in application
     assert (repo / "dist" / "prod" / "Deployment.langflow-runtime-basic-prompting.k8s.yaml").is_file()
-    assert "alb" in (repo / "dist" / "prod" / "Ingress.langflow-runtime.k8s.yaml").read_text()
+    ingress = (repo / "dist" / "prod" / "Ingress.langflow-runtime.k8s.yaml").read_text()  # one per host
+    assert "ingressClassName: alb" in ingress and "memory-chatbot" in ingress
 
     assert tested is not None
     assert tested.returncode == 0, tested.stdout[-6000:] + tested.stderr[-2000:]

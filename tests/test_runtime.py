@@ -99,7 +99,7 @@ def test_availability_defaults_spread_budget_autoscaling_and_zero_downtime_rollo
     pdb = find(env, "PodDisruptionBudget", "langflow-runtime-memory-chatbot")["spec"]
     assert pdb["maxUnavailable"] == 1 and pdb["selector"] == deployment["spec"]["selector"]
     assert main_container(deployment)["resources"] == {"requests": {"cpu": "1", "memory": "2048Mi"},
-                                                       "limits": {"cpu": "2", "memory": "2560Mi"}}
+                                                       "limits": {"cpu": "2", "memory": "2048Mi"}}
 
 
 def test_fixed_replicas_without_autoscaling() -> None:

@@ -118,7 +118,8 @@ class Pod:
         if ctx.get("allowPrivilegeEscalation") is False:
             privileges.append("--no-new-privs")
         full = ["ip", "netns", "exec", self.namespace, *privileges, *sandbox, *argv]
-        cgroup = Cgroup(f"{self.pod_name}-{label}", memory_limit(container))
+        # The bridge name is unique per run: concurrent runs on one machine never share a cgroup.
+        cgroup = Cgroup(f"{self.network.bridge}-{self.pod_name}-{label}", memory_limit(container))
         log = self.workdir / f"{label}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(full, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import pytest
 import yaml
 
-from .conftest import DIST, PodFactory, record
+from .conftest import DIST, record
 from .pod import Pod
 
 CUSTOM_COMPONENT = '''
@@ -75,16 +75,20 @@ def ingress_origin(folder: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def runtime(start_pod: PodFactory) -> Pod:
-    return start_pod(langflow_workload("prod"), DIST / "prod")
+def runtime(booted: dict[str, Any]) -> Pod:
+    """The first runtime pod of dist/prod, from the pods booted for the whole run."""
+    name = langflow_workload("prod")["metadata"]["name"]
+    pod: Pod = booted["runtime"][name]
+    pod.wait_ready()
+    return pod
 
 
 @pytest.fixture(scope="module")
-def ide(start_pod: PodFactory, workdir: Path) -> Pod:
-    workload = langflow_workload("dev")
-    claims = {t["metadata"]["name"]: workdir / "claims" / f"posture-{t['metadata']['name']}"
-              for t in workload["spec"].get("volumeClaimTemplates", [])}
-    return start_pod(workload, DIST / "dev", claims=claims)
+def ide(booted: dict[str, Any]) -> Pod:
+    """dist/dev's IDE backend, as booted for the whole run (or restarted by the dev tests)."""
+    pod: Pod = booted["ide"]
+    pod.wait_ready()
+    return pod
 
 
 def test_readiness_is_langflows_healthz_and_it_checks_the_database(runtime: Pod) -> None:

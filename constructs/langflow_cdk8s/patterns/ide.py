@@ -50,8 +50,8 @@ class LangflowIDEProps:
     the cloud profile's load-balancer annotations (an internal load balancer on EKS, GKE and AKS).
     replicas: backend replicas (default 1; more need PostgreSQL).
     frontend_replicas: default 2, so the UI survives a node drain.
-    backend_resources: default 500m/1792Mi requested, 2 CPU/3Gi limit (make e2e measured 1.0-1.6 GiB of
-    anonymous memory at rest and peaks up to 1.9 GiB: the request covers rest, the limit leaves a third).
+    backend_resources: default 500m/1280Mi requested, 2 CPU/2Gi limit (measured ~1.0-1.1 GiB at rest and
+    at peak: the request covers it, so the backend is not the first pod evicted; the limit leaves half).
     frontend_resources: default 300m/512Mi requested (the chart's), 1 CPU/512Mi limit.
     metrics: Prometheus on port 9090 (default enabled).
     redis: optional shared cache for several replicas (default None).
@@ -76,7 +76,7 @@ class LangflowIDEProps:
     service_type: str = "ClusterIP"
     replicas: int = 1
     frontend_replicas: int = 2
-    backend_resources: Resources = Resources(cpu="500m", memory="1792Mi", cpu_limit="2", memory_limit="3Gi")
+    backend_resources: Resources = Resources(cpu="500m", memory="1280Mi", cpu_limit="2", memory_limit="2Gi")
     frontend_resources: Resources = Resources(cpu="300m", memory="512Mi", cpu_limit="1", memory_limit="512Mi")
     metrics: Metrics = Metrics()
     redis: RedisCache | None = None

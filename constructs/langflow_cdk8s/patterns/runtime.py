@@ -80,8 +80,8 @@ class LangflowRuntimeProps:
     own Service, so adding a flow adds routes, never a load balancer (default None).
     service_type: each flow Service's type: "ClusterIP" (default) or "LoadBalancer" with the cloud
     profile's load-balancer annotations.
-    resources: per pod (default 1 CPU/2Gi requested, 2 CPU/2560Mi limit: make e2e measured 0.95-1.75 GiB
-    of anonymous memory at rest, peaks the same; the request covers it, the limit leaves 30 %).
+    resources: per pod (default 1 CPU/2Gi requested, 2 CPU/2Gi limit: Langflow's sizing guidance;
+    make e2e measured ~1.0 GiB of anonymous memory at rest and at peak, so both leave headroom).
     replicas: fixed replica count when autoscaling is None (default 3).
     autoscaling: default Autoscaling(min_replicas=3, max_replicas=6) on 70 % CPU.
     metrics: Prometheus on port 9090 (default enabled).
@@ -108,7 +108,7 @@ class LangflowRuntimeProps:
     auth: Auth = field(default_factory=lambda: Auth.from_secret("langflow-runtime-auth", api_key=True))
     ingress: IngressOptions | None = None
     service_type: str = "ClusterIP"
-    resources: Resources = Resources(cpu="1", memory="2Gi", cpu_limit="2", memory_limit="2560Mi")
+    resources: Resources = Resources(cpu="1", memory="2Gi", cpu_limit="2", memory_limit="2Gi")
     replicas: int = 3
     autoscaling: Autoscaling | None = Autoscaling(min_replicas=3, max_replicas=6)
     metrics: Metrics = Metrics()

@@ -5,9 +5,8 @@ and the `prod` deployment profile. Every Langflow name here was read in the 1.13
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from .database import DatabaseChoice, ExternalPostgres, InClusterPostgres
 from ..errors import ConfigError
@@ -17,6 +16,8 @@ from .secrets import SecretKey
 from .validation import at_least, dns_name, non_empty
 
 TWEAK_POLICIES = ("permissive", "declared", "off")
+REDIS_PORT = 6379
+"""Where NetworkPolicies let the job queue's Redis be reached (on the private ranges)."""
 
 
 class CustomComponents(enum.Enum):
@@ -186,7 +187,6 @@ class Posture:
     preflight: ProductionPreflight | None = None
     workers: int = 1
     job_queue: SecretKey | None = None
-    job_queue_port: int = 6379
 
     def check(self, database: DatabaseChoice) -> None:
         at_least("workers", self.workers, 1)
@@ -218,7 +218,7 @@ class Posture:
         if self.object_storage is not None and self.object_storage.reachable_at is not None:
             peers.append(self.object_storage.reachable_at)
         if self.job_queue is not None:
-            peers.append(NetworkPeer.private_networks([self.job_queue_port], "Redis job queue"))
+            peers.append(NetworkPeer.private_networks([REDIS_PORT], "Redis job queue"))
         if self.preflight is not None:
             peers.append(self.preflight.network)
         return peers
@@ -231,7 +231,7 @@ def origins(ingress: IngressOptions | None, services: Sequence[str]) -> list[str
     return list(services)
 
 
-def merge_secrets(prop: str, *mappings: dict[str, SecretKey] | Any) -> dict[str, SecretKey]:
+def merge_secrets(prop: str, *mappings: Mapping[str, SecretKey]) -> dict[str, SecretKey]:
     """One {VARIABLE: SecretKey} mapping; a variable set twice is an error naming `prop`."""
     merged: dict[str, SecretKey] = {}
     for mapping in mappings:
