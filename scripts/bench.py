@@ -220,7 +220,7 @@ class Bench:
             if self.baseline is not None:
                 out = self.tmp / f"out-baseline-{count}"
                 result.append(Scenario(
-                    f"baseline-{count}", f"{count} flows, plain-object baseline ({BASELINE_TAG})",
+                    f"baseline-{count}", f"{count} flows, plain-object baseline ({BASELINE_TAG[:7]})",
                     [*py, str(app), str(folder), str(out), str(self.tmp / f"result-baseline-{count}.json")],
                     outdir=out, result=self.tmp / f"result-baseline-{count}.json",
                     pythonpath=os.pathsep.join([str(self.baseline / "constructs"), str(self.baseline)])))
@@ -307,7 +307,7 @@ def main() -> int:
     parser.add_argument("--flows", default="10,100,500", help="flow counts (default 10,100,500; the targets need 100 and 500)")
     parser.add_argument("--no-cli", action="store_true", help="skip the `cdk8s synth` end-to-end runs")
     parser.add_argument("--no-profile", action="store_true", help="skip the jsii profile")
-    parser.add_argument("--no-baseline", action="store_true", help=f"skip the plain-object baseline ({BASELINE_TAG})")
+    parser.add_argument("--no-baseline", action="store_true", help=f"skip the plain-object baseline ({BASELINE_TAG[:7]})")
     parser.add_argument("--profile-flows", type=int, default=100, help="flows in the profiled build (default 100)")
     parser.add_argument("--constructs", default=str(ROOT / "constructs"),
                         help="folder holding the langflow_cdk8s package to measure (default: this checkout's)")
