@@ -95,8 +95,18 @@ def answer(pod: Pod, endpoint: str, api_key: str) -> str:
     return output_text(response)
 
 
+@pytest.fixture(scope="module")
+def together(start: Callable[..., Pod], workdir: Path) -> tuple[dict[str, Any], dict[str, Any], list[Pod]]:
+    """Two replicas of one new revision, started at the same moment on an empty database. Started
+    before the revision test's first pod (which requests this fixture), so their start-ups overlap
+    with it; the races test below checks them."""
+    flow = revision(offline_flow(), "together")
+    deployment, folder = synthesize(flow, workdir, replicas=2)
+    return flow, deployment, [start(deployment, folder, wait=False), start(deployment, folder, wait=False)]
+
+
 def test_a_pod_keeps_serving_its_revision_and_a_rollback_is_exact(start: Callable[..., Pod], workdir: Path,
-                                                                   api_key: str) -> None:
+                                                                   api_key: str, together: tuple) -> None:
     base = offline_flow()
     endpoint = base["endpoint_name"]
     old, old_folder = synthesize(revision(base, "rev-N"), workdir)
@@ -124,11 +134,9 @@ def test_a_pod_keeps_serving_its_revision_and_a_rollback_is_exact(start: Callabl
     rolled_back.stop()
 
 
-def test_replicas_starting_together_on_an_empty_database_start_cleanly(start: Callable[..., Pod], workdir: Path,
-                                                                       postgres: Postgres, api_key: str) -> None:
-    flow = revision(offline_flow(), "together")
-    deployment, folder = synthesize(flow, workdir, replicas=2)
-    pods = [start(deployment, folder, wait=False), start(deployment, folder, wait=False)]
+def test_replicas_starting_together_on_an_empty_database_start_cleanly(together: tuple, postgres: Postgres,
+                                                                       api_key: str) -> None:
+    flow, deployment, pods = together
     for pod in pods:
         pod.wait_ready()
     database = target_database(deployment)
