@@ -231,6 +231,14 @@ def booted(cluster: Cluster, session_pods: list[Pod], workdir: Path) -> dict[str
     return {"runtime": runtime, "ide": ide}
 
 
+@pytest.fixture(scope="module")
+def ide(booted: dict[str, Any]) -> Pod:
+    """dist/dev's IDE backend as booted for the run, or as the dev tests restarted it."""
+    pod: Pod = booted["ide"]
+    pod.wait_ready()
+    return pod
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not REPORT:
         return

@@ -83,14 +83,6 @@ def runtime(booted: dict[str, Any]) -> Pod:
     return pod
 
 
-@pytest.fixture(scope="module")
-def ide(booted: dict[str, Any]) -> Pod:
-    """dist/dev's IDE backend, as booted for the whole run (or restarted by the dev tests)."""
-    pod: Pod = booted["ide"]
-    pod.wait_ready()
-    return pod
-
-
 def test_readiness_is_langflows_healthz_and_it_checks_the_database(runtime: Pod) -> None:
     assert runtime.main["readinessProbe"]["httpGet"]["path"] == "/healthz"
     answer = runtime.request("GET", "/healthz")

@@ -74,14 +74,6 @@ def leaky_flow() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def ide(booted: dict[str, Any]) -> Pod:
-    """dist/dev's IDE backend, as the dev tests left it running."""
-    pod: Pod = booted["ide"]
-    pod.wait_ready()
-    return pod
-
-
-@pytest.fixture(scope="module")
 def built(ide: Pod, secrets: dict) -> dict[str, Any]:
     """What a flow builder does: log in, save flows, create an API key for promotion."""
     name = next(e for e in ide.main["env"] if e["name"] == "LANGFLOW_SUPERUSER")["valueFrom"]["secretKeyRef"]["name"]
