@@ -13,7 +13,11 @@ import os
 # print nothing). A value you set yourself wins.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from .errors import ConfigError  # noqa: E402 - after the jsii setting above
+from .tooling import jsii_channel  # noqa: E402 - before anything starts jsii
+
+jsii_channel.install()
+
+from .errors import ConfigError  # noqa: E402 - after the jsii settings above
 from .mechanics.workload import ServiceWorkload
 from .patterns.environment import Environment, EnvironmentProps, Quota, Stage
 from .patterns.gitops import GitOps, GitOpsProps, SyncPolicy

@@ -5,20 +5,26 @@ that users extend through the cdk8s-plus API, such as containers or volumes):
 
 - `Gaps`, written when a workload is built: what the workload itself needs and cdk8s-plus cannot
   express (topology spread, revision history, claim templates, node selector, extra pull secrets,
-  volumes of other types, dict-defined sidecars).
-- `Hardening`, one per environment, run at synthesis (it is a construct validation, which cdk8s runs
-  before it writes anything, and before `Chart.to_json()`): it reads every object that runs pods as
+  volumes of other types, dict-defined sidecars), and what `restricted` needs of the pod as built
+  (seccompProfile, capabilities drop ALL, no service links), so a pod nobody changed is complete.
+- `Hardening`, one per environment, run at synthesis: it reads every object that runs pods as
   cdk8s renders it and patches every pod and every container, including containers, init containers,
   volumes and whole workloads added later through the cdk8s-plus API, up to the `restricted` Pod Security Standard:
   seccompProfile, capabilities drop ALL, no privilege escalation, non-root, read-only root,
   no service links. What cannot be patched into compliance (a hostPath volume, a host port,
   uid 0) fails synthesis with the object and the field. Each pass patches only fields that differ,
   so running it again adds nothing.
+
+  It is a construct validation, which cdk8s runs before it writes anything and before
+  `Chart.to_json()`. Rendering a workload to read it costs Node about 2 ms, as much as writing it,
+  so the app's synthesis (tooling/synth.py) reads what cdk8s wrote instead, with the same `harden`,
+  and writes again only if that patched something (`verified_after_writing`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import cdk8s
@@ -54,6 +60,9 @@ CONTAINER_SECURITY_CONTEXT: dict[str, Any] = {
 }
 """What every container and init container gets; cdk8s-plus cannot write capabilities or seccompProfile."""
 
+UNWRITTEN_CONTAINER_FIELDS = ("capabilities", "seccompProfile")
+"""The container securityContext fields cdk8s-plus-27 has no prop for (it writes the rest by default)."""
+
 POD_FIELDS: dict[str, Any] = {"enableServiceLinks": False, "automountServiceAccountToken": False, "hostNetwork": False}
 """Service links off: a Service named `langflow` would otherwise inject LANGFLOW_PORT=tcp://… and crash Langflow."""
 
@@ -85,6 +94,18 @@ class Gaps:
         where = (*TEMPLATE, *container, field) if container is not None else (*TEMPLATE, field)
         self._patches.append(patch_add(pointer(*where) + "/-", dict(item)))
 
+    def restricted(self, *, init_containers: int, containers: int) -> None:
+        """What `restricted` needs of this pod that cdk8s-plus-27 cannot write (see `harden`), for the
+        containers it is built with: the synthesis pass then finds nothing to patch unless a user changed it."""
+        self.pod("enableServiceLinks", POD_FIELDS["enableServiceLinks"])
+        self._patches.append(patch_add(pointer(*TEMPLATE, "securityContext", "seccompProfile"),
+                                       POD_SECURITY_CONTEXT["seccompProfile"]))
+        for kind, count in (("initContainers", init_containers), ("containers", containers)):
+            for index in range(count):
+                for field in UNWRITTEN_CONTAINER_FIELDS:
+                    self._patches.append(patch_add(pointer(*TEMPLATE, kind, index, "securityContext", field),
+                                                   CONTAINER_SECURITY_CONTEXT[field]))
+
     def remove(self, *path: str) -> None:
         """Removes one field cdk8s-plus writes and this library must not (given as path parts)."""
         self._patches.append(patch_remove(pointer(*path)))
@@ -94,12 +115,15 @@ class Gaps:
             self.api_object.add_json_patch(*self._patches)
 
 
-POD_PATHS: dict[type, tuple[str, ...]] = {
-    k8s.KubeDeployment: TEMPLATE, k8s.KubeStatefulSet: TEMPLATE, k8s.KubeDaemonSet: TEMPLATE,
-    k8s.KubeReplicaSet: TEMPLATE, k8s.KubeJob: TEMPLATE, k8s.KubePod: ("spec",),
-    k8s.KubeCronJob: ("spec", "jobTemplate", "spec", "template", "spec"),
+POD_PATHS: dict[str, tuple[str, ...]] = {
+    "Deployment": TEMPLATE, "StatefulSet": TEMPLATE, "DaemonSet": TEMPLATE, "ReplicaSet": TEMPLATE, "Job": TEMPLATE,
+    "Pod": ("spec",), "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
-"""Where each kind that runs pods keeps its pod spec (the objects cdk8s-plus builds are these bindings)."""
+"""Where each kind that runs pods keeps its pod spec."""
+
+POD_CLASSES = (k8s.KubeDeployment, k8s.KubeStatefulSet, k8s.KubeDaemonSet, k8s.KubeReplicaSet, k8s.KubeJob,
+               k8s.KubePod, k8s.KubeCronJob)
+"""Their k8s bindings: what cdk8s-plus builds them with."""
 
 
 @jsii.implements(constructs.IValidation)
@@ -107,29 +131,63 @@ class Hardening:
     """Patches every pod under `scope` up to `restricted` when cdk8s synthesizes (see module docstring):
     the library's workloads and any a user adds with cdk8s-plus or the k8s bindings."""
 
+    _deferred = False
+    """Set while the app's synthesis writes: it checks the written files instead (module docstring)."""
+
     def __init__(self, scope: constructs.Construct, where: str) -> None:
         self._scope = scope
-        self._where = where
+        self.where = where
 
     def validate(self) -> list[str]:
+        if Hardening._deferred:
+            return []
         errors: list[str] = []
-        kinds = tuple(POD_PATHS)
-        for api_object in self._scope.node.find_all():
-            if not isinstance(api_object, kinds):
-                continue
+        for api_object in pod_objects(self._scope):
             manifest = api_object.to_json()
-            patches, problems = harden(manifest, POD_PATHS[type(api_object)])
-            if patches:
-                api_object.add_json_patch(*patches)
-            annotations = manifest["metadata"].get("annotations", {})
-            stale = {key: value for key, value in checkov_skips(_pod(manifest, POD_PATHS[type(api_object)])).items()
-                     if annotations.get(key) != value}
-            if stale:
-                metadata = api_object.metadata
-                for key, value in stale.items():
-                    metadata.add_annotation(key, value)
-            errors += [f"{self._where}: {manifest['kind']} {manifest['metadata']['name']}: {p}" for p in problems]
+            errors += self.correct(api_object, manifest)
         return errors
+
+    def correct(self, api_object: cdk8s.ApiObject, manifest: Mapping[str, Any]) -> list[str]:
+        """Patches `api_object` (rendered as `manifest`) up to `restricted` and its checkov skips to
+        its pod; returns what no patch can fix. Patches nothing when nothing differs."""
+        path = POD_PATHS[manifest["kind"]]
+        patches, problems = harden(manifest, path)
+        if patches:
+            api_object.add_json_patch(*patches)
+        stale = stale_skips(manifest, path)
+        if stale:
+            metadata = api_object.metadata
+            for key, value in stale.items():
+                metadata.add_annotation(key, value)
+        return [f"{self.where}: {manifest['kind']} {manifest['metadata']['name']}: {p}" for p in problems]
+
+
+def pod_objects(scope: constructs.Construct) -> list[cdk8s.ApiObject]:
+    """Every object under `scope` that runs pods (the objects cdk8s-plus builds are k8s bindings)."""
+    return [c for c in scope.node.find_all() if isinstance(c, POD_CLASSES)]
+
+
+def needs_correction(manifest: Mapping[str, Any], path: tuple[str, ...] = TEMPLATE) -> bool:
+    """Whether `Hardening.correct` would patch or refuse this rendered object."""
+    patches, problems = harden(manifest, path)
+    return bool(patches or problems or stale_skips(manifest, path))
+
+
+def stale_skips(manifest: Mapping[str, Any], path: tuple[str, ...]) -> dict[str, str]:
+    """The checkov skip annotations that differ from what the object's pod calls for."""
+    annotations = manifest["metadata"].get("annotations", {})
+    return {key: value for key, value in checkov_skips(_pod(manifest, path)).items() if annotations.get(key) != value}
+
+
+@contextlib.contextmanager
+def verified_after_writing() -> Iterator[None]:
+    """While cdk8s writes, the validation reads nothing: the caller checks the written files
+    (`needs_correction`) and corrects and writes again where they need it."""
+    Hardening._deferred = True
+    try:
+        yield
+    finally:
+        Hardening._deferred = False
 
 
 def harden(manifest: Mapping[str, Any], path: tuple[str, ...] = TEMPLATE) -> tuple[list[cdk8s.JsonPatch], list[str]]:

@@ -225,6 +225,7 @@ class ServiceWorkload(Construct):
         controller.select(shared.selector(spec.selector))
 
         gaps = Gaps(cdk8s.ApiObject.of(controller))
+        gaps.restricted(init_containers=len(built["initContainers"]), containers=len(built["containers"]))
         gaps.spec("revisionHistoryLimit", REVISION_HISTORY)
         if spec.controller == "StatefulSet":
             gaps.spec("persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"})

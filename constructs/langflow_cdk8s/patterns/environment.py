@@ -265,7 +265,8 @@ class Environment(cdk8s.Chart):
         much; `objects` are this environment's synthesized objects (default: synthesized now)."""
         hard = self.props.quota.hard()
         warnings = []
-        for key, needed in quota_usage(self.objects if objects is None else objects).items():
+        usage = quota_usage(self.objects if objects is None else objects, self.props.container_defaults.to_manifest())
+        for key, needed in usage.items():
             allowed = Decimal(hard[key]) if key == "pods" else quantity(f"quota.{key}", hard[key])
             if needed > allowed:
                 warnings.append(f"quota {key} is {hard[key]} but the workloads need {_human(key, needed)} at maximum "
@@ -294,8 +295,16 @@ READ_ONLY_RULES: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 
 
-def quota_usage(objects: Sequence[dict[str, Any]]) -> dict[str, Decimal]:
-    """Sums container requests and limits of every workload at its maximum scale (see Environment.quota_usage)."""
+def quota_usage(objects: Sequence[dict[str, Any]], defaults: dict[str, dict[str, str]] | None = None) -> dict[str, Decimal]:
+    """Sums container requests and limits of every workload at its maximum scale (see Environment.quota_usage).
+    A container that leaves a request or limit unset counts the environment's LimitRange default for
+    it (`defaults`; without them, nothing)."""
+    fallback = defaults or {"requests": {}, "limits": {}}
+
+    def amount(container: dict[str, Any], resource: str, unit: str) -> Decimal:
+        value = container.get("resources", {}).get(resource, {}).get(unit, fallback[resource].get(unit, "0"))
+        return quantity("container", value)
+
     max_replicas = {(o["spec"]["scaleTargetRef"]["kind"], o["spec"]["scaleTargetRef"]["name"]): o["spec"]["maxReplicas"]
                     for o in objects if o["kind"] == "HorizontalPodAutoscaler"}
     totals = {"requests.cpu": Decimal(0), "requests.memory": Decimal(0), "limits.cpu": Decimal(0),
@@ -311,9 +320,8 @@ def quota_usage(objects: Sequence[dict[str, Any]]) -> dict[str, Decimal]:
         # Init containers run before the app containers, so a pod needs the larger of the two.
         for resource in ("requests", "limits"):
             for unit in ("cpu", "memory"):
-                main = sum((quantity("container", c["resources"][resource][unit]) for c in pod["containers"]), Decimal(0))
-                init = max((quantity("init container", c["resources"][resource][unit]) for c in pod.get("initContainers", [])),
-                           default=Decimal(0))
+                main = sum((amount(c, resource, unit) for c in pod["containers"]), Decimal(0))
+                init = max((amount(c, resource, unit) for c in pod.get("initContainers", [])), default=Decimal(0))
                 totals[f"{resource}.{unit}"] += max(main, init) * pods
         totals["pods"] += pods
     return totals

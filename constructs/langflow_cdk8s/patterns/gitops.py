@@ -9,9 +9,8 @@ dist/argocd/ (itself included) in sync, and every environment follows its own Ap
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import cdk8s
 import constructs
@@ -29,6 +28,7 @@ from imports.argocd_appproject.io.argoproj import (
 
 from ..errors import ConfigError
 from ..mechanics.labels import standard_labels
+from ..mechanics.tree import api_objects, api_version_kind
 from ..mechanics.values import patch_add
 from ..mechanics.waves import CLUSTER_SCOPED, SYNC_WAVE, sync_wave
 from ..props.validation import at_least, dns_label
@@ -151,9 +151,10 @@ class GitOpsProps:
         return self.production_sync if env.stage is Stage.PRODUCTION else self.development_sync
 
 
-def group_kinds(objects: Sequence[dict[str, Any]]) -> tuple[set[GroupKind], set[GroupKind]]:
-    """The (API group, kind) pairs of namespaced and of cluster-scoped objects: what a project must allow."""
-    pairs = {(obj["apiVersion"].rpartition("/")[0], obj["kind"]) for obj in objects}
+def group_kinds(objects: Iterable[tuple[str, str]]) -> tuple[set[GroupKind], set[GroupKind]]:
+    """The (API group, kind) pairs of namespaced and of cluster-scoped objects, given as (apiVersion,
+    kind): what a project must allow."""
+    pairs = {(api_version.rpartition("/")[0], kind) for api_version, kind in objects}
     return {p for p in pairs if p[1] not in CLUSTER_SCOPED}, {p for p in pairs if p[1] in CLUSTER_SCOPED}
 
 
@@ -230,32 +231,26 @@ class GitOps(cdk8s.Chart):
 
 @jsii.implements(constructs.IValidation)
 class _Whitelists:
-    """At synthesis, rewrites each environment's project whitelist from what the environment now
-    synthesizes (a kind added after GitOps was created is allowed, not refused by Argo CD), and fails
-    for cluster-scoped kinds, which no environment's project may deploy."""
+    """At synthesis, rewrites each environment's project whitelist from the objects the environment
+    now holds (a kind added after GitOps was created is allowed, not refused by Argo CD), and fails
+    for cluster-scoped kinds, which no environment's project may deploy. Reads the construct tree,
+    not the rendered objects: kinds need no rendering (mechanics/tree.py)."""
 
     def __init__(self, environments: Sequence[Environment], projects: dict[str, AppProject]) -> None:
         self._environments = environments
         self._projects = projects
         self._written: dict[str, list[dict[str, str]]] = {}
-        self._running = False
 
     def validate(self) -> list[str]:
-        if self._running:  # Environment.to_json() validates the app again, this validation included
-            return []
-        self._running = True
-        try:
-            errors = []
-            for env in self._environments:
-                namespaced, cluster = group_kinds(env.to_json())
-                extra = sorted(kind for _, kind in cluster if kind != "Namespace")
-                if extra:
-                    errors.append(f"environment {env.name!r} emits cluster-scoped {', '.join(extra)}: its AppProject "
-                                  "allows only its own Namespace; deploy cluster-wide objects with the platform")
-                whitelist = [{"group": group, "kind": kind} for group, kind in sorted(namespaced)]
-                if self._written.get(env.name) != whitelist:
-                    self._projects[env.name].add_json_patch(patch_add("/spec/namespaceResourceWhitelist", whitelist))
-                    self._written[env.name] = whitelist
-            return errors
-        finally:
-            self._running = False
+        errors = []
+        for env in self._environments:
+            namespaced, cluster = group_kinds(api_version_kind(obj) for obj in api_objects(env))
+            extra = sorted(kind for _, kind in cluster if kind != "Namespace")
+            if extra:
+                errors.append(f"environment {env.name!r} emits cluster-scoped {', '.join(extra)}: its AppProject "
+                              "allows only its own Namespace; deploy cluster-wide objects with the platform")
+            whitelist = [{"group": group, "kind": kind} for group, kind in sorted(namespaced)]
+            if self._written.get(env.name) != whitelist:
+                self._projects[env.name].add_json_patch(patch_add("/spec/namespaceResourceWhitelist", whitelist))
+                self._written[env.name] = whitelist
+        return errors

@@ -8,9 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .inventory import WORKLOAD_KINDS, required_secrets
+from .inventory import WORKLOAD_KINDS, read_manifest, required_secrets
 
 Manifest = dict[str, Any]
 
@@ -21,7 +19,7 @@ WELL_KNOWN_PORTS = {53: "DNS", 443: "HTTPS", 5432: "PostgreSQL", 6379: "Redis", 
 
 def read_folder(folder: Path) -> list[Manifest]:
     """The objects of one synthesized folder (one object per file, as cdk8s writes them here)."""
-    return [yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.yaml"))]
+    return [read_manifest(path) for path in sorted(folder.glob("*.yaml"))]
 
 
 def name_of(obj: Manifest) -> str:

@@ -5,18 +5,17 @@ from __future__ import annotations
 import shutil
 import sys
 import traceback
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 import cdk8s
-import yaml
 
 from ..errors import ConfigError
 from ..patterns.environment import Environment
 from ..patterns.gitops import GitOps
 from . import publish, report
+from .written import Written, read, write_hardened
 
 
 def new_app(outdir: str) -> cdk8s.App:
@@ -39,27 +38,13 @@ def check_deployed(app: cdk8s.App) -> None:
                               f"add it to GitOpsProps(environments=[...]) so Argo CD deploys dist/{env.name}/, or remove it")
 
 
-QUOTA_KINDS = ("Deployment", "StatefulSet", "HorizontalPodAutoscaler")
-"""What the quota check reads: workloads and how far they scale."""
-
-
-def written(app: cdk8s.App, env: Environment) -> tuple[Counter[str], list[dict]]:
-    """What cdk8s wrote for `env` (after app.synth()), exactly what dist/ gets: the count per kind
-    (from the `Kind.name.k8s.yaml` file names) and the objects the quota check reads. Reading a few
-    files back costs less than asking Node for every object again."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    files = sorted((Path(app.outdir) / env.name).glob("*.k8s.yaml"))
-    kinds = Counter(path.name.split(".", 1)[0] for path in files)
-    return kinds, [yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
-                   for path in files if path.name.split(".", 1)[0] in QUOTA_KINDS]
-
-
-def summary(app: cdk8s.App, environments: list[Environment]) -> str:
-    """One line per environment and per GitOps chart, with notes and warnings; read from what
-    `app.synth()` wrote into `app.outdir`, so call it before those files move."""
+def summary(app: cdk8s.App, environments: list[Environment], written: dict[str, Written] | None = None) -> str:
+    """One line per environment and per GitOps chart, with notes and warnings; from what
+    `app.synth()` wrote into `app.outdir` (`written`, or read now: before those files move)."""
     lines = []
     for env in environments:
-        kinds, scaled = written(app, env)
+        output = written[env.name] if written is not None else read(Path(app.outdir), env)
+        kinds, scaled = output.kinds, output.objects
         flows = len(env.flows)
         counted = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
         lines.append(f"{env.name}: {sum(kinds.values())} objects in namespace {env.namespace_name} ({counted})"
@@ -115,13 +100,14 @@ def synth(build: Build, *, outdir: str | None = None, stream: TextIO = sys.stder
     return 0
 
 
-def _synthesize(build: Build, outdir: Path, stream: TextIO) -> tuple[cdk8s.App, list[Environment]] | None:
+def _synthesize(build: Build, outdir: Path, stream: TextIO,
+                ) -> tuple[cdk8s.App, list[Environment], dict[str, Written]] | None:
     """The App and its environments, or None after printing why bad input stopped it."""
     try:
         app = new_app(str(outdir))
         environments = build(app)
         check_deployed(app)
-        app.synth()
+        written = write_hardened(app, environments)
     except ConfigError as error:
         lines = report.config_error(error)
     except RuntimeError as error:
@@ -133,6 +119,6 @@ def _synthesize(build: Build, outdir: Path, stream: TextIO) -> tuple[cdk8s.App, 
         if lines is None:
             raise
     else:
-        return app, environments
+        return app, environments, written
     publish.print_lines(lines, stream)
     return None
