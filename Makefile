@@ -20,6 +20,8 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@# cdk8s.yaml runs the app with -O: its bytecode, also where PYTHONDONTWRITEBYTECODE is set (~10 s once).
+	$(VENV)/bin/python -m compileall -q -j 0 -o 1 $(VENV)/lib > /dev/null
 	touch $@
 
 node_modules/.installed: package-lock.json
@@ -38,8 +40,9 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.lock
 # and leaves them as they were. The CLI's file list goes to .build/synth.log.
 synth: setup
 	@mkdir -p $(BUILD)
-	@# Cached bytecode saves ~0.1 s per synthesis, also where PYTHONDONTWRITEBYTECODE is set (see docs/benchmarks.md).
-	@$(VENV)/bin/python -m compileall -q constructs imports
+	@# Cached bytecode saves ~0.1 s per synthesis, also where PYTHONDONTWRITEBYTECODE is set (see docs/benchmarks.md);
+	@# -o 1 for cdk8s.yaml's `python -O`, -o 0 for tests and `python main.py`.
+	@$(VENV)/bin/python -m compileall -q -o 0 -o 1 constructs imports
 	@$(CDK8S) synth --no-check-upgrade > $(BUILD)/synth.log
 
 test: setup $(CHECKOV_VENV)/.installed

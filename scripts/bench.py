@@ -14,6 +14,7 @@ What it runs, each in a fresh process tree (Python and jsii's two Node processes
   cli        node_modules/.bin/cdk8s synth --no-check-upgrade --output <tmp> (information only)
   N flows    one PRODUCTION Environment + LangflowRuntime(flows=Flow.from_folder(<N generated flows>)),
              written with langflow_cdk8s.tooling.synth.synth, for N in 10, 100, 500
+Every Python command runs with the flags of cdk8s.yaml's app (`python -O`; --no-optimize for none).
 Runs are interleaved (round r runs every scenario once) after one discarded warm-up round, so a
 burst of load from other processes spreads over all scenarios instead of skewing one. Each figure
 is the median of the rounds, with minimum and maximum.
@@ -128,6 +129,15 @@ class TreeSampler(threading.Thread):
         return peaks
 
 
+def app_flags() -> list[str]:
+    """The interpreter flags cdk8s.yaml's `app` runs main.py with (-O): every scenario, the floor and
+    the baseline included, runs with them, so each figure is what `cdk8s synth` costs."""
+    app = re.search(r"^app:.*python((?: -\w+)*) main\.py", (ROOT / "cdk8s.yaml").read_text(), re.MULTILINE)
+    if app is None:
+        raise SystemExit("cdk8s.yaml: no `app: ... python [flags] main.py` line to take the interpreter flags from")
+    return app.group(1).split()
+
+
 def app_copy(root: Path) -> Path:
     """main.py with what it runs with, outside the checkout: `python main.py` and `cdk8s synth` replace
     the dist/ and docs/ next to main.py, and a benchmark must not rewrite the repository's."""
@@ -192,7 +202,7 @@ class Bench:
                                                                 os.environ.get("PYTHONPATH")]))
         self.env.pop("CDK8S_OUTDIR", None)
         self.app_root = app_copy(tmp / "app")
-        self.python_flags = ["-O"] if args.optimize else []
+        self.python_flags = app_flags() if not args.no_optimize else []
         self.loads: list[float] = []
         self.baseline: Path | None = None
 
@@ -231,6 +241,15 @@ class Bench:
         self.baseline = self.tmp / "baseline"
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--quiet", "--detach", str(self.baseline), BASELINE_TAG],
                        check=True)
+
+    def compile_bytecode(self) -> None:
+        """Bytecode for both optimization levels, for the library measured and the baseline alike, as
+        `make synth` keeps it (this environment may set PYTHONDONTWRITEBYTECODE)."""
+        folders = [self.constructs, ROOT / "imports"]
+        if self.baseline is not None:
+            folders += [self.baseline / "constructs", self.baseline / "imports"]
+        subprocess.run([self.python, "-m", "compileall", "-q", "-o", "0", "-o", "1", *map(str, folders)],
+                       check=True, stdout=subprocess.DEVNULL)
 
     def remove_baseline(self) -> None:
         if self.baseline is not None:
@@ -311,7 +330,8 @@ def main() -> int:
     parser.add_argument("--profile-flows", type=int, default=100, help="flows in the profiled build (default 100)")
     parser.add_argument("--constructs", default=str(ROOT / "constructs"),
                         help="folder holding the langflow_cdk8s package to measure (default: this checkout's)")
-    parser.add_argument("-O", "--optimize", action="store_true", help="run the Python apps with -O")
+    parser.add_argument("--no-optimize", action="store_true",
+                        help="run the Python apps without the flags cdk8s.yaml's app uses (-O)")
     parser.add_argument("--output", default=str(DOC), help=f"Markdown file to update (default {DOC.relative_to(ROOT)})")
     parser.add_argument("--no-write", action="store_true", help="print the tables, write nothing")
     args = parser.parse_args()
@@ -334,6 +354,7 @@ def main() -> int:
         bench = Bench(args, tmp)
         if not args.no_baseline:
             bench.add_baseline()
+        bench.compile_bytecode()
         scenarios = bench.measure()
         busy1, when1 = busy_cores()
         children1 = os.times()

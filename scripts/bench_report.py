@@ -85,9 +85,9 @@ def machine() -> dict[str, str]:
         "packages": f"cdk8s {dist('cdk8s')}, cdk8s-plus-27 {dist('cdk8s-plus-27')}, constructs {dist('constructs')}, "
                     f"jsii {dist('jsii')}, cdk8s-cli {cli}",
         "commit": commit + (" with uncommitted changes" if dirty else ""),
-        "bytecode": ("PYTHONDONTWRITEBYTECODE is set: Python compiles modules without a __pycache__ "
-                     "(constructs/, imports/) from source on every run" if os.environ.get("PYTHONDONTWRITEBYTECODE")
-                     else "Python writes and reuses __pycache__"),
+        "bytecode": ("compiled before the runs (-o 0 and -o 1) for constructs/, imports/ and the baseline's, as `make "
+                     "synth` and `make setup` do" + ("; PYTHONDONTWRITEBYTECODE is set, so nothing else is cached"
+                                                     if os.environ.get("PYTHONDONTWRITEBYTECODE") else "")),
     }
 
 
@@ -117,6 +117,8 @@ def status(ok: bool) -> str:
 def report(bench: Bench, scenarios: list[Scenario], tests: dict | None, prof: dict | None,
            info: dict[str, str], started: str, elapsed: float, background: float) -> tuple[str, list[str]]:
     by = {s.key: s for s in scenarios}
+    flags = (f"every Python command run as `python {' '.join(bench.python_flags)}`, as cdk8s.yaml's app runs main.py"
+             if bench.python_flags else "Python run without -O (--no-optimize)")
     lines = [
         f"Measured {started} by `scripts/bench.py{' ' + ' '.join(sys.argv[1:]) if sys.argv[1:] else ''}` "
         f"in {elapsed / 60:.1f} min.",
@@ -129,7 +131,7 @@ def report(bench: Bench, scenarios: list[Scenario], tests: dict | None, prof: di
         f"| Python / Node | {info['python']} / {info['node']} |",
         f"| packages | {info['packages']} |",
         f"| commit | {info['commit']}{'; library from ' + str(bench.constructs) if bench.constructs != ROOT / 'constructs' else ''}"
-        f"{'; Python run with -O' if bench.python_flags else ''} |",
+        f"; {flags} |",
         f"| bytecode | {info['bytecode']} |",
         f"| load | 1-min load average {min(bench.loads):.2f} to {max(bench.loads):.2f} during the rounds; "
         f"other processes kept about {background:.1f} of {os.cpu_count()} cores busy (/proc/stat minus our runs' CPU) |",

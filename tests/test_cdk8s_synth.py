@@ -84,7 +84,10 @@ def test_a_name_error_through_npx_cdk8s_synth_names_main_py(repo: Path) -> None:
      "secret 'llm-api-keys' key: 'open ai' is not a valid Secret key"),
     ("npx", "import pathlib; pathlib.Path('flows/gone.json').symlink_to('nowhere.json')",
      "flows/gone.json: is a broken symbolic link (to nowhere.json)"),
-], ids=["secret-key", "broken-symlink"])
+    # cdk8s.yaml runs the app with -O: the wrong type is caught by jsii's kernel, not by typeguard.
+    ("npx", "import cdk8s_plus_27; cdk8s_plus_27.EnvValue.from_value(1)",
+     "Passed to parameter value of static method cdk8s-plus-27.EnvValue.fromValue: Unable to deserialize value as string"),
+], ids=["secret-key", "broken-symlink", "wrong-type-under-O"])
 def test_catalogue_entries_through_cdk8s_synth(repo: Path, entry: str, mistake: str, expected: str) -> None:
     before = outputs(repo)
     original = with_mistake(repo, mistake)

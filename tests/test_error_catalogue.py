@@ -12,6 +12,7 @@ from pathlib import Path
 import cdk8s
 import pytest
 
+import main
 from langflow_cdk8s import (
     Database, Environment, Flow, FlowDelivery, FlowGroup, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
     LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, PodOptions, Quota, Resources, SecretKey,
@@ -217,3 +218,16 @@ def test_a_misspelt_keyword_points_at_the_users_line(tmp_path: Path) -> None:
     message = failure(run(build, tmp_path), f"test_error_catalogue.py:{line_of('replica=2)')}: TypeError: ",
                       "unexpected keyword argument 'replica'")
     assert "docs/reference.md" in message
+
+
+def test_a_wrong_type_passed_to_the_cdk8s_plus_api_points_at_the_users_line(tmp_path: Path) -> None:
+    """Extending the objects through the cdk8s-plus API (README): a value of the wrong type."""
+    def build(app: cdk8s.App) -> list[Environment]:
+        env = prod(app)
+        served = LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(main.FLOWS)))
+        served.workloads["support-triage"].container.env.add_variable("EXTRA", "1")  # the mistake: an EnvValue
+        return [env]
+
+    message = failure(run(build, tmp_path), f"test_error_catalogue.py:{line_of('# the mistake: an EnvValue')}: ",
+                      "must be cdk8s_plus_27.EnvValue; got str instead")
+    assert "cdk8s-plus-27's API reference" in message and "typeguard" not in message

@@ -99,6 +99,27 @@ def user_code_error(error: BaseException) -> list[str] | None:
     return [f"error: {where}: {name}: {error}", f"  fix: {fix}"]
 
 
+def api_type_error(error: BaseException) -> list[str] | None:
+    """Two lines for a value of the wrong type that the user's code passed to a cdk8s or cdk8s-plus
+    method (`container.env.add_variable("X", "1")`): typeguard's TypeError when Python runs with
+    its checks, the jsii kernel's SerializationError under `python -O` (cdk8s.yaml's app). None when
+    the call came from this library (a bug of ours: its traceback is the report)."""
+    message = str(error)
+    if isinstance(error, TypeError) and message.startswith("type of "):
+        what = message.splitlines()[0]
+    elif isinstance(error, RuntimeError) and "SerializationError: " in message.splitlines()[0]:
+        what = message.splitlines()[0].split("SerializationError: ", 1)[1]
+    else:
+        return None
+    frames = traceback.extract_tb(error.__traceback__)
+    while frames and not _is_user_file(frames[-1].filename) and not Path(frames[-1].filename).resolve().is_relative_to(LIBRARY):
+        frames.pop()  # jsii's and typeguard's own frames
+    if not frames or not _is_user_file(frames[-1].filename):
+        return None
+    return [f"error: {_display(frames[-1].filename)}:{frames[-1].lineno}: {what}",
+            "  fix: pass that method the type its signature names (cdk8s-plus-27's API reference)"]
+
+
 def validation_errors(error: RuntimeError) -> list[str] | None:
     """Construct validations (such as GitOps' check that it saw complete environments) fail inside
     cdk8s as one RuntimeError: their messages, one line each, without the jsii stack around them."""

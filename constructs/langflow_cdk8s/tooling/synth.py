@@ -111,11 +111,11 @@ def _synthesize(build: Build, outdir: Path, stream: TextIO,
     except ConfigError as error:
         lines = report.config_error(error)
     except RuntimeError as error:
-        lines = report.validation_errors(error) or report.user_code_error(error)
+        lines = report.validation_errors(error) or report.api_type_error(error) or report.user_code_error(error)
         if lines is None:
             raise
     except Exception as error:  # noqa: BLE001 - only the user's own mistakes are reported; ours re-raise
-        lines = report.user_code_error(error)
+        lines = report.api_type_error(error) or report.user_code_error(error)
         if lines is None:
             raise
     else:
