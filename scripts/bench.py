@@ -7,7 +7,8 @@ on a slow machine.
     .venv/bin/python scripts/bench.py --constructs /tmp/copy/constructs --output /tmp/copy.md
                                                  # measure a modified copy of the library
 
-What it runs, each in a fresh process tree (Python and jsii's two Node processes):
+What it runs, each in a fresh process tree (Python and jsii's Node kernel; plain jsii, as in the floor
+and the baseline, adds its relay process):
   floor      python -c 'import cdk8s, cdk8s_plus_27'
   reference  python main.py, CDK8S_OUTDIR in a temporary folder (what `cdk8s synth` runs; with the
              docs and the swap of dist/ and docs/, in a copy of main.py and flows/ outside the checkout)

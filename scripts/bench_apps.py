@@ -101,8 +101,8 @@ jsii_process._NodeProcess.send, jsii_process._NodeProcess._next_message = send, 
 
 
 def node_cpu():
-    """CPU seconds of the jsii Node processes (the relay bin/jsii-runtime.js and its child, the
-    kernel lib/program.js), from /proc."""
+    """CPU seconds of the jsii Node processes (the kernel lib/program.js, and jsii's relay
+    bin/jsii-runtime.js where it runs), from /proc."""
     parents, times = {}, {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:

@@ -138,8 +138,8 @@ def report(bench: Bench, scenarios: list[Scenario], tests: dict | None, prof: di
         "",
         f"Wall time per run: median of {bench.args.runs} interleaved runs, with minimum and maximum. CPU is user + "
         "system time of the whole process tree (median; less sensitive to other load than wall time). "
-        "Peak RSS is the largest sum over the tree (Python, the jsii relay `node bin/jsii-runtime.js` and the "
-        "kernel `node lib/program.js`), sampled every 10 ms, highest of the runs; in brackets the largest "
+        "Peak RSS is the largest sum over the tree (Python, the kernel `node lib/program.js` and, where jsii "
+        "runs its own way (floor, baseline), its relay `node bin/jsii-runtime.js`), sampled every 10 ms, highest of the runs; in brackets the largest "
         "process of each command. `ru_maxrss` (wait4) is only the largest single process, shown as a cross-check.",
         "",
         "| scenario | objects | wall median | min | max | CPU median | peak RSS, tree | largest process (ru_maxrss) |",
