@@ -125,3 +125,16 @@ def test_the_summary_quota_check_reads_what_a_user_added(tmp_path: Path) -> None
     code, printed, _ = synthesized(tmp_path, extend)
     assert code == 0, printed
     assert "warning: quota requests.cpu" in printed
+
+
+def test_an_environment_build_did_not_return_is_checked_too(tmp_path: Path) -> None:
+    def build(app: cdk8s.App) -> list[Environment]:
+        shown = Environment(app, "prod", EnvironmentProps(stage=Stage.PRODUCTION, namespace="ext", quota=QUOTA))
+        hidden = Environment(app, "hidden", EnvironmentProps(stage=Stage.PRODUCTION, namespace="hid", quota=QUOTA))
+        job = kplus.Job(hidden, "job", metadata=cdk8s.ApiObjectMetadata(name="job"))
+        job.add_container(name="task", image="busybox:1.36", security_context=kplus.ContainerSecurityContextProps(
+            privileged=True, ensure_non_root=False))
+        return [shown]
+
+    assert synth(build, outdir=str(tmp_path), stream=io.StringIO()) == 0
+    assert_restricted(pod_of(tmp_path / "hidden" / "Job.job.k8s.yaml"))

@@ -17,7 +17,7 @@ that users extend through the cdk8s-plus API, such as containers or volumes):
 
   It is a construct validation, which cdk8s runs before it writes anything and before
   `Chart.to_json()`. Rendering a workload to read it costs Node about 2 ms, as much as writing it,
-  so the app's synthesis (tooling/synth.py) reads what cdk8s wrote instead, with the same `harden`,
+  so the app's synthesis (tooling/written.py) reads what cdk8s wrote instead, with the same `harden`,
   and writes again only if that patched something (`verified_after_writing`).
 """
 

@@ -38,8 +38,11 @@ def read(outdir: Path, env: Environment) -> Written:
 def write_hardened(app: cdk8s.App, environments: list[Environment]) -> dict[str, Written]:
     """`app.synth()` with each environment's hardening checked on the written files instead of on
     objects rendered for it (see mechanics/hardening.py): a pod a user changed is corrected and
-    the app written again; what no patch can fix fails as the validation would."""
+    the app written again; what no patch can fix fails as the validation would. Every environment
+    of the app is checked, also one that `build` did not return."""
     outdir = Path(app.outdir)
+    environments = [*environments, *(child for child in app.node.children
+                                     if isinstance(child, Environment) and child not in environments)]
     with verified_after_writing():
         app.synth()
         written = {env.name: read(outdir, env) for env in environments}
