@@ -9,6 +9,7 @@ import cdk8s_plus_27 as kplus
 import pytest
 from cdk8s_plus_27 import k8s
 
+import example_app
 import main
 from langflow_cdk8s import (
     Database, Environment, EnvironmentProps, Flow, FlowDelivery, GitOps, GitOpsProps, IngressOptions, LangflowIDE, LangflowIDEProps,
@@ -42,7 +43,7 @@ def every_option_on(app: cdk8s.App) -> list[Environment]:
         flows=[Flow.from_url("https://flows.example.com/a.json", id="0b7f4b44-2b3c-4ae1-9b0e-1c6f1b0b9d11", name="A")],
         delivery=FlowDelivery.download(auth_header=SecretKey(name="h", key="header")),
         ingress=IngressOptions(host="flows.example.com", tls_secret="tls")))
-    LangflowRuntime(prod, "files", LangflowRuntimeProps(name="files", flows=Flow.from_folder(main.FLOWS)))
+    LangflowRuntime(prod, "files", LangflowRuntimeProps(name="files", flows=Flow.from_folder(example_app.FLOWS)))
     GitOps(app, "argocd", GitOpsProps(environments=[dev, prod], repo_url="https://example.com/r.git"))
     return [dev, prod]
 
@@ -77,7 +78,7 @@ def test_every_object_comes_from_its_cdk8s_plus_construct(variant: str) -> None:
 
 def runtime_env() -> tuple[Environment, LangflowRuntime]:
     env = Environment(unsynthesized_app(), "prod", EnvironmentProps(stage=Stage.PRODUCTION, namespace="ext", quota=QUOTA))
-    runtime = LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(main.FLOWS)))
+    runtime = LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(example_app.FLOWS)))
     return env, runtime
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import cdk8s
 import pytest
 
-import main
+import example_app
 from langflow_cdk8s import (
     Database, Environment, Flow, FlowDelivery, FlowGroup, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
     LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, PodOptions, Quota, Resources, SecretKey,
@@ -224,7 +224,7 @@ def test_a_wrong_type_passed_to_the_cdk8s_plus_api_points_at_the_users_line(tmp_
     """Extending the objects through the cdk8s-plus API (README): a value of the wrong type."""
     def build(app: cdk8s.App) -> list[Environment]:
         env = prod(app)
-        served = LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(main.FLOWS)))
+        served = LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(example_app.FLOWS)))
         served.workloads["support-triage"].container.env.add_variable("EXTRA", "1")  # the mistake: an EnvValue
         return [env]
 

@@ -18,7 +18,7 @@ from langflow_cdk8s.tooling.synth import new_app, synth
 from support import QUOTA
 from test_cdk8s_plus import every_option_on
 
-import main
+import example_app
 
 Extend = Callable[[Environment, LangflowRuntime], None]
 TRIAGE = "Deployment.langflow-runtime-support-triage.k8s.yaml"
@@ -28,7 +28,7 @@ def synthesized(tmp_path: Path, extend: Extend) -> tuple[int, str, Path]:
     """Exit code, what synth printed, and the environment's folder, for the shipped flows plus `extend`."""
     def build(app: cdk8s.App) -> list[Environment]:
         env = Environment(app, "prod", EnvironmentProps(stage=Stage.PRODUCTION, namespace="ext", quota=QUOTA))
-        extend(env, LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(main.FLOWS))))
+        extend(env, LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(example_app.FLOWS))))
         return [env]
 
     stream = io.StringIO()
@@ -56,7 +56,7 @@ def assert_restricted(pod: dict[str, Any]) -> None:
         assert (context["readOnlyRootFilesystem"], context["runAsNonRoot"]) == (True, True), container["name"]
 
 
-@pytest.mark.parametrize("build", [main.build, every_option_on], ids=["reference", "every-option"])
+@pytest.mark.parametrize("build", [example_app.build, every_option_on], ids=["example", "every-option"])
 def test_the_library_builds_pods_that_need_no_correction(tmp_path: Path, build: Callable[[cdk8s.App], Any]) -> None:
     """What makes the synthesis pass cheap: nothing the library builds is patched after writing."""
     app = new_app(str(tmp_path))
