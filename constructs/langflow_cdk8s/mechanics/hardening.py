@@ -167,8 +167,13 @@ def pod_objects(scope: constructs.Construct) -> list[cdk8s.ApiObject]:
     return [c for c in scope.node.find_all() if isinstance(c, POD_CLASSES)]
 
 
-def needs_correction(manifest: Mapping[str, Any], path: tuple[str, ...] = TEMPLATE) -> bool:
-    """Whether `Hardening.correct` would patch or refuse this rendered object."""
+def needs_correction(manifest: Mapping[str, Any], path: tuple[str, ...] | None = None) -> bool:
+    """Whether `Hardening.correct` would patch or refuse this rendered object (never for a kind that
+    runs no pods); `path` defaults to where its kind keeps the pod spec."""
+    if path is None:
+        if manifest["kind"] not in POD_PATHS:
+            return False
+        path = POD_PATHS[manifest["kind"]]
     patches, problems = harden(manifest, path)
     return bool(patches or problems or stale_skips(manifest, path))
 

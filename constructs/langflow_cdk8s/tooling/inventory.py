@@ -39,7 +39,7 @@ class _Loader(_Base):
             if tag is None:
                 tag = _TAGS[value] = super().resolve(kind, value, implicit)
             return tag
-        return str(super().resolve(kind, value, implicit))
+        return super().resolve(kind, value, implicit)
 
 
 def _build(loader: _Loader, node: yaml.Node) -> Any:

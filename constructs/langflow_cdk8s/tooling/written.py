@@ -12,7 +12,7 @@ from typing import Any
 
 import cdk8s
 
-from ..mechanics.hardening import POD_PATHS, Hardening, needs_correction, verified_after_writing
+from ..mechanics.hardening import POD_PATHS, needs_correction, verified_after_writing
 from ..mechanics.tree import api_objects, api_version_kind
 from ..patterns.environment import Environment
 from .inventory import read_manifest
@@ -52,8 +52,7 @@ def write_hardened(app: cdk8s.App, environments: list[Environment]) -> dict[str,
         if corrected:
             app.synth()
             written = {env.name: read(outdir, env) for env in environments}
-            left = [f"{env.name}/{m['kind']}.{m['metadata']['name']}" for env in environments
-                    for m in written[env.name].objects if m["kind"] in POD_PATHS and needs_correction(m, POD_PATHS[m["kind"]])]
+            left = [f"{env.name}/{kind}.{name}" for env in environments for kind, name in _needing(written[env.name])]
             if left:
                 raise AssertionError(f"hardening patched, yet the written objects still need it: {', '.join(left)}")
     return written
@@ -62,16 +61,19 @@ def write_hardened(app: cdk8s.App, environments: list[Environment]) -> dict[str,
 def _correct(environments: list[Environment], written: dict[str, Written]) -> tuple[list[str], bool]:
     errors, corrected = [], False
     for env in environments:
-        needing = {(m["kind"], m["metadata"]["name"]): m for m in written[env.name].objects
-                   if m["kind"] in POD_PATHS and needs_correction(m, POD_PATHS[m["kind"]])}
+        needing = _needing(written[env.name])
         if not needing:
             continue
-        hardening: Hardening = env.hardening
         for api_object in api_objects(env):
             kind = api_version_kind(api_object)[1]
             manifest = needing.get((kind, api_object.name)) if kind in POD_PATHS else None
             if manifest is None:
                 continue
-            errors += [f"[{env.node.path}] {problem}" for problem in hardening.correct(api_object, manifest)]
+            errors += [f"[{env.node.path}] {problem}" for problem in env.hardening.correct(api_object, manifest)]
             corrected = True
     return errors, corrected
+
+
+def _needing(written: Written) -> dict[tuple[str, str], dict[str, Any]]:
+    """(kind, name) -> the written objects that hardening would still patch or refuse."""
+    return {(m["kind"], m["metadata"]["name"]): m for m in written.objects if needs_correction(m)}
