@@ -4,20 +4,17 @@ both deployed by Argo CD from this repository."""
 
 from pathlib import Path
 
-# langflow_cdk8s first: it quiets jsii's Node 20 end-of-life banner before cdk8s starts jsii.
 from langflow_cdk8s import (
-    CloudProfile, Database, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
+    App, CloudProfile, Database, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
     LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Quota, SecretKey, Stage, SyncPolicy, astra_db,
 )
 from langflow_cdk8s.tooling.synth import synth
-
-import cdk8s  # noqa: E402, I001 - after langflow_cdk8s, see above
 
 FLOWS = Path(__file__).parent / "flows"
 LLM_KEYS = {"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")}
 
 
-def build(app: cdk8s.App, *, repo_url: str = "https://github.com/example/langflow-k8s.git", revision: str = "main",
+def build(app: App, *, repo_url: str = "https://github.com/example/langflow-k8s.git", revision: str = "main",
           argocd_namespace: str = "argocd", cluster: str = "https://kubernetes.default.svc") -> list[Environment]:
     dev = Environment(app, "dev", EnvironmentProps(
         stage=Stage.DEVELOPMENT,

@@ -12,6 +12,7 @@ from cdk8s_plus_27 import k8s
 import example_app
 import main
 from langflow_cdk8s import (
+    ConfigError,
     Database, Environment, EnvironmentProps, Flow, FlowDelivery, GitOps, GitOpsProps, IngressOptions, LangflowIDE, LangflowIDEProps,
     LangflowRuntime, LangflowRuntimeProps, RedisCache, SecretKey, Stage,
 )
@@ -138,7 +139,7 @@ def test_what_no_patch_can_fix_fails_synthesis_by_name() -> None:
     env, runtime = runtime_env()
     runtime.workloads["support-triage"].workload.add_volume(
         kplus.Volume.from_host_path(env, "host", "host", path="/var/run"))
-    with pytest.raises(RuntimeError, match="volume 'host' is of type hostPath"):
+    with pytest.raises(ConfigError, match="volume .host. is of type hostPath"):
         env.objects
 
 

@@ -187,7 +187,7 @@ def test_unknown_profile_is_refused() -> None:
 
 
 def test_workloads_must_live_in_an_environment() -> None:
-    with pytest.raises(ConfigError, match="is not an Environment"):
+    with pytest.raises(ConfigError, match="is in no Environment"):
         LangflowIDE(cdk8s.Chart(unsynthesized_app(), "plain"), "ide", LangflowIDEProps())
 
 

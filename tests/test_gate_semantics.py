@@ -261,7 +261,7 @@ BREAKAGES: dict[str, tuple[Callable[[Objects], str], str]] = {
     "port-name-too-long": (_port_name_too_long, "port name 'http-for-the-flows'"),
     "no-memory-limit": (_no_memory_limit, "container 'langflow' has no limits.memory"),
     "init-container-without-requests": (_init_container_without_requests, "container 'migrate' has no requests.cpu"),
-    "request-above-limit": (_request_above_limit, "requests.memory '4Gi' is above the limit '2048Mi'"),
+    "request-above-limit": (_request_above_limit, "requests.memory '4Gi' is above the limit '2Gi'"),
     "unparsable-quantity": (_unparsable_quantity, "requests.cpu '1 core' is not a quantity"),
     "latest-image": (_latest_image, "image 'langflowai/langflow:latest' is not pinned"),
     "untagged-image": (_untagged_image, "image 'registry.example.com:5000/langflowai/langflow' is not pinned"),

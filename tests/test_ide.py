@@ -126,7 +126,7 @@ def test_requests_cover_measured_use() -> None:
     env = ide()
     # The backend holds ~1.0-1.1 GiB at rest: a 1Gi request made it the first pod evicted under node pressure.
     assert main_container(find(env, "StatefulSet"))["resources"] == {
-        "requests": {"cpu": "500m", "memory": "1280Mi"}, "limits": {"cpu": "2", "memory": "2048Mi"}}  # cdk8s-plus writes Mi
+        "requests": {"cpu": "500m", "memory": "1280Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}}  # canonical, as the API server stores it
     assert main_container(find(env, "Deployment"))["resources"]["requests"] == {"cpu": "300m", "memory": "512Mi"}
 
 

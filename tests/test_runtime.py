@@ -98,8 +98,8 @@ def test_availability_defaults_spread_budget_autoscaling_and_zero_downtime_rollo
     assert hpa["metrics"][0]["resource"] == {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}
     pdb = find(env, "PodDisruptionBudget", "langflow-runtime-memory-chatbot")["spec"]
     assert pdb["maxUnavailable"] == 1 and pdb["selector"] == deployment["spec"]["selector"]
-    assert main_container(deployment)["resources"] == {"requests": {"cpu": "1", "memory": "2048Mi"},
-                                                       "limits": {"cpu": "2", "memory": "2048Mi"}}
+    assert main_container(deployment)["resources"] == {"requests": {"cpu": "1", "memory": "2Gi"},
+                                                       "limits": {"cpu": "2", "memory": "2Gi"}}
 
 
 def test_fixed_replicas_without_autoscaling() -> None:
@@ -120,11 +120,11 @@ def test_per_flow_overrides_touch_only_that_flow() -> None:
                                   env={"LANGFLOW_LOG_LEVEL": "debug"})
     env = runtime(flows=[FLOWS[0], big])
     rag = find(env, "Deployment", "langflow-runtime-vector-store-rag")
-    assert main_container(rag)["resources"]["requests"] == {"cpu": "2", "memory": "4096Mi"}
+    assert main_container(rag)["resources"]["requests"] == {"cpu": "2", "memory": "4Gi"}
     assert env_of(main_container(rag))["LANGFLOW_LOG_LEVEL"] == "debug"
     assert find(env, "HorizontalPodAutoscaler", "langflow-runtime-vector-store-rag")["spec"]["maxReplicas"] == 12
     basic = find(env, "Deployment", "langflow-runtime-basic-prompting")
-    assert main_container(basic)["resources"]["requests"] == {"cpu": "1", "memory": "2048Mi"}
+    assert main_container(basic)["resources"]["requests"] == {"cpu": "1", "memory": "2Gi"}
     assert "LANGFLOW_LOG_LEVEL" not in env_of(main_container(basic))
 
 

@@ -8,16 +8,13 @@ a construct (the synthesis wrapper, generated docs, inventories of synthesized o
 
 import os
 
-# jsii prints an end-of-life banner on Node 20 when cdk8s is first imported; import this package
-# before cdk8s (as main.py does) and `python main.py` is as quiet as `make synth` (Node 22 and 24
-# print nothing). A value you set yourself wins.
+# jsii prints an end-of-life banner on Node 20 when it starts; `make` and cdk8s.yaml set this
+# variable, and setting it here quiets `python main.py` too when this package is imported before
+# cdk8s (import order changes nothing else). A value you set yourself wins.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from .tooling import jsii_channel  # noqa: E402 - before anything starts jsii
-
-jsii_channel.install()
-
-from .errors import ConfigError  # noqa: E402 - after the jsii settings above
+from .errors import ConfigError  # noqa: E402
+from .mechanics.completion import App  # noqa: E402
 from .mechanics.workload import ServiceWorkload
 from .patterns.environment import Environment, EnvironmentProps, Quota, Stage
 from .patterns.gitops import GitOps, GitOpsProps, SyncPolicy
@@ -37,7 +34,7 @@ from .props.secrets import SecretKey, astra_db
 from .props.settings import Auth, Metrics, RedisCache
 
 __all__ = [
-    "LANGFLOW_VERSION", "Auth", "Autoscaling", "CloudProfile", "ConfigError", "CustomComponents", "Database",
+    "LANGFLOW_VERSION", "App", "Auth", "Autoscaling", "CloudProfile", "ConfigError", "CustomComponents", "Database",
     "Environment", "EnvironmentProps", "Flow", "FlowDelivery", "FlowGroup", "GitOps", "GitOpsProps", "Image",
     "IngressOptions", "LangflowIDE", "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "Metrics",
     "NetworkPeer", "ObjectStorage", "PodOptions", "ProductionPreflight", "Quota", "RedisCache", "Resources",

@@ -1,38 +1,35 @@
-"""The one place that closes cdk8s-plus-27's gaps, with JSON patches on exactly the fields it cannot write.
+"""Every pod up to the `restricted` Pod Security Standard, and every object as the API server stores it.
 
-Two kinds of patches, both only ever on single fields or appended list items (never a whole list
-that users extend through the cdk8s-plus API, such as containers or volumes):
+cdk8s-plus-27 builds the library's objects; what it cannot express is closed here, in one pass when
+the app synthesizes (`Hardening.apply`: `langflow_cdk8s.App` runs it before it writes, the charts'
+`to_json()` before they render, so `cdk8s.Testing.synth` agrees). The pass renders every object that
+runs pods or is a Service once, the library's and those a user added through the cdk8s-plus API
+or the k8s bindings alike, and patches exactly the fields that differ from the rules:
 
-- `Gaps`, written when a workload is built: what the workload itself needs and cdk8s-plus cannot
-  express (topology spread, revision history, claim templates, node selector, extra pull secrets,
-  volumes of other types, dict-defined sidecars), and what `restricted` needs of the pod as built
-  (seccompProfile, capabilities drop ALL, no service links), so a pod nobody changed is complete.
-- `Hardening`, one per environment, run at synthesis: it reads every object that runs pods as
-  cdk8s renders it and patches every pod and every container, including containers, init containers,
-  volumes and whole workloads added later through the cdk8s-plus API, up to the `restricted` Pod Security Standard:
-  seccompProfile, capabilities drop ALL, no privilege escalation, non-root, read-only root,
-  no service links. What cannot be patched into compliance (a hostPath volume, a host port,
-  uid 0) fails synthesis with the object and the field. Each pass patches only fields that differ,
-  so running it again adds nothing.
+- `harden`: seccompProfile, capabilities drop ALL, no privilege escalation, non-root, read-only
+  root, no service links or token, for the pod and every container and init container. What no
+  patch can bring to `restricted` (a hostPath volume, a host port or namespace, uid 0) fails
+  synthesis with the object, the field and the fix.
+- `canonical.drift`: what the API server would store differently (canonical quantities, the zero
+  values cdk8s-plus writes and the server drops).
+- checkov's skip annotations, derived from the pod as it is (`checkov_skips`).
 
-  It is a construct validation, which cdk8s runs before it writes anything and before
-  `Chart.to_json()`. Rendering a workload to read it costs Node about 2 ms, as much as writing it,
-  so the app's synthesis (tooling/written.py) reads what cdk8s wrote instead, with the same `harden`,
-  and writes again only if that patched something (`verified_after_writing`).
+`Gaps` are the structural fields the library's own workloads need and cdk8s-plus cannot write
+(topology spread, revision history, claim templates, dict-defined volumes), added when it builds them.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import cdk8s
 import constructs
-import jsii
 from cdk8s_plus_27 import k8s
 
-from .values import patch_add, patch_remove, pointer
+from ..errors import ConfigError
+from .canonical import drift, pointer
+from .values import patch_add, patch_remove
 
 RUN_AS_USER = 1000
 """The uid/gid of the official Langflow images (and the official charts)."""
@@ -60,10 +57,7 @@ CONTAINER_SECURITY_CONTEXT: dict[str, Any] = {
 }
 """What every container and init container gets; cdk8s-plus cannot write capabilities or seccompProfile."""
 
-UNWRITTEN_CONTAINER_FIELDS = ("capabilities", "seccompProfile")
-"""The container securityContext fields cdk8s-plus-27 has no prop for (it writes the rest by default)."""
-
-POD_FIELDS: dict[str, Any] = {"enableServiceLinks": False, "automountServiceAccountToken": False, "hostNetwork": False}
+POD_FIELDS: dict[str, Any] = {"enableServiceLinks": False, "automountServiceAccountToken": False}
 """Service links off: a Service named `langflow` would otherwise inject LANGFLOW_PORT=tcp://… and crash Langflow."""
 
 RESTRICTED_VOLUME_SOURCES = frozenset({"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
@@ -94,18 +88,6 @@ class Gaps:
         where = (*TEMPLATE, *container, field) if container is not None else (*TEMPLATE, field)
         self._patches.append(patch_add(pointer(*where) + "/-", dict(item)))
 
-    def restricted(self, *, init_containers: int, containers: int) -> None:
-        """What `restricted` needs of this pod that cdk8s-plus-27 cannot write (see `harden`), for the
-        containers it is built with: the synthesis pass then finds nothing to patch unless a user changed it."""
-        self.pod("enableServiceLinks", POD_FIELDS["enableServiceLinks"])
-        self._patches.append(patch_add(pointer(*TEMPLATE, "securityContext", "seccompProfile"),
-                                       POD_SECURITY_CONTEXT["seccompProfile"]))
-        for kind, count in (("initContainers", init_containers), ("containers", containers)):
-            for index in range(count):
-                for field in UNWRITTEN_CONTAINER_FIELDS:
-                    self._patches.append(patch_add(pointer(*TEMPLATE, kind, index, "securityContext", field),
-                                                   CONTAINER_SECURITY_CONTEXT[field]))
-
     def remove(self, *path: str) -> None:
         """Removes one field cdk8s-plus writes and this library must not (given as path parts)."""
         self._patches.append(patch_remove(pointer(*path)))
@@ -121,61 +103,50 @@ POD_PATHS: dict[str, tuple[str, ...]] = {
 }
 """Where each kind that runs pods keeps its pod spec."""
 
-POD_CLASSES = (k8s.KubeDeployment, k8s.KubeStatefulSet, k8s.KubeDaemonSet, k8s.KubeReplicaSet, k8s.KubeJob,
-               k8s.KubePod, k8s.KubeCronJob)
-"""Their k8s bindings: what cdk8s-plus builds them with."""
+CHECKED_CLASSES = (k8s.KubeDeployment, k8s.KubeStatefulSet, k8s.KubeDaemonSet, k8s.KubeReplicaSet, k8s.KubeJob,
+                   k8s.KubePod, k8s.KubeCronJob, k8s.KubeService)
+"""The k8s bindings of what runs pods, and of Services (whose empty externalIPs cdk8s-plus writes):
+what cdk8s-plus builds them with, and what a user may create directly."""
+CHECKED_KINDS = frozenset({*POD_PATHS, "Service"})
+"""The same kinds, for plain cdk8s.ApiObjects."""
 
 
-@jsii.implements(constructs.IValidation)
 class Hardening:
-    """Patches every pod under `scope` up to `restricted` when cdk8s synthesizes (see module docstring):
-    the library's workloads and any a user adds with cdk8s-plus or the k8s bindings."""
+    """One environment's synthesis pass (see module docstring). Not a construct validation: cdk8s
+    validations only report."""
 
-    _deferred = False
-    """Set while the app's synthesis writes: it checks the written files instead (module docstring)."""
-
-    def __init__(self, scope: constructs.Construct, where: str) -> None:
-        self._scope = scope
+    def __init__(self, where: str) -> None:
         self.where = where
 
-    def validate(self) -> list[str]:
-        if Hardening._deferred:
-            return []
-        errors: list[str] = []
-        for api_object in pod_objects(self._scope):
-            manifest = api_object.to_json()
-            errors += self.correct(api_object, manifest)
-        return errors
+    def apply(self, scope: constructs.Construct) -> None:
+        """Renders and patches every object under `scope` that runs pods or is a Service; raises
+        the first thing no patch fixes. A second pass finds nothing to patch."""
+        problems: list[tuple[str, str, str]] = []
+        for api_object in scope.node.find_all():
+            if isinstance(api_object, CHECKED_CLASSES):
+                problems += self._correct(api_object, api_object.to_json(), bindings=True)
+            elif type(api_object) is cdk8s.ApiObject and api_object.kind in CHECKED_KINDS:
+                problems += self._correct(api_object, api_object.to_json(), bindings=False)
+        if problems:
+            what, problem, fix = problems[0]
+            raise ConfigError(f"{self.where}: {what}", problem, fix)
 
-    def correct(self, api_object: cdk8s.ApiObject, manifest: Mapping[str, Any]) -> list[str]:
-        """Patches `api_object` (rendered as `manifest`) up to `restricted` and its checkov skips to
-        its pod; returns what no patch can fix. Patches nothing when nothing differs."""
-        path = POD_PATHS[manifest["kind"]]
-        patches, problems = harden(manifest, path)
+    @staticmethod
+    def _correct(api_object: cdk8s.ApiObject, manifest: Mapping[str, Any], *, bindings: bool,
+                 ) -> list[tuple[str, str, str]]:
+        """`bindings`: a k8s binding, which holds quantities as its own type (a plain ApiObject holds strings)."""
+        kind = manifest["kind"]
+        path = POD_PATHS.get(kind)
+        patches = drift(manifest, path, bindings=bindings)
+        problems: list[tuple[str, str]] = []
+        if path is not None:
+            hardening, problems = harden(manifest, path)
+            patches += hardening
+            for key, value in stale_skips(manifest, path).items():
+                api_object.metadata.add_annotation(key, value)
         if patches:
             api_object.add_json_patch(*patches)
-        stale = stale_skips(manifest, path)
-        if stale:
-            metadata = api_object.metadata
-            for key, value in stale.items():
-                metadata.add_annotation(key, value)
-        return [f"{self.where}: {manifest['kind']} {manifest['metadata']['name']}: {p}" for p in problems]
-
-
-def pod_objects(scope: constructs.Construct) -> list[cdk8s.ApiObject]:
-    """Every object under `scope` that runs pods (the objects cdk8s-plus builds are k8s bindings)."""
-    return [c for c in scope.node.find_all() if isinstance(c, POD_CLASSES)]
-
-
-def needs_correction(manifest: Mapping[str, Any], path: tuple[str, ...] | None = None) -> bool:
-    """Whether `Hardening.correct` would patch or refuse this rendered object (never for a kind that
-    runs no pods); `path` defaults to where its kind keeps the pod spec."""
-    if path is None:
-        if manifest["kind"] not in POD_PATHS:
-            return False
-        path = POD_PATHS[manifest["kind"]]
-    patches, problems = harden(manifest, path)
-    return bool(patches or problems or stale_skips(manifest, path))
+        return [(f"{kind} {manifest['metadata']['name']}", problem, fix) for problem, fix in problems]
 
 
 def stale_skips(manifest: Mapping[str, Any], path: tuple[str, ...]) -> dict[str, str]:
@@ -184,25 +155,22 @@ def stale_skips(manifest: Mapping[str, Any], path: tuple[str, ...]) -> dict[str,
     return {key: value for key, value in checkov_skips(_pod(manifest, path)).items() if annotations.get(key) != value}
 
 
-@contextlib.contextmanager
-def verified_after_writing() -> Iterator[None]:
-    """While cdk8s writes, the validation reads nothing: the caller checks the written files
-    (`needs_correction`) and corrects and writes again where they need it."""
-    Hardening._deferred = True
-    try:
-        yield
-    finally:
-        Hardening._deferred = False
+RESTRICTED = "Pod Security 'restricted' refuses it (every pod this library emits passes it, and every environment warns and audits at it)"
 
 
-def harden(manifest: Mapping[str, Any], path: tuple[str, ...] = TEMPLATE) -> tuple[list[cdk8s.JsonPatch], list[str]]:
-    """The patches that bring one rendered object's pod (at `path`) up to `restricted`, and what no patch can fix."""
+def harden(manifest: Mapping[str, Any], path: tuple[str, ...] = TEMPLATE,
+           ) -> tuple[list[cdk8s.JsonPatch], list[tuple[str, str]]]:
+    """The patches that bring one rendered object's pod (at `path`) up to `restricted`, and
+    (problem, fix) for what no patch can fix."""
     patches: list[cdk8s.JsonPatch] = []
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     pod = _pod(manifest, path)
     for field, value in POD_FIELDS.items():
         if pod.get(field) != value:
             patches.append(patch_add(pointer(*path, field), value))
+    for host in ("hostNetwork", "hostPID", "hostIPC"):
+        if pod.get(host):
+            problems.append((f"{host} is true; {RESTRICTED}", f"remove {host} from the pod: pods here use the pod network"))
     context = pod.get("securityContext")
     if context is None:
         patches.append(patch_add(pointer(*path, "securityContext"), POD_SECURITY_CONTEXT))
@@ -211,7 +179,7 @@ def harden(manifest: Mapping[str, Any], path: tuple[str, ...] = TEMPLATE) -> tup
             if context.get(field) != value:
                 patches.append(patch_add(pointer(*path, "securityContext", field), value))
         if context.get("runAsUser") == 0:
-            problems.append("securityContext.runAsUser is 0 (root); the restricted profile refuses it")
+            problems.append((f"securityContext.runAsUser is 0 (root); {RESTRICTED}", ROOT_FIX))
     for kind in ("initContainers", "containers"):
         for index, container in enumerate(pod.get(kind, [])):
             patches += _harden_container(container, (*path, kind, index))
@@ -219,9 +187,13 @@ def harden(manifest: Mapping[str, Any], path: tuple[str, ...] = TEMPLATE) -> tup
     for volume in pod.get("volumes", []):
         sources = set(volume) - {"name"}
         if not sources <= RESTRICTED_VOLUME_SOURCES:
-            problems.append(f"volume {volume['name']!r} is of type {', '.join(sorted(sources))}, which the "
-                            "restricted profile refuses; use emptyDir, configMap, secret, projected or a claim")
+            problems.append((f"volume {volume['name']!r} is of type {', '.join(sorted(sources))}; {RESTRICTED}",
+                             "use an emptyDir, configMap, secret, projected volume or a persistent volume claim"))
     return patches, problems
+
+
+ROOT_FIX = (f"run as a non-root user: remove runAsUser 0 (pods run as uid {RUN_AS_USER} by default) "
+            "and use an image that works as that user")
 
 
 def _pod(manifest: Mapping[str, Any], path: tuple[str, ...]) -> Any:
@@ -239,12 +211,13 @@ def _harden_container(container: Mapping[str, Any], path: tuple[str | int, ...])
             for field, value in CONTAINER_SECURITY_CONTEXT.items() if context.get(field) != value]
 
 
-def _container_problems(kind: str, container: Mapping[str, Any]) -> list[str]:
+def _container_problems(kind: str, container: Mapping[str, Any]) -> list[tuple[str, str]]:
     problems = []
     if (container.get("securityContext") or {}).get("runAsUser") == 0:
-        problems.append(f"{kind} {container['name']!r} runs as uid 0 (root); the restricted profile refuses it")
+        problems.append((f"{kind} {container['name']!r} runs as uid 0 (root); {RESTRICTED}", ROOT_FIX))
     if any("hostPort" in port for port in container.get("ports", [])):
-        problems.append(f"{kind} {container['name']!r} asks for a host port; the restricted profile refuses it")
+        problems.append((f"{kind} {container['name']!r} asks for a host port; {RESTRICTED}",
+                         "remove hostPort: reach the container through a Service instead"))
     return problems
 
 

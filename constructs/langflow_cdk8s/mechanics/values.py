@@ -12,14 +12,15 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 import cdk8s
 import cdk8s_plus_27 as kplus
+from cdk8s_plus_27 import k8s
 from constructs import Construct
 
 from ..props.validation import quantity
+from .canonical import quantity_value
 
 
 @functools.cache
@@ -34,16 +35,18 @@ def seconds(count: int) -> cdk8s.Duration:
 
 @functools.cache
 def cpu(value: str) -> kplus.Cpu:
-    """'500m' -> Cpu.millis(500), '2' -> Cpu.units(2): cdk8s-plus renders both exactly as written."""
+    """'500m' -> Cpu.millis(500), '2' -> Cpu.units(2): cdk8s-plus renders both exactly as written
+    (hardening's pass writes them in canonical form where that differs)."""
     if value.endswith("m"):
         return kplus.Cpu.millis(int(value[:-1]))
-    number = Decimal(value)
+    number = quantity("cpu", value)
     return kplus.Cpu.units(int(number) if number == int(number) else float(number))
 
 
 @functools.cache
 def mebibytes(value: str) -> cdk8s.Size:
-    """A memory or storage quantity as a Size; cdk8s-plus writes it in Mi ('1Gi' becomes '1024Mi')."""
+    """A memory or storage quantity as a Size; cdk8s-plus writes it in Mi ('1Gi' becomes '1024Mi'),
+    which hardening's pass writes in canonical form ('1Gi')."""
     return cdk8s.Size.mebibytes(int(quantity("quantity", value) / 2**20))
 
 
@@ -53,33 +56,33 @@ def tcp_port(port: int) -> kplus.NetworkPolicyPort:
 
 
 def patch_add(path: str, value: Any) -> cdk8s.JsonPatch:
-    """`JsonPatch.add(path, value)`, shared between objects that need the same field set to the same value.
-
-    The bundled k8s bindings apply patches before they convert an object to Kubernetes JSON, where
-    quantities and int-or-string fields are still {"value": ...} objects: `value` is written in
-    Kubernetes JSON and converted here (see `typed`)."""
-    return _patch("add", path, json.dumps(typed(value), sort_keys=True))
+    """`JsonPatch.add(path, value)` with `value` in Kubernetes JSON, shared between objects that need
+    the same field set to the same value (each JsonPatch costs a jsii round trip)."""
+    return _patch("add", path, json.dumps(value, sort_keys=True))
 
 
-_WRAPPED = {"sizeLimit", "maxSurge", "maxUnavailable", "minAvailable", "targetPort"}
-"""Keys whose values the k8s bindings hold as Quantity or IntOrString objects."""
+_INT_OR_STRING = {"maxSurge", "maxUnavailable", "minAvailable", "targetPort"}
+"""Fields of type IntOrString in the Kubernetes API (and `port` of an httpGet or tcpSocket probe)."""
 
 
-def typed(value: Any, parent: str | None = None) -> Any:
-    """Kubernetes JSON in the form the k8s bindings hold before they write it: quantities in resource
-    maps, sizeLimit and probe ports become {"value": ...}."""
+def binding_values(value: Any, parent: str | None = None) -> Any:
+    """Kubernetes JSON with its quantities and int-or-string values as the k8s bindings' own types
+    (`k8s.Quantity`, `k8s.IntOrString`): the bindings apply JSON patches before they convert an
+    object to Kubernetes JSON, and convert these types; quantities in their canonical form."""
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            if key in ("requests", "limits") and parent == "resources" and isinstance(item, dict):
-                out[key] = {name: {"value": amount} for name, amount in item.items()}
-            elif key in _WRAPPED or (key == "port" and parent in ("httpGet", "tcpSocket")):
-                out[key] = {"value": item}
+            if key in ("requests", "limits", "capacity") and parent == "resources" and isinstance(item, dict):
+                out[key] = {name: quantity_value(amount) for name, amount in item.items()}
+            elif key == "sizeLimit":
+                out[key] = quantity_value(item)
+            elif key in _INT_OR_STRING or (key == "port" and parent in ("httpGet", "tcpSocket")):
+                out[key] = k8s.IntOrString.from_number(item) if isinstance(item, int) else k8s.IntOrString.from_string(item)
             else:
-                out[key] = typed(item, key)
+                out[key] = binding_values(item, key)
         return out
     if isinstance(value, list):
-        return [typed(item, parent) for item in value]
+        return [binding_values(item, parent) for item in value]
     return value
 
 
@@ -91,12 +94,9 @@ def patch_remove(path: str) -> cdk8s.JsonPatch:
 def _patch(op: str, path: str, value_json: str) -> cdk8s.JsonPatch:
     if op == "remove":
         return cdk8s.JsonPatch.remove(path)
-    return cdk8s.JsonPatch.add(path, json.loads(value_json))
+    return cdk8s.JsonPatch.add(path, binding_values(json.loads(value_json)))
 
 
-def pointer(*parts: str | int) -> str:
-    """A JSON pointer from path parts, escaping '~' and '/' (label keys such as checkov.io/skip1)."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
 @functools.cache

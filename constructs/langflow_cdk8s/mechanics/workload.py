@@ -187,6 +187,7 @@ class ServiceWorkload(Construct):
         claims = {c["metadata"]["name"] for c in spec.volume_claim_templates} | {v["name"] for v in raw_volumes}
         raw_mounts: list[tuple[tuple[str, int], dict[str, Any]]] = []
         built: dict[str, list[kplus.ContainerProps]] = {"containers": [], "initContainers": []}
+
         extra_inits = [from_dict(f"pod_options.init_containers[{c.get('name', '?')!r}]", c) for c in options.init_containers]
         sidecars = [from_dict(f"pod_options.sidecars[{c.get('name', '?')!r}]", c) for c in options.sidecars]
         for kind, containers in (("initContainers", [*pod.init_containers, *extra_inits]),
@@ -225,7 +226,6 @@ class ServiceWorkload(Construct):
         controller.select(shared.selector(spec.selector))
 
         gaps = Gaps(cdk8s.ApiObject.of(controller))
-        gaps.restricted(init_containers=len(built["initContainers"]), containers=len(built["containers"]))
         gaps.spec("revisionHistoryLimit", REVISION_HISTORY)
         if spec.controller == "StatefulSet":
             gaps.spec("persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"})

@@ -10,10 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 import cdk8s
 import cdk8s_plus_27 as kplus
+import constructs
+import jsii
 from cdk8s_plus_27 import k8s
 from constructs import Construct
 
 from ..errors import ConfigError
+from ..mechanics.canonical import quantity_value
+from ..mechanics.completion import CompletingChart
 from ..mechanics.hardening import Hardening
 from ..mechanics.labels import standard_labels
 from ..mechanics.networking import pods
@@ -118,14 +122,14 @@ class EnvironmentProps:
         return "restricted" if self.stage is Stage.PRODUCTION else "baseline"
 
 
-class Environment(cdk8s.Chart):
+class Environment(CompletingChart):
     """One environment of the reference architecture: a namespace with Pod Security Admission,
     default-deny networking, a developer Role, a quota and container defaults.
 
-    Workloads (LangflowIDE, LangflowRuntime) are created inside it; when cdk8s synthesizes, the
-    environment hardens every pod in it (see mechanics/hardening.py), and `objects` is what cdk8s
-    writes, so summaries, quota checks and Argo CD whitelists see what users changed through the
-    cdk8s-plus API. The construct id is the environment's name and its dist/ folder.
+    Workloads (LangflowIDE, LangflowRuntime) are created inside it, directly or inside constructs of
+    your own; when the app synthesizes (langflow_cdk8s.App, or `to_json()`), the environment hardens
+    every pod in it, also those users added through the cdk8s-plus API (see mechanics/hardening.py),
+    and `objects` is what cdk8s writes. The construct id is the environment's name and its dist/ folder.
 
     Its objects: namespace_object (kplus.Namespace), default_deny and allow_dns (kplus.NetworkPolicy),
     developer_role (kplus.Role, production only), developer_binding (kplus.RoleBinding, unless
@@ -142,8 +146,9 @@ class Environment(cdk8s.Chart):
         self.flows: list[Flow] = []
         self.ingress_hosts: dict[str, str] = {}
         self.shared = SharedConstructs(self)
-        self.hardening = Hardening(self, f"environment {id!r}")
-        self.node.add_validation(self.hardening)
+        self.hardening = Hardening(f"environment {id!r}")
+        self._completed = False
+        self.node.add_validation(_Completed(self))
         self.namespace_object = kplus.Namespace(self, "namespace", metadata=self._metadata(
             "Namespace", self.namespace_name, "namespace", self._pod_security_labels()))
         self._network_baseline()
@@ -177,6 +182,11 @@ class Environment(cdk8s.Chart):
         """Every object of this environment as cdk8s synthesizes it now (hardened, patches applied)."""
         return list(self.to_json())
 
+    def complete(self) -> None:
+        """Hardens what was added since the library built it (mechanics/hardening.py)."""
+        self.hardening.apply(self)
+        self._completed = True
+
     def warn(self, message: str) -> None:
         """A finding worth a line in the synthesis summary, not worth failing for."""
         self.warnings.append(message)
@@ -187,11 +197,14 @@ class Environment(cdk8s.Chart):
 
     @staticmethod
     def of(scope: Construct) -> Environment:
-        """The environment a workload is created in; workloads must be created directly inside one."""
-        if isinstance(scope, Environment):
-            return scope
-        raise ConfigError("scope", f"{type(scope).__name__} is not an Environment",
-                          "create LangflowIDE and LangflowRuntime with an Environment as their scope")
+        """The environment a workload is created in: `scope` or the nearest Environment above it."""
+        current: Construct | None = scope
+        while current is not None:
+            if isinstance(current, Environment):
+                return current
+            current = current.node.scope
+        raise ConfigError("scope", f"{type(scope).__name__} {scope.node.path!r} is in no Environment",
+                          "create LangflowIDE and LangflowRuntime inside an Environment (directly or in a construct of yours)")
 
     def labels(self, component: str) -> dict[str, str]:
         return standard_labels(instance=f"langflow-{self.name}", component=component)
@@ -247,13 +260,13 @@ class Environment(cdk8s.Chart):
         self.developer_binding.add_subjects(kplus.Group.from_name(self, "developers", group))
 
     def _limits(self) -> None:
-        hard = {key: k8s.Quantity.from_string(value) for key, value in self.props.quota.hard().items()}
+        hard = {key: quantity_value(value) for key, value in self.props.quota.hard().items()}
         self.quota = k8s.KubeResourceQuota(self, "quota", metadata=self._object_meta("ResourceQuota", "langflow-quota", "quota"),
                                            spec=k8s.ResourceQuotaSpec(hard=hard))
         defaults = self.props.container_defaults.to_manifest()
 
         def quantities(values: dict[str, str]) -> dict[str, k8s.Quantity]:
-            return {key: k8s.Quantity.from_string(value) for key, value in values.items()}
+            return {key: quantity_value(value) for key, value in values.items()}
 
         self.limits = k8s.KubeLimitRange(self, "limit-range", metadata=self._object_meta("LimitRange", "langflow-limits", "quota"),
                                          spec=k8s.LimitRangeSpec(limits=[k8s.LimitRangeItem(
@@ -280,6 +293,21 @@ def _human(key: str, value: Decimal) -> str:
     if key.endswith("cpu"):
         return f"{value:.4g}"
     return str(int(value))
+
+
+@jsii.implements(constructs.IValidation)
+class _Completed:
+    """Reports an environment synthesized without being completed, by a cdk8s.App's own synth():
+    its users' additions would be written unhardened."""
+
+    def __init__(self, env: Environment) -> None:
+        self._env = env
+
+    def validate(self) -> list[str]:
+        if self._env._completed:
+            return []
+        return [f"environment {self._env.name!r} was synthesized by a plain cdk8s.App, which does not harden what users "
+                "add; create the app with langflow_cdk8s.App (tooling.synth.new_app does)"]
 
 
 READ_ONLY_RULES: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = [

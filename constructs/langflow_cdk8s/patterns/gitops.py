@@ -27,6 +27,7 @@ from imports.argocd_appproject.io.argoproj import (
 )
 
 from ..errors import ConfigError
+from ..mechanics.completion import CompletingChart
 from ..mechanics.labels import standard_labels
 from ..mechanics.tree import api_objects, api_version_kind
 from ..mechanics.values import patch_add
@@ -158,7 +159,7 @@ def group_kinds(objects: Iterable[tuple[str, str]]) -> tuple[set[GroupKind], set
     return {p for p in pairs if p[1] not in CLUSTER_SCOPED}, {p for p in pairs if p[1] in CLUSTER_SCOPED}
 
 
-class GitOps(cdk8s.Chart):
+class GitOps(CompletingChart):
     """Argo CD's AppProjects and Applications for `props.environments`, in their own chart.
 
     Each environment gets a project that may only deploy from repo_url into that environment's
@@ -169,9 +170,12 @@ class GitOps(cdk8s.Chart):
 
     No Application carries the resources finalizer: removing an environment from main.py deletes
     its Application, never its running workloads. The construct id is the dist/ folder. Each
-    project's whitelist is read again from the environment's synthesized objects when cdk8s
-    synthesizes, so objects added later (also through the cdk8s-plus API) are allowed too.
+    project's whitelist is read again from the environment's objects when the app synthesizes
+    (`complete`), so objects added later (also through the cdk8s-plus API) are allowed too.
     """
+
+    COMPLETION_ORDER = 1
+    """After the environments, whose kinds it reads."""
 
     def __init__(self, scope: Construct, id: str, props: GitOpsProps) -> None:
         dns_label("gitops id", id)
@@ -197,7 +201,12 @@ class GitOps(cdk8s.Chart):
                       namespace=props.argocd_namespace, namespaced={(ARGO_GROUP, "Application"), (ARGO_GROUP, "AppProject")})
         self._application(root, path=f"dist/{id}", server=IN_CLUSTER, namespace=props.argocd_namespace,
                           policy=SyncPolicy(prune=True, self_heal=True))
-        self.node.add_validation(_Whitelists(props.environments, self.environment_projects))
+        self._whitelists = _Whitelists(props.environments, self.environment_projects)
+        self.node.add_validation(self._whitelists)
+
+    def complete(self) -> None:
+        """Each environment's project allows exactly the namespaced kinds the environment now holds."""
+        self._whitelists.write()
 
     def _metadata(self, name: str, kind: str) -> cdk8s.ApiObjectMetadata:
         return cdk8s.ApiObjectMetadata(name=name, namespace=self.props.argocd_namespace,
@@ -231,26 +240,30 @@ class GitOps(cdk8s.Chart):
 
 @jsii.implements(constructs.IValidation)
 class _Whitelists:
-    """At synthesis, rewrites each environment's project whitelist from the objects the environment
-    now holds (a kind added after GitOps was created is allowed, not refused by Argo CD), and fails
-    for cluster-scoped kinds, which no environment's project may deploy. Reads the construct tree,
-    not the rendered objects: kinds need no rendering (mechanics/tree.py)."""
+    """Each environment's project whitelist, from the kinds the environment holds when the app
+    synthesizes (a kind added after GitOps was created is allowed, not refused by Argo CD); as a
+    validation, reports cluster-scoped kinds, which no environment's project may deploy. Reads the
+    construct tree, not the rendered objects: kinds need no rendering (mechanics/tree.py)."""
 
     def __init__(self, environments: Sequence[Environment], projects: dict[str, AppProject]) -> None:
         self._environments = environments
         self._projects = projects
         self._written: dict[str, list[dict[str, str]]] = {}
+        self._errors: list[str] = []
 
-    def validate(self) -> list[str]:
-        errors = []
+    def write(self) -> None:
+        self._errors = []
         for env in self._environments:
             namespaced, cluster = group_kinds(api_version_kind(obj) for obj in api_objects(env))
             extra = sorted(kind for _, kind in cluster if kind != "Namespace")
             if extra:
-                errors.append(f"environment {env.name!r} emits cluster-scoped {', '.join(extra)}: its AppProject "
-                              "allows only its own Namespace; deploy cluster-wide objects with the platform")
+                self._errors.append(f"environment {env.name!r} emits cluster-scoped {', '.join(extra)}: its AppProject "
+                                    "allows only its own Namespace; deploy cluster-wide objects with the platform")
             whitelist = [{"group": group, "kind": kind} for group, kind in sorted(namespaced)]
             if self._written.get(env.name) != whitelist:
                 self._projects[env.name].add_json_patch(patch_add("/spec/namespaceResourceWhitelist", whitelist))
                 self._written[env.name] = whitelist
-        return errors
+
+    def validate(self) -> list[str]:
+        """What `write` found at this synthesis (an app that never completed is reported by its environments)."""
+        return list(self._errors)

@@ -13,50 +13,12 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
-    """One object as cdk8s wrote it (one object per file); as `yaml.safe_load` reads it, faster."""
-    loader = _Loader(path.read_text(encoding="utf-8"))
-    try:
-        node = loader.get_single_node()
-        return _build(loader, node) if node is not None else None  # type: ignore[return-value]
-    finally:
-        loader.dispose()
+    """One object as cdk8s wrote it (one object per file), with libyaml where PyYAML has it."""
+    with path.open("rb") as stream:
+        return yaml.load(stream, Loader=_LOADER)  # noqa: S506 - a safe loader
 
 
-_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_STR, _MAP, _MERGE = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:merge"
-_TAGS: dict[str, str] = {}
-_SCALARS: dict[tuple[str, str], Any] = {}
-
-
-class _Loader(_Base):
-    """libyaml's parser (where PyYAML has it) with each plain scalar's type looked up once per value.
-    Reading back the workloads is part of every synthesis (tooling/written.py): this takes it from
-    about 1 ms to 0.5 ms per Deployment."""
-
-    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
-        if kind is yaml.ScalarNode and implicit[0]:
-            tag = _TAGS.get(value)
-            if tag is None:
-                tag = _TAGS[value] = super().resolve(kind, value, implicit)
-            return tag
-        return super().resolve(kind, value, implicit)
-
-
-def _build(loader: _Loader, node: yaml.Node) -> Any:
-    """The value of a node, as SafeConstructor makes it; strings directly, other scalars once per value."""
-    kind = type(node)
-    if kind is yaml.MappingNode:
-        if node.tag != _MAP or any(key.tag == _MERGE for key, _ in node.value):
-            return loader.construct_object(node, deep=True)
-        return {_build(loader, key): _build(loader, value) for key, value in node.value}
-    if kind is yaml.SequenceNode:
-        return [_build(loader, item) for item in node.value]
-    if node.tag == _STR:
-        return node.value
-    key = (node.tag, node.value)
-    if key not in _SCALARS:
-        _SCALARS[key] = loader.construct_object(node, deep=True)
-    return _SCALARS[key]
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def pod_specs(objects: Iterable[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:

@@ -15,13 +15,15 @@ from ..errors import ConfigError
 from ..patterns.environment import Environment
 from ..patterns.gitops import GitOps
 from . import publish, report
-from .written import Written, read, write_hardened
+from ..mechanics.completion import App
+from .written import Written, read
 
 
-def new_app(outdir: str) -> cdk8s.App:
-    """An App that writes one folder per chart and one file per object (`Kind.name.k8s.yaml`), and
-    no construct-metadata.json (cdk8s-cli asks for one when validation plugins run)."""
-    return cdk8s.App(outdir=outdir, yaml_output_type=cdk8s.YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE,
+def new_app(outdir: str) -> App:
+    """An App that completes the library's charts when it synthesizes (mechanics/completion.py) and
+    writes one folder per chart and one file per object (`Kind.name.k8s.yaml`), and no
+    construct-metadata.json (cdk8s-cli asks for one when validation plugins run)."""
+    return App(outdir=outdir, yaml_output_type=cdk8s.YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE,
                      record_construct_metadata=False)
 
 
@@ -100,6 +102,12 @@ def synth(build: Build, *, outdir: str | None = None, stream: TextIO = sys.stder
     return 0
 
 
+def _every_environment(app: cdk8s.App, environments: list[Environment]) -> list[Environment]:
+    """The environments `build` returned, and any other of the app (the summary names them all)."""
+    return [*environments, *(child for child in app.node.children
+                             if isinstance(child, Environment) and child not in environments)]
+
+
 def _synthesize(build: Build, outdir: Path, stream: TextIO,
                 ) -> tuple[cdk8s.App, list[Environment], dict[str, Written]] | None:
     """The App and its environments, or None after printing why bad input stopped it."""
@@ -107,7 +115,8 @@ def _synthesize(build: Build, outdir: Path, stream: TextIO,
         app = new_app(str(outdir))
         environments = build(app)
         check_deployed(app)
-        written = write_hardened(app, environments)
+        app.synth()
+        written = {env.name: read(outdir, env) for env in _every_environment(app, environments)}
     except ConfigError as error:
         lines = report.config_error(error)
     except RuntimeError as error:

@@ -1,5 +1,6 @@
-"""The app's synthesis (make synth, cdk8s synth, python main.py) checks hardening on the files cdk8s
-wrote, and writes again only where a user's change needed a patch (tooling/written.py)."""
+"""One hardening pass at synthesis (mechanics/hardening.py): every pod-running object, the library's
+and what a user adds through the cdk8s-plus API, comes out `restricted` and as the API server stores
+it, whichever way synthesis is started."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import cdk8s_plus_27 as kplus
 import pytest
 import yaml
 from langflow_cdk8s import Environment, EnvironmentProps, Flow, LangflowRuntime, LangflowRuntimeProps, Stage
-from langflow_cdk8s.mechanics.hardening import POD_PATHS, needs_correction, verified_after_writing
+from langflow_cdk8s.mechanics.canonical import drift
+from langflow_cdk8s.mechanics.hardening import POD_PATHS, harden
 from langflow_cdk8s.tooling.synth import new_app, synth
 from support import QUOTA
 from test_cdk8s_plus import every_option_on
@@ -57,18 +59,50 @@ def assert_restricted(pod: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("build", [example_app.build, every_option_on], ids=["example", "every-option"])
-def test_the_library_builds_pods_that_need_no_correction(tmp_path: Path, build: Callable[[cdk8s.App], Any]) -> None:
-    """What makes the synthesis pass cheap: nothing the library builds is patched after writing."""
+def test_what_is_written_is_final(tmp_path: Path, build: Callable[[cdk8s.App], Any]) -> None:
+    """A second pass over the written objects finds nothing to patch and nothing to refuse."""
     app = new_app(str(tmp_path))
     build(app)
-    with verified_after_writing():
-        app.synth()
+    app.synth()
     written = [path for path in tmp_path.glob("*/*.k8s.yaml") if path.name.split(".", 1)[0] in POD_PATHS]
     assert len(written) >= 5
     for path in written:
         manifest = yaml.safe_load(path.read_text())
-        assert not needs_correction(manifest, POD_PATHS[manifest["kind"]]), path.name
+        patches, problems = harden(manifest, POD_PATHS[manifest["kind"]])
+        assert (patches, problems) == ([], []), path.name
+        assert drift(manifest, POD_PATHS[manifest["kind"]]) == [], path.name
         assert_restricted(pod_of(path))
+
+
+def test_synthesis_paths_agree_byte_for_byte(tmp_path: Path) -> None:
+    """What `make synth`, `cdk8s synth` and `python main.py` write (tooling.synth) is what
+    `cdk8s.Testing.synth` renders, also for a container and a whole workload a user added."""
+    def build(app: cdk8s.App) -> list[Environment]:
+        env = Environment(app, "prod", EnvironmentProps(stage=Stage.PRODUCTION, namespace="ext", quota=QUOTA))
+        runtime = LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(example_app.FLOWS)))
+        runtime.workloads["support-triage"].workload.add_container(name="sidecar", image="busybox:1.36")
+        kplus.Deployment(env, "user", metadata=cdk8s.ApiObjectMetadata(name="user"),
+                         containers=[kplus.ContainerProps(image="busybox:1.36")])
+        return [env]
+
+    assert synth(build, outdir=str(tmp_path / "out"), stream=io.StringIO()) == 0
+    app = cdk8s.Testing.app()
+    [env] = build(app)
+    rendered = cdk8s.Testing.synth(env)
+    files = sorted((tmp_path / "out" / "prod").glob("*.k8s.yaml"))
+    assert len(files) == len(rendered)
+    by_name = {f"{o['kind']}.{o['metadata']['name']}.k8s.yaml": cdk8s.Yaml.stringify(o) for o in rendered}
+    for path in files:
+        assert path.read_text() == by_name[path.name], path.name
+    assert_restricted(pod_of(tmp_path / "out" / "prod" / "Deployment.user.k8s.yaml"))
+
+
+def test_a_plain_cdk8s_app_is_told_to_use_ours(tmp_path: Path) -> None:
+    """cdk8s.App.synth() runs no completion: the environment reports it instead of writing unhardened pods."""
+    app = cdk8s.App(outdir=str(tmp_path), yaml_output_type=cdk8s.YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE)
+    Environment(app, "prod", EnvironmentProps(stage=Stage.PRODUCTION, namespace="ext", quota=QUOTA))
+    with pytest.raises(RuntimeError, match="create the app with langflow_cdk8s.App"):
+        app.synth()
 
 
 def test_containers_a_user_adds_are_hardened_in_the_written_files(tmp_path: Path) -> None:
@@ -103,16 +137,19 @@ def test_a_plain_api_object_workload_is_found_and_hardened(tmp_path: Path) -> No
     assert annotations["checkov.io/skip1"].startswith("CKV_K8S_40=")
 
 
-def test_what_no_patch_can_fix_fails_the_app_synthesis_as_the_validation_does(tmp_path: Path) -> None:
+def test_what_no_patch_can_fix_fails_synthesis_in_two_lines(tmp_path: Path) -> None:
     def extend(env: Environment, runtime: LangflowRuntime) -> None:
         runtime.workloads["support-triage"].workload.add_volume(
             kplus.Volume.from_host_path(env, "host", "host", path="/var/run"))
 
-    code, printed, _ = synthesized(tmp_path, extend)
+    code, printed, folder = synthesized(tmp_path, extend)
     assert code == 2
-    assert printed.splitlines()[0] == (
-        "error: [prod] environment 'prod': Deployment langflow-runtime-support-triage: volume 'host' is of type "
-        "hostPath, which the restricted profile refuses; use emptyDir, configMap, secret, projected or a claim")
+    assert printed.splitlines()[0].startswith(
+        "error: environment 'prod': Deployment langflow-runtime-support-triage: volume 'host' is of type hostPath; "
+        "Pod Security 'restricted' refuses it")
+    assert printed.splitlines()[1].startswith("  fix: use an emptyDir")
+    assert len(printed.splitlines()) == 2
+    assert not folder.exists()
 
 
 def test_the_summary_quota_check_reads_what_a_user_added(tmp_path: Path) -> None:
