@@ -6,16 +6,16 @@ from typing import Any
 
 import cdk8s
 
-from langflow_cdk8s import CloudProfile, Environment, EnvironmentProps, Quota, Stage
+from langflow_cdk8s import App, CloudProfile, Environment, EnvironmentProps, Quota, Stage
 
 UNUSED_OUTDIR = "/nonexistent/unit-tests-never-synthesize"
 QUOTA = Quota(requests_cpu="100", requests_memory="200Gi", limits_cpu="200", limits_memory="200Gi", pods=500)
 
 
-def unsynthesized_app() -> cdk8s.App:
+def unsynthesized_app() -> App:
     """An App for tests that read Environment.objects and never synthesize; unlike
     cdk8s.Testing.app() it creates no temporary folder."""
-    return cdk8s.App(outdir=UNUSED_OUTDIR)
+    return App(outdir=UNUSED_OUTDIR)
 
 
 def environment(stage: Stage = Stage.PRODUCTION, *, name: str = "test", profile: CloudProfile | None = None,
