@@ -55,20 +55,14 @@ def test_committed_reference_equals_a_fresh_generation() -> None:
         f"docs/reference.md is stale: {REGENERATE}"
 
 
-def test_the_command_line_writes_one_page_per_folder_and_the_reference(ref: Synthesis, tmp_path: Path) -> None:
-    assert docs.main([str(ref.outdir), str(tmp_path)]) == 0
+def test_write_makes_one_page_per_folder_and_the_reference(ref: Synthesis, tmp_path: Path) -> None:
+    """What `make synth` publishes (tooling/publish.py calls docs.write on the staged synthesis)."""
+    docs.write(ref.outdir, tmp_path)
     assert sorted(p.name for p in (tmp_path / "environments").iterdir()) == [f"{f}.md" for f in FOLDERS]
     for folder in FOLDERS:
         written = (tmp_path / "environments" / f"{folder}.md").read_text(encoding="utf-8")
         assert written == pages.environment_markdown(folder, objects(folder))
     assert (tmp_path / "reference.md").is_file()
-
-
-def test_the_command_line_refuses_a_folder_without_synthesis(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        docs.main([str(tmp_path), str(tmp_path / "docs")])
-    assert exit_.value.code == 2
-    assert not (tmp_path / "docs").exists()
 
 
 @pytest.mark.parametrize("folder", FOLDERS)

@@ -3,16 +3,12 @@ per synthesized folder a Mermaid diagram, an isolation summary, the Secrets to c
 object list (docs/environments/<folder>.md); and the props reference (docs/reference.md).
 
 The generators are pure functions of their input and deterministic, so tests compare the committed
-docs/ with a fresh synthesis. `make synth` runs `python -m langflow_cdk8s.tooling.docs <dist-dir> <docs-dir>`
-on the new synthesis before it replaces dist/ and docs/.
+docs/ with a fresh synthesis. The app's synthesis writes them from the staged output before it
+replaces dist/ and docs/ (publish.py).
 """
-
 
 from __future__ import annotations
 
-import argparse
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 from .diagram import read_folder
@@ -30,19 +26,3 @@ def write(dist: Path, docs: Path) -> list[Path]:
         written.append(target)
     (docs / "reference.md").write_text(reference_markdown(), encoding="utf-8")
     return [*written, docs / "reference.md"]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m langflow_cdk8s.tooling.docs",
-                                     description="Write docs/environments/*.md and docs/reference.md.")
-    parser.add_argument("dist", type=Path, help="a synthesized folder, such as dist/")
-    parser.add_argument("docs", type=Path, help="where environments/<folder>.md and reference.md go")
-    args = parser.parse_args(argv)
-    if not args.dist.is_dir() or not any(p.is_dir() for p in args.dist.iterdir()):
-        parser.error(f"{args.dist} holds no synthesized folders")
-    write(args.dist, args.docs)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
