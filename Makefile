@@ -11,7 +11,7 @@ BUILD := .build
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK8S := node_modules/.bin/cdk8s
 
-.PHONY: synth test e2e promote bench setup clean
+.PHONY: synth test lint e2e promote bench setup clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -45,8 +45,13 @@ synth: setup
 	@$(VENV)/bin/python -m compileall -q -o 0 -o 1 constructs imports
 	@$(CDK8S) synth --no-check-upgrade > $(BUILD)/synth.log
 
-test: setup $(CHECKOV_VENV)/.installed
+test: lint $(CHECKOV_VENV)/.installed
 	$(VENV)/bin/python -m pytest
+
+# ruff (style, imports, likely bugs) and mypy --strict over the library and main.py: a few seconds.
+lint: setup
+	$(VENV)/bin/ruff check --quiet .
+	$(VENV)/bin/mypy
 
 e2e: setup
 	@venv=$$(bash scripts/e2e-prepare.sh) && LANGFLOW_E2E=1 LANGFLOW_E2E_VENV=$$venv \
