@@ -27,7 +27,8 @@ from typing import Any
 
 import yaml
 
-from conftest import ROOT, Synthesis, read_tree
+from conftest import Synthesis, read_tree
+from example_app import FLOWS
 from langflow_cdk8s import (
     Database, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowRuntime,
     LangflowRuntimeProps, SecretKey, Stage, SyncPolicy,
@@ -71,7 +72,7 @@ def out_of_sync(git: dict[Key, dict[str, Any]], live: dict[Key, dict[str, Any]])
 
 def flows_copy(tmp_path: Path) -> Path:
     folder = tmp_path / "flows"
-    shutil.copytree(ROOT / "flows", folder)
+    shutil.copytree(FLOWS, folder)
     return folder
 
 

@@ -15,9 +15,9 @@ from constructs import Construct
 
 from ..errors import ConfigError
 from ..mechanics.hardening import Hardening
-from ..mechanics.labels import standard_labels
+from ..mechanics.labels import environment_labels, standard_labels
 from ..mechanics.networking import pods
-from ..mechanics.values import SharedConstructs
+from ..mechanics.values import SharedConstructs, patch_remove
 from ..mechanics.waves import metadata, object_meta
 from ..props.network import NetworkPeer
 from ..props.profiles import CloudProfile
@@ -134,7 +134,10 @@ class Environment(cdk8s.Chart):
 
     def __init__(self, scope: Construct, id: str, props: EnvironmentProps) -> None:
         dns_label("environment id", id)
-        super().__init__(scope, id, disable_resource_name_hashes=True)
+        # Chart-wide namespace and labels: what a user adds through the cdk8s-plus API lands in this
+        # namespace and carries the labels every object here has (ours set them explicitly as well).
+        super().__init__(scope, id, disable_resource_name_hashes=True, namespace=props.namespace,
+                         labels=environment_labels(id))
         self.name = id
         self.props = props
         self.warnings: list[str] = []
@@ -146,14 +149,15 @@ class Environment(cdk8s.Chart):
         self.node.add_validation(self.hardening)
         self.namespace_object = kplus.Namespace(self, "namespace", metadata=self._metadata(
             "Namespace", self.namespace_name, "namespace", self._pod_security_labels()))
+        cdk8s.ApiObject.of(self.namespace_object).add_json_patch(patch_remove("/metadata/namespace"))  # cluster-scoped
         self._network_baseline()
         self._developer_access()
         self._limits()
 
     @property
     def namespace_name(self) -> str:
-        """The environment's namespace. (Not `namespace`: overriding cdk8s's Chart.namespace would make
-        cdk8s stamp it onto cluster-scoped objects too, through a jsii callback per object.)"""
+        """The environment's namespace (also the Chart's `namespace`, which cdk8s gives every object
+        that names none; the Namespace object itself drops it)."""
         return self.props.namespace
 
     @property
