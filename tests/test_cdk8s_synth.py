@@ -102,6 +102,57 @@ def test_catalogue_entries_through_cdk8s_synth(repo: Path, entry: str, mistake: 
     assert outputs(repo) == before
 
 
+def at_module_level(repo: Path, statement: str) -> str:
+    """main.py with `statement` run at module level, before build() is ever called."""
+    original = (repo / "main.py").read_text(encoding="utf-8")
+    if ENTRY not in original:
+        pytest.skip(f"main.py has no `{ENTRY}` block to run")
+    (repo / "main.py").write_text(original.replace(ENTRY, f"{statement}\n\n\n{ENTRY}"), encoding="utf-8")
+    return original
+
+
+@pytest.mark.parametrize(("entry", "statement", "expected"), [
+    ("npx", "MISTAKE = Flwo.from_folder('flows')", r"main\.py:(\d+): NameError: name 'Flwo' is not defined"),
+    ("python", "MISTAKE = Flwo.from_folder('flows')", r"main\.py:(\d+): NameError: name 'Flwo' is not defined"),
+    ("locked-cli", "from langflow_cdk8s import SecretKey\nDB = SecretKey(name='prod_db', key='password')",
+     r"main\.py:(\d+): secret\.name: 'prod_db' is not a valid Kubernetes object name"),
+    ("make", "from langflow_cdk8s import SecretKey\nDB = SecretKey(name='prod_db', key='password')",
+     r"main\.py:(\d+): secret\.name: 'prod_db' is not a valid Kubernetes object name"),
+], ids=["name-error-npx", "name-error-python", "secret-key-locked-cli", "secret-key-make"])
+def test_a_mistake_at_module_level_of_main_py(repo: Path, entry: str, statement: str, expected: str) -> None:
+    """Before synth() runs there is no build() to guard: the library's excepthook reports it the same way."""
+    before = outputs(repo)
+    original = at_module_level(repo, statement)
+    try:
+        done = synthesize(repo, entry)
+        text = (repo / "main.py").read_text().splitlines()
+    finally:
+        (repo / "main.py").write_text(original, encoding="utf-8")
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("make: ***")]
+    assert done.returncode == 2, done.stderr
+    assert len(lines) == 2 and lines[1].startswith("  fix: "), done.stderr
+    located = re.fullmatch(f"error: {expected}.*", lines[0])
+    assert located, done.stderr
+    assert statement.splitlines()[-1] in text[int(located.group(1)) - 1]
+    assert not NOISE.search(done.stdout + done.stderr), done.stdout + done.stderr
+    assert outputs(repo) == before
+
+
+def test_build_that_returns_nothing_through_cdk8s_synth(repo: Path) -> None:
+    before = outputs(repo)
+    original = (repo / "main.py").read_text(encoding="utf-8")
+    wrapper = "_build = build\n\n\ndef build(app, **options):\n    _build(app, **options)\n\n\n"
+    (repo / "main.py").write_text(original.replace(ENTRY, wrapper + ENTRY), encoding="utf-8")
+    try:
+        done = synthesize(repo, "npx")
+    finally:
+        (repo / "main.py").write_text(original, encoding="utf-8")
+    assert done.returncode == 2, done.stderr
+    assert re.fullmatch(r"error: main\.py:\d+, build\(\): returned None, not the list of the Environments it created\n"
+                        r"  fix: end it with `return \[dev, prod\]`.*\n", done.stderr), done.stderr
+    assert outputs(repo) == before
+
+
 def test_a_good_synthesis_prints_the_same_summary_however_it_is_started(repo: Path) -> None:
     before = outputs(repo)
     with_cli, with_make = synthesize(repo, "npx"), synthesize(repo, "make")

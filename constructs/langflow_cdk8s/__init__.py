@@ -17,6 +17,10 @@ from .tooling import jsii_channel  # noqa: E402 - before anything starts jsii
 
 jsii_channel.install()
 
+from .tooling import report  # noqa: E402
+
+report.install_excepthook()  # a mistake at module level of main.py: two lines, exit 2, never a stack
+
 from .errors import ConfigError  # noqa: E402 - after the jsii settings above
 from .mechanics.workload import ServiceWorkload
 from .patterns.environment import Environment, EnvironmentProps, Quota, Stage

@@ -8,6 +8,8 @@ pointing at that line; an exception raised inside this library is a bug and keep
 
 from __future__ import annotations
 
+import os
+import sys
 import sysconfig
 import traceback
 from pathlib import Path
@@ -35,7 +37,7 @@ def _is_user_file(filename: str) -> bool:
     return not any(path.is_relative_to(prefix) for prefix in _SYSTEM)
 
 
-def _display(filename: str) -> str:
+def display(filename: str) -> str:
     path = Path(filename).resolve()
     try:
         return str(path.relative_to(Path.cwd()))
@@ -46,7 +48,7 @@ def _display(filename: str) -> str:
 def user_line(tb: TracebackType | None) -> str | None:
     """`main.py:42`: the innermost frame of the traceback that is in a user's file."""
     frames = [frame for frame in traceback.extract_tb(tb) if _is_user_file(frame.filename)]
-    return f"{_display(frames[-1].filename)}:{frames[-1].lineno}" if frames else None
+    return f"{display(frames[-1].filename)}:{frames[-1].lineno}" if frames else None
 
 
 def construct_context(tb: TracebackType | None) -> str | None:
@@ -75,7 +77,7 @@ def config_error(error: ConfigError) -> list[str]:
     where = error.where
     is_file = "/" in where and Path(where).exists()  # a prop such as `flows` may share a name with a folder
     if is_file:
-        where = _display(where)
+        where = display(where)
     context = [part for part in (None if is_file else user_line(error.__traceback__),
                                  construct_context(error.__traceback__)) if part]
     prefix = f"{', '.join(context)}: " if context else ""
@@ -116,7 +118,7 @@ def api_type_error(error: BaseException) -> list[str] | None:
         frames.pop()  # jsii's and typeguard's own frames
     if not frames or not _is_user_file(frames[-1].filename):
         return None
-    return [f"error: {_display(frames[-1].filename)}:{frames[-1].lineno}: {what}",
+    return [f"error: {display(frames[-1].filename)}:{frames[-1].lineno}: {what}",
             "  fix: pass that method the type its signature names (cdk8s-plus-27's API reference)"]
 
 
@@ -127,3 +129,31 @@ def validation_errors(error: RuntimeError) -> list[str] | None:
     if not message.startswith(VALIDATION_FAILED):
         return None
     return [f"error: {line.strip()}" for line in message.removeprefix(VALIDATION_FAILED).strip().splitlines()]
+
+
+def uncaught(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+    """sys.excepthook for a mistake at module level of main.py (before synth() runs: a SecretKey with
+    a bad name, a NameError): the same two lines and exit code as inside synth(), also under
+    `cdk8s synth` (publish.report_failure), instead of a traceback and cdk8s-cli's Node stack.
+    Anything else, a bug in a library, keeps Python's own report."""
+    lines = None
+    if isinstance(error, ConfigError):
+        lines = config_error(error)
+    elif isinstance(error, Exception):
+        lines = api_type_error(error) or user_code_error(error)
+    if lines is None:
+        sys.__excepthook__(kind, error, tb)
+        return
+    from . import publish  # imports cdk8s: only once something has failed
+
+    publish.print_lines(lines, sys.stderr)
+    code = publish.report_failure(publish.staging_folder(Path.cwd()), 2)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # an excepthook cannot choose the exit code otherwise
+
+
+def install_excepthook() -> None:
+    """Reports uncaught mistakes of the user's as `uncaught` does, unless a hook is already set."""
+    if sys.excepthook is sys.__excepthook__:
+        sys.excepthook = uncaught

@@ -19,11 +19,24 @@ from . import publish, report
 from .written import Written, read, write_hardened
 
 
+Build = Callable[[cdk8s.App], list[Environment]]
+
+
 def new_app(outdir: str) -> cdk8s.App:
     """An App that writes one folder per chart and one file per object (`Kind.name.k8s.yaml`), and
     no construct-metadata.json (cdk8s-cli asks for one when validation plugins run)."""
     return cdk8s.App(outdir=outdir, yaml_output_type=cdk8s.YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE,
                      record_construct_metadata=False)
+
+
+def check_returned(build: Build, environments: object) -> None:
+    """build() ends by returning its environments (the summary and docs list them)."""
+    if isinstance(environments, (list, tuple)) and all(isinstance(env, Environment) for env in environments):
+        return
+    code = getattr(build, "__code__", None)
+    where = f"{report.display(code.co_filename)}:{code.co_firstlineno}, " if code else ""
+    raise ConfigError(f"{where}{getattr(build, '__name__', 'build')}()", f"returned {environments!r:.60}, not the list "
+                      "of the Environments it created", "end it with `return [dev, prod]` (every Environment it built)")
 
 
 def check_deployed(app: cdk8s.App) -> None:
@@ -88,9 +101,6 @@ def summary(app: cdk8s.App, environments: list[Environment], written: dict[str, 
     return "\n".join(lines)
 
 
-Build = Callable[[cdk8s.App], list[Environment]]
-
-
 def synth(build: Build, *, outdir: str | None = None, stream: TextIO = sys.stderr) -> int:
     """Runs `build` on a new App and writes it. Returns the process exit code: 0, or 2 for bad input.
 
@@ -133,6 +143,7 @@ def _synthesize(build: Build, outdir: Path, stream: TextIO,
     try:
         app = new_app(str(outdir))
         environments = build(app)
+        check_returned(build, environments)
         check_deployed(app)
         written = write_hardened(app, environments)
         check_probes(written)
