@@ -153,6 +153,37 @@ def test_build_that_returns_nothing_through_cdk8s_synth(repo: Path) -> None:
     assert outputs(repo) == before
 
 
+AFTER_BUILD = """_build = build
+
+
+def build(app, **options):
+    import cdk8s_plus_27 as kplus
+    environments = _build(app, **options)
+    kplus.Deployment(environments[0], "no-probes", containers=[kplus.ContainerProps(image="example/tool:1.0")])
+    return environments
+
+
+"""
+
+
+@pytest.mark.parametrize("entry", ["make", "npx"])
+def test_a_check_after_writing_leaves_dist_and_docs(repo: Path, entry: str) -> None:
+    """The probe check reads what cdk8s wrote: into the staging folder, so dist/ and docs/ stay as they were."""
+    before = outputs(repo)
+    original = (repo / "main.py").read_text(encoding="utf-8")
+    (repo / "main.py").write_text(original.replace(ENTRY, AFTER_BUILD + ENTRY), encoding="utf-8")
+    try:
+        done = synthesize(repo, entry)
+    finally:
+        (repo / "main.py").write_text(original, encoding="utf-8")
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("make: ***")]
+    assert done.returncode == 2, done.stderr
+    assert len(lines) == 2 and re.match(r"error: environment '[a-z0-9-]+', Deployment [a-z0-9-]+-no-probes, container "
+                                        r"'[a-z0-9-]+': has no readinessProbe and no livenessProbe$", lines[0]), done.stderr
+    assert not NOISE.search(done.stdout + done.stderr), done.stdout + done.stderr
+    assert outputs(repo) == before
+
+
 def test_a_good_synthesis_prints_the_same_summary_however_it_is_started(repo: Path) -> None:
     before = outputs(repo)
     with_cli, with_make = synthesize(repo, "npx"), synthesize(repo, "make")

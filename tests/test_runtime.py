@@ -14,7 +14,7 @@ from langflow_cdk8s import (
 )
 from langflow_cdk8s.patterns.environment import Environment
 from langflow_cdk8s.tooling.synth import synth
-from support import all_of, env_of, environment, find, main_container, pod
+from support import NODE, all_of, env_of, environment, find, main_container, pod
 
 STARTERS = runnable_starters()
 FLOWS = Flow.from_folder(STARTERS)
@@ -194,7 +194,7 @@ def test_baking_a_flow_without_an_endpoint_name_is_an_error() -> None:
 
 
 def test_a_flow_too_large_for_a_configmap_suggests_another_delivery(tmp_path: Path) -> None:
-    document = {"id": "3f2b3a4e-1d2c-4b5a-9e8f-7a6b5c4d3e2f", "name": "Huge", "data": {"nodes": [], "edges": []},
+    document = {"id": "3f2b3a4e-1d2c-4b5a-9e8f-7a6b5c4d3e2f", "name": "Huge", "data": {"nodes": [NODE], "edges": []},
                 "description": "x" * 1_100_000}
     (tmp_path / "huge.json").write_text(json.dumps(document))
     with pytest.raises(ConfigError, match="too large for a ConfigMap") as error:

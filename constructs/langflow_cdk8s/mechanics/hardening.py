@@ -281,7 +281,8 @@ def checkov_skips(pod: dict[str, Any]) -> dict[str, str]:
     of the library's, no Langflow container, a moving tag) gets no skip and checkov judges it."""
     containers = _containers(pod)
     skipped = []
-    if (pod.get("securityContext") or {}).get("runAsUser") == RUN_AS_USER:
+    context = pod.get("securityContext")
+    if context is None or context.get("runAsUser") == RUN_AS_USER:  # none: `harden` gives it POD_SECURITY_CONTEXT
         skipped.append("CKV_K8S_40")
     reading = [c for c in containers if any("secretKeyRef" in e.get("valueFrom", {}) for e in c.get("env", []))
                or any("secretRef" in e for e in c.get("envFrom", []))]

@@ -150,7 +150,8 @@ def _synthesize(build: Build, outdir: Path, stream: TextIO,
     except ConfigError as error:
         lines = report.config_error(error)
     except RuntimeError as error:
-        lines = report.validation_errors(error) or report.api_type_error(error) or report.user_code_error(error)
+        levels = {child.name: child.props.enforced_pod_security for child in app.node.children if isinstance(child, Environment)}
+        lines = report.validation_errors(error, levels) or report.api_type_error(error) or report.user_code_error(error)
         if lines is None:
             raise
     except Exception as error:  # noqa: BLE001 - only the user's own mistakes are reported; ours re-raise
