@@ -46,6 +46,8 @@ synth: setup
 	@$(CDK8S) synth --no-check-upgrade > $(BUILD)/synth.log
 
 test: setup $(CHECKOV_VENV)/.installed
+	@ls dist/*/*.k8s.yaml > /dev/null 2>&1 || { printf '%s\n' "error: dist/: is missing or empty, so the gates have nothing to check" \
+		"  fix: run make synth (and commit dist/ and docs/), then make test" >&2; exit 2; }
 	$(VENV)/bin/python -m pytest
 
 e2e: setup

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -201,3 +202,18 @@ def test_python_main_py_from_another_folder_writes_next_to_main_py(repo: Path, t
     assert done.stderr.splitlines()[-1] == "updated dist/, docs/environments/ and docs/reference.md"
     assert list(tmp_path.iterdir()) == [], "synthesis wrote into the working directory"
     assert outputs(repo) == before
+
+
+def test_make_test_without_dist_says_run_make_synth_first(tmp_path: Path) -> None:
+    """A fresh checkout whose dist/ was deleted: two lines, not hundreds of failing gates."""
+    repo = copy_repository(tmp_path / "repo")
+    shutil.rmtree(repo / "dist")
+    done = make(repo, "test")
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("make: ***")]
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert lines == ["error: dist/: is missing or empty, so the gates have nothing to check",
+                     "  fix: run make synth (and commit dist/ and docs/), then make test"], done.stderr
+    assert done.stdout == ""
+    direct = run(repo, ".venv/bin/python", "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert direct.returncode == 2 and "fix: run `make synth`" in direct.stdout + direct.stderr
+    assert len((direct.stdout + direct.stderr).splitlines()) < 10, direct.stdout + direct.stderr
