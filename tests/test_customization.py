@@ -169,6 +169,7 @@ def test_a_customized_copy_synthesizes_and_passes_make_test_without_touching_tes
     echo = yaml.safe_load((repo / "dist" / "prod" / "Deployment.prod-echo.k8s.yaml").read_text())
     assert echo["metadata"]["namespace"] == "langflow-prod"
     assert echo["metadata"]["labels"]["app.kubernetes.io/instance"] == "langflow-prod"
+    assert echo["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == "1"  # a workload's wave, as ours
     assert not any("Langflow" in value for value in echo["metadata"].get("annotations", {}).values()), \
         "checkov skip reasons written for Langflow on a workload that runs no Langflow"
     prompting = yaml.safe_load((repo / "dist" / "prod" / "Deployment.langflow-runtime-basic-prompting.k8s.yaml").read_text())

@@ -18,7 +18,8 @@ from ..mechanics.hardening import Hardening
 from ..mechanics.labels import environment_labels, standard_labels
 from ..mechanics.networking import pods
 from ..mechanics.values import SharedConstructs, patch_remove
-from ..mechanics.waves import metadata, object_meta
+from ..mechanics.tree import api_objects, api_version_kind
+from ..mechanics.waves import SYNC_WAVE, SYNC_WAVES, metadata, object_meta, sync_wave
 from ..props.network import NetworkPeer
 from ..props.profiles import CloudProfile
 from ..props.resources import Resources
@@ -153,6 +154,7 @@ class Environment(cdk8s.Chart):
         self._network_baseline()
         self._developer_access()
         self._limits()
+        self._own = {child.node.id for child in self.node.children}
 
     @property
     def namespace_name(self) -> str:
@@ -179,7 +181,20 @@ class Environment(cdk8s.Chart):
     @property
     def objects(self) -> list[dict[str, Any]]:
         """Every object of this environment as cdk8s synthesizes it now (hardened, patches applied)."""
+        self.stamp_sync_waves()
         return list(self.to_json())
+
+    def stamp_sync_waves(self) -> None:
+        """Objects a user creates directly in the environment (a cdk8s-plus Deployment of their own)
+        get the Argo CD sync wave of their kind, as the library's objects do (a kind without one keeps
+        Argo CD's default, 0). Only their subtrees are visited: the library's already carry theirs."""
+        for child in self.node.children:
+            if child.node.id in self._own or type(child).__module__.startswith("langflow_cdk8s."):
+                continue
+            for api_object in api_objects(child):
+                kind = api_version_kind(api_object)[1]
+                if kind in SYNC_WAVES:
+                    api_object.metadata.add_annotation(SYNC_WAVE, sync_wave(kind))
 
     def warn(self, message: str) -> None:
         """A finding worth a line in the synthesis summary, not worth failing for."""

@@ -145,6 +145,8 @@ def _synthesize(build: Build, outdir: Path, stream: TextIO,
         environments = build(app)
         check_returned(build, environments)
         check_deployed(app)
+        for env in (child for child in app.node.children if isinstance(child, Environment)):
+            env.stamp_sync_waves()
         written = write_hardened(app, environments)
         check_probes(written)
     except ConfigError as error:
