@@ -374,3 +374,25 @@ def test_a_host_path_volume(tmp_path: Path, environment, expected: str) -> None:
 
     message = failure(run(build, tmp_path), expected, after_writing=True)
     assert message.splitlines()[1].startswith("  fix: use emptyDir, configMap, secret, projected or a claim")
+
+
+SIDECAR = {"name": "proxy", "image": "envoyproxy/envoy:v1.31.0", "ports": [{"name": "admin", "containerPort": 9901}],
+           "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}}}
+
+
+def test_a_dict_sidecar_without_probes_and_with_them(tmp_path: Path) -> None:
+    flows = folder(tmp_path, {"a.json": flow_json()})
+    bare = run(runtime(lambda: Flow.from_folder(flows), lambda: {"pod": PodOptions(sidecars=[SIDECAR])}), tmp_path)
+    message = failure(bare, "container 'proxy': has no readinessProbe and no livenessProbe", after_writing=True)
+    assert "`probes` in a PodOptions.sidecars dict" in message
+    probed = {**SIDECAR, "probes": {"httpGet": {"path": "/ready", "port": "admin"}}}
+    outcome = run(runtime(lambda: Flow.from_folder(flows), lambda: {"pod": PodOptions(sidecars=[probed])}), tmp_path / "ok")
+    assert outcome.code == 0, outcome.message
+
+
+def test_a_dict_sidecars_probe_on_a_port_it_does_not_declare(tmp_path: Path) -> None:
+    flows = folder(tmp_path, {"a.json": flow_json()})
+    probed = {**SIDECAR, "probes": {"httpGet": {"path": "/ready", "port": "http"}}}
+    failure(run(runtime(lambda: Flow.from_folder(flows), lambda: {"pod": PodOptions(sidecars=[probed])}), tmp_path),
+            "pod_options.sidecars['proxy'].probes: {'httpGet': {'path': '/ready', 'port': 'http'}} is not a probe of this "
+            "container")

@@ -74,8 +74,8 @@ def check_probes(written: dict[str, Written]) -> None:
                     raise ConfigError(
                         f"environment {env!r}, {manifest['kind']} {manifest['metadata']['name']}, container {name!r}",
                         f"has no {' and no '.join(missing)}",
-                        f"give {name!r} probes where you add it, e.g. readiness=kplus.Probe.from_tcp_socket(port=<its port>) "
-                        "and liveness=... (README: Extend the objects with the cdk8s-plus API)")
+                        f"give {name!r} probes where you add it: add_container(..., readiness=kplus.Probe.from_tcp_socket("
+                        "port=<its port>), liveness=...) as in the README's sidecar, or `probes` in a PodOptions.sidecars dict")
 
 
 def summary(app: cdk8s.App, environments: list[Environment], written: dict[str, Written] | None = None) -> str:
