@@ -11,9 +11,26 @@ BUILD := .build
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK8S := node_modules/.bin/cdk8s
 
-.PHONY: synth test lint e2e promote bench setup clean
+.PHONY: synth test lint dist-present e2e promote bench setup clean help
 
+help:
+	@printf '%s\n' \
+		"make synth    synthesize main.py and flows/ into dist/ and docs/ (set-up first when missing)" \
+		"make test     make lint, then every test and validation gate over the library and your dist/" \
+		"make lint     ruff and mypy over the library and main.py (seconds)" \
+		"make e2e      run the pods of dist/ with real Langflow and PostgreSQL (root; E2E_ARGS=\"-k name\")" \
+		"make promote  pull a flow from the dev IDE into flows/ (FLOW=\"name\" or PROJECT=\"name\")" \
+		"make bench    measure synthesis against the cost of importing cdk8s (docs/benchmarks.md)" \
+		"make setup    create .venv and node_modules from the lock files, or repair them in a copied checkout" \
+		"make clean    remove .build/, .venv/, .venv-checkov/ and node_modules/" \
+		"make help     this list"
+
+# A checkout copied or moved with its .venv: the editable install still points at the old folder,
+# so the library would be imported from there. Finding it (no import) is cheap; reinstall if so.
 setup: $(VENV)/.installed node_modules/.installed
+	@$(VENV)/bin/python -c 'import importlib.util as u, pathlib as p, sys; s = u.find_spec("langflow_cdk8s"); \
+		sys.exit(s is None or p.Path(s.origin).resolve().parent.parent != p.Path("constructs").resolve())' \
+		|| $(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.10 or newer is required") if sys.version_info < (3, 10) else None'
@@ -37,16 +54,20 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.lock
 # `make synth` is `cdk8s synth` with the locked CLI: cdk8s.yaml's app synthesizes into .build/,
 # writes the docs from that, and replaces dist/, docs/environments/ and docs/reference.md only when
 # all of it succeeded (constructs/langflow_cdk8s/tooling/publish.py). A failure prints two lines, exits 2
-# and leaves them as they were. The CLI's file list goes to .build/synth.log.
+# and leaves them as they were. The CLI's file list goes to .build/synth.log, as paths in dist/.
 synth: setup
 	@mkdir -p $(BUILD)
 	@# Cached bytecode saves ~0.1 s per synthesis, also where PYTHONDONTWRITEBYTECODE is set (see docs/benchmarks.md);
 	@# -o 1 for cdk8s.yaml's `python -O`, -o 0 for tests and `python main.py`.
 	@$(VENV)/bin/python -m compileall -q -o 0 -o 1 constructs imports
-	@$(CDK8S) synth --no-check-upgrade > $(BUILD)/synth.log
+	@$(CDK8S) synth --no-check-upgrade | sed 's|^  - $(BUILD)/cdk8s.out/|  - dist/|' > $(BUILD)/synth.log
 
-test: lint $(CHECKOV_VENV)/.installed
+test: dist-present lint $(CHECKOV_VENV)/.installed
 	$(VENV)/bin/python -m pytest
+
+dist-present:
+	@ls dist/*/*.k8s.yaml > /dev/null 2>&1 || { printf '%s\n' "error: dist/: is missing or empty, so the gates have nothing to check" \
+		"  fix: run make synth (and commit dist/ and docs/), then make test" >&2; exit 2; }
 
 # ruff (style, imports, likely bugs) and mypy --strict over the library and main.py: a few seconds.
 lint: setup

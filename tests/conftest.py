@@ -125,6 +125,13 @@ def environment_folders(synthesis: Synthesis) -> list[str]:
     return sorted({path.split("/")[0] for path in synthesis.files if path.split("/")[1].startswith("Namespace.")})
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Most gates read the committed dist/: without it, say so once instead of failing each of them."""
+    if not any((ROOT / "dist").glob("*/*.k8s.yaml")):
+        pytest.exit("error: dist/: is missing or empty, so the gates have nothing to check\n"
+                    "  fix: run `make synth` (and commit dist/ and docs/), then `make test`", returncode=2)
+
+
 ADOPTION_ROOT: list[Path] = []
 
 

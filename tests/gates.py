@@ -371,6 +371,30 @@ def check_names(env: _Env) -> list[str]:
     return errors
 
 
+ENVIRONMENT_LABELS = ("app.kubernetes.io/instance", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by")
+"""What every object of an environment carries (mechanics/labels.environment_labels), also one a user added."""
+
+
+def check_namespaces(env: _Env) -> list[str]:
+    """In a folder with a Namespace, every namespaced object is in that namespace (checkov and kubectl
+    would put one without into `default`) and carries the environment's standard labels."""
+    from langflow_cdk8s.mechanics.waves import CLUSTER_SCOPED
+
+    namespaces = list(env.by_kind.get("Namespace", {}))
+    if len(namespaces) != 1:
+        return []
+    errors = []
+    for m in env.manifests:
+        metadata = m.obj.get("metadata") or {}
+        if m.kind not in CLUSTER_SCOPED and metadata.get("namespace") != namespaces[0]:
+            errors.append(f"{m.path}: namespace {metadata.get('namespace')!r} is not the environment's {namespaces[0]!r}; "
+                          "create it inside the Environment (its chart sets the namespace)")
+        missing = [key for key in ENVIRONMENT_LABELS if key not in (metadata.get("labels") or {})]
+        if missing:
+            errors.append(f"{m.path}: has no label {', '.join(missing)}; create it inside the Environment (its chart sets them)")
+    return errors
+
+
 def check_workload_selectors(env: _Env) -> list[str]:
     """A controller whose selector misses its own pod template is rejected or orphans its pods."""
     errors = []
@@ -602,7 +626,7 @@ def semantic_errors(manifests: Iterable[Manifest],
     for env in _environments(manifests):
         documented = (required_secrets(m.obj for m in env.manifests) if documented_secrets is None
                       else documented_secrets)
-        for check in (check_names, check_workload_selectors, check_services, check_ingresses, check_scaling,
+        for check in (check_names, check_namespaces, check_workload_selectors, check_services, check_ingresses, check_scaling,
                       check_resources, check_images):
             errors += check(env)
         errors += check_references(env, documented)

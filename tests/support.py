@@ -8,6 +8,10 @@ import cdk8s
 
 from langflow_cdk8s import App, CloudProfile, Environment, EnvironmentProps, Quota, Stage
 
+NODE = {"id": "ChatInput-1", "data": {"id": "ChatInput-1", "type": "ChatInput",
+                                      "node": {"display_name": "Chat Input", "template": {}}}}
+"""One built-in component: the smallest flow synthesis accepts (an empty node list is refused)."""
+
 UNUSED_OUTDIR = "/nonexistent/unit-tests-never-synthesize"
 QUOTA = Quota(requests_cpu="100", requests_memory="200Gi", limits_cpu="200", limits_memory="200Gi", pods=500)
 

@@ -29,6 +29,7 @@ from langflow_cdk8s import (
 from langflow_cdk8s.props.flow import CONFIG_MAP_LIMIT
 from langflow_cdk8s.tooling.synth import synth
 from repo_copy import copy_repository, make
+from support import NODE
 
 Build = Callable[[cdk8s.App], list[Environment]]
 QUOTA = Quota(requests_cpu="100", requests_memory="200Gi", limits_cpu="200", limits_memory="200Gi", pods=500)
@@ -64,7 +65,7 @@ def ide(**props: Any) -> Build:
 
 
 def flow_json(name: str = "Support Triage", *, flow_id: str | None = None, **extra: Any) -> str:
-    document = {"id": flow_id or str(uuid.uuid4()), "name": name, "endpoint_name": None, "data": {"nodes": [], "edges": []}}
+    document = {"id": flow_id or str(uuid.uuid4()), "name": name, "endpoint_name": None, "data": {"nodes": [NODE], "edges": []}}
     return json.dumps({**document, **extra})
 
 
@@ -178,7 +179,7 @@ def test_two_flows_with_the_same_endpoint_name_in_different_groups(tmp_path: Pat
 
 
 def test_a_flow_too_large_for_a_config_map(tmp_path: Path) -> None:
-    flows = folder(tmp_path, {"big.json": flow_json(data={"nodes": [], "edges": [], "blob": "x" * CONFIG_MAP_LIMIT})})
+    flows = folder(tmp_path, {"big.json": flow_json(data={"nodes": [NODE], "edges": [], "blob": "x" * CONFIG_MAP_LIMIT})})
     outcome = run(runtime(lambda: Flow.from_folder(flows)), tmp_path)
     assert_readable_failure(outcome, f"{flows / 'big.json'}: is ", f"bytes, too large for a ConfigMap (at most {CONFIG_MAP_LIMIT})")
     assert re.search(r"is 1\d{6} bytes", outcome.message), outcome.message

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,88 @@ def test_catalogue_entries_through_cdk8s_synth(repo: Path, entry: str, mistake: 
     assert outputs(repo) == before
 
 
+def at_module_level(repo: Path, statement: str) -> str:
+    """main.py with `statement` run at module level, before build() is ever called."""
+    original = (repo / "main.py").read_text(encoding="utf-8")
+    if ENTRY not in original:
+        pytest.skip(f"main.py has no `{ENTRY}` block to run")
+    (repo / "main.py").write_text(original.replace(ENTRY, f"{statement}\n\n\n{ENTRY}"), encoding="utf-8")
+    return original
+
+
+@pytest.mark.parametrize(("entry", "statement", "expected"), [
+    ("npx", "MISTAKE = Flwo.from_folder('flows')", r"main\.py:(\d+): NameError: name 'Flwo' is not defined"),
+    ("python", "MISTAKE = Flwo.from_folder('flows')", r"main\.py:(\d+): NameError: name 'Flwo' is not defined"),
+    ("locked-cli", "from langflow_cdk8s import SecretKey\nDB = SecretKey(name='prod_db', key='password')",
+     r"main\.py:(\d+): secret\.name: 'prod_db' is not a valid Kubernetes object name"),
+    ("make", "from langflow_cdk8s import SecretKey\nDB = SecretKey(name='prod_db', key='password')",
+     r"main\.py:(\d+): secret\.name: 'prod_db' is not a valid Kubernetes object name"),
+], ids=["name-error-npx", "name-error-python", "secret-key-locked-cli", "secret-key-make"])
+def test_a_mistake_at_module_level_of_main_py(repo: Path, entry: str, statement: str, expected: str) -> None:
+    """Before synth() runs there is no build() to guard: the library's excepthook reports it the same way."""
+    before = outputs(repo)
+    original = at_module_level(repo, statement)
+    try:
+        done = synthesize(repo, entry)
+        text = (repo / "main.py").read_text().splitlines()
+    finally:
+        (repo / "main.py").write_text(original, encoding="utf-8")
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("make: ***")]
+    assert done.returncode == 2, done.stderr
+    assert len(lines) == 2 and lines[1].startswith("  fix: "), done.stderr
+    located = re.fullmatch(f"error: {expected}.*", lines[0])
+    assert located, done.stderr
+    assert statement.splitlines()[-1] in text[int(located.group(1)) - 1]
+    assert not NOISE.search(done.stdout + done.stderr), done.stdout + done.stderr
+    assert outputs(repo) == before
+
+
+def test_build_that_returns_nothing_through_cdk8s_synth(repo: Path) -> None:
+    before = outputs(repo)
+    original = (repo / "main.py").read_text(encoding="utf-8")
+    wrapper = "_build = build\n\n\ndef build(app, **options):\n    _build(app, **options)\n\n\n"
+    (repo / "main.py").write_text(original.replace(ENTRY, wrapper + ENTRY), encoding="utf-8")
+    try:
+        done = synthesize(repo, "npx")
+    finally:
+        (repo / "main.py").write_text(original, encoding="utf-8")
+    assert done.returncode == 2, done.stderr
+    assert re.fullmatch(r"error: main\.py:\d+, build\(\): returned None, not the list of the Environments it created\n"
+                        r"  fix: end it with `return \[dev, prod\]`.*\n", done.stderr), done.stderr
+    assert outputs(repo) == before
+
+
+AFTER_BUILD = """_build = build
+
+
+def build(app, **options):
+    import cdk8s_plus_27 as kplus
+    environments = _build(app, **options)
+    kplus.Deployment(environments[0], "no-probes", containers=[kplus.ContainerProps(image="example/tool:1.0")])
+    return environments
+
+
+"""
+
+
+@pytest.mark.parametrize("entry", ["make", "npx"])
+def test_a_check_after_writing_leaves_dist_and_docs(repo: Path, entry: str) -> None:
+    """The probe check reads what cdk8s wrote: into the staging folder, so dist/ and docs/ stay as they were."""
+    before = outputs(repo)
+    original = (repo / "main.py").read_text(encoding="utf-8")
+    (repo / "main.py").write_text(original.replace(ENTRY, AFTER_BUILD + ENTRY), encoding="utf-8")
+    try:
+        done = synthesize(repo, entry)
+    finally:
+        (repo / "main.py").write_text(original, encoding="utf-8")
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("make: ***")]
+    assert done.returncode == 2, done.stderr
+    assert len(lines) == 2 and re.match(r"error: environment '[a-z0-9-]+', Deployment [a-z0-9-]+-no-probes, container "
+                                        r"'[a-z0-9-]+': has no readinessProbe and no livenessProbe$", lines[0]), done.stderr
+    assert not NOISE.search(done.stdout + done.stderr), done.stdout + done.stderr
+    assert outputs(repo) == before
+
+
 def test_a_good_synthesis_prints_the_same_summary_however_it_is_started(repo: Path) -> None:
     before = outputs(repo)
     with_cli, with_make = synthesize(repo, "npx"), synthesize(repo, "make")
@@ -119,3 +202,18 @@ def test_python_main_py_from_another_folder_writes_next_to_main_py(repo: Path, t
     assert done.stderr.splitlines()[-1] == "updated dist/, docs/environments/ and docs/reference.md"
     assert list(tmp_path.iterdir()) == [], "synthesis wrote into the working directory"
     assert outputs(repo) == before
+
+
+def test_make_test_without_dist_says_run_make_synth_first(tmp_path: Path) -> None:
+    """A fresh checkout whose dist/ was deleted: two lines, not hundreds of failing gates."""
+    repo = copy_repository(tmp_path / "repo")
+    shutil.rmtree(repo / "dist")
+    done = make(repo, "test")
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("make: ***")]
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert lines == ["error: dist/: is missing or empty, so the gates have nothing to check",
+                     "  fix: run make synth (and commit dist/ and docs/), then make test"], done.stderr
+    assert done.stdout == ""
+    direct = run(repo, ".venv/bin/python", "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert direct.returncode == 2 and "fix: run `make synth`" in direct.stdout + direct.stderr
+    assert len((direct.stdout + direct.stderr).splitlines()) < 10, direct.stdout + direct.stderr

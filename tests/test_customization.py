@@ -1,7 +1,9 @@
 """The repository is a template a team makes its own: following the README's adoption steps in a
-copy (new repo_url and revision, both hosts, the prod cloud profile, an environment `staging` with
-two flows, two of Langflow 1.13.0's own starter projects dropped into flows/), then `make synth`,
-gives a green `make test` with nothing under tests/ changed.
+copy (new repo_url and revision, both hosts, the prod cloud profile, every example flow in flows/
+replaced by two of Langflow 1.13.0's own starter projects, an environment `staging`, the README's
+sidecar on a flow's Deployment and a plain cdk8s-plus Deployment of the team's own), then
+`make synth`, gives a green `make test` with nothing under tests/ changed. (`make test` in the copy
+runs the whole suite except the tests that copy the repository again: test_cdk8s_synth.py and this one.)
 
 The starters go in as Langflow exports them once the user has picked a model (and the other choices
 they leave empty) in the IDE, not hand-edited: as shipped, every starter leaves `model` empty, every
@@ -9,6 +11,7 @@ run of it fails, and synthesis refuses it with a two-line error (test_bad_input.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -18,9 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 
-from conftest import STARTERS, with_choices_made
+from conftest import ROOT, STARTERS, with_choices_made
 from repo_copy import NESTED, copy_repository, make, tree
+
+README = ROOT / "README.md"
 
 STAGING = '''
     staging = Environment(app, "staging", EnvironmentProps(
@@ -29,11 +35,33 @@ STAGING = '''
         quota=Quota(requests_cpu="16", requests_memory="32Gi", limits_cpu="32", limits_memory="32Gi", pods=40),
     ))
     LangflowRuntime(staging, "runtime", LangflowRuntimeProps(
-        flows=[Flow.from_file(FLOWS / "support-triage.json"), Flow.from_file(FLOWS / "Release Notes Writer.json")],
+        flows=[Flow.from_file(FLOWS / "Basic Prompting.json")],
         ingress=IngressOptions(host="flows.staging.acme.test", tls_secret="langflow-staging-tls"),
     ))
 
+    # A sidecar, as the README's "Extend the objects with the cdk8s-plus API" adds one:
+    prompting = served.workloads["basic-prompting"]
+    prompting.workload.add_container({sidecar})
+
+    # A workload of the team's own, plain cdk8s-plus, in the production environment:
+    kplus.Deployment(prod, "echo", security_context=kplus.PodSecurityContextProps(user=10001, group=10001),
+                     containers=[kplus.ContainerProps(
+        name="echo", image="hashicorp/http-echo:1.0.0", args=["-listen=:5678", "-text=ok"], port_number=5678,
+        readiness=kplus.Probe.from_http_get("/", port=5678), liveness=kplus.Probe.from_http_get("/", port=5678),
+    )])
+
     GitOps('''
+
+
+def readme_sidecar() -> str:
+    """The arguments of the README's `add_container` call (Extend the objects with the cdk8s-plus API)."""
+    for match in re.finditer(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8"), re.S | re.M):
+        code = match.group(1)
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_container":
+                return ", ".join(ast.get_source_segment(code, keyword) or "" for keyword in node.keywords)
+    raise NotTheTemplate("README.md no longer adds a sidecar with add_container")
+
 
 EDITS = [  # (what the README tells a team to change, pattern in main.py, replacement)
     ("repo_url", r'repo_url: str = "[^"]+"', 'repo_url: str = "git@git.acme.test:platform/langflow.git"'),
@@ -41,9 +69,11 @@ EDITS = [  # (what the README tells a team to change, pattern in main.py, replac
     ("the IDE's host", r'host="langflow\.dev\.example\.com"', 'host="langflow.dev.acme.test"'),
     ("the runtime's host", r'host="flows\.example\.com"', 'host="flows.acme.test"'),
     ("prod's cloud profile", r'(prod = Environment\([^)]*?profile=)CloudProfile\.generic\(\)', r"\1CloudProfile.eks()"),
-    ("an environment", r"\n    GitOps\(", STAGING),
+    ("the runtime's name in build()", r'\n    LangflowRuntime\(prod, "runtime"', '\n    served = LangflowRuntime(prod, "runtime"'),
+    ("an environment", r"\n    GitOps\(", STAGING.replace("{sidecar}", readme_sidecar())),
     ("GitOps' environments", r"environments=\[dev, prod\]", "environments=[dev, prod, staging]"),
     ("build()'s result", r"return \[dev, prod\]", "return [dev, prod, staging]"),
+    ("the cdk8s-plus import", r"\nimport cdk8s  #", "\nimport cdk8s_plus_27 as kplus  # noqa: E402\nimport cdk8s  #"),
 ]
 
 
@@ -79,6 +109,8 @@ def adopt(root: Path) -> Adoption:
     except NotTheTemplate as reason:
         adoption.skipped = str(reason)
         return adoption
+    for example in (repo / "flows").iterdir():  # every example flow goes: the team's own replace them
+        example.unlink()
     for name in ("Basic Prompting.json", "Memory Chatbot.json"):
         exported = with_choices_made(json.loads((STARTERS / name).read_text(encoding="utf-8")))
         (repo / "flows" / name).write_text(json.dumps(exported, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -132,6 +164,16 @@ def test_a_customized_copy_synthesizes_and_passes_make_test_without_touching_tes
     assert (repo / "dist" / "prod" / "Deployment.langflow-runtime-basic-prompting.k8s.yaml").is_file()
     ingress = (repo / "dist" / "prod" / "Ingress.langflow-runtime.k8s.yaml").read_text()  # one per host
     assert "ingressClassName: alb" in ingress and "memory-chatbot" in ingress
+    assert not list((repo / "dist").rglob("*support-triage*")), "an example flow is still deployed"
+    # The team's own Deployment: in the environment's namespace, with its labels, judged like ours.
+    echo = yaml.safe_load((repo / "dist" / "prod" / "Deployment.prod-echo.k8s.yaml").read_text())
+    assert echo["metadata"]["namespace"] == "langflow-prod"
+    assert echo["metadata"]["labels"]["app.kubernetes.io/instance"] == "langflow-prod"
+    assert echo["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == "1"  # a workload's wave, as ours
+    assert not any("Langflow" in value for value in echo["metadata"].get("annotations", {}).values()), \
+        "checkov skip reasons written for Langflow on a workload that runs no Langflow"
+    prompting = yaml.safe_load((repo / "dist" / "prod" / "Deployment.langflow-runtime-basic-prompting.k8s.yaml").read_text())
+    assert [c["name"] for c in prompting["spec"]["template"]["spec"]["containers"]] == ["langflow", "proxy"]
 
     assert tested is not None
     assert tested.returncode == 0, tested.stdout[-6000:] + tested.stderr[-2000:]

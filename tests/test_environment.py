@@ -11,6 +11,7 @@ from langflow_cdk8s import (
     CloudProfile, ConfigError, Database, EnvironmentProps, Flow, IngressOptions, LangflowIDE, LangflowIDEProps,
     LangflowRuntime, LangflowRuntimeProps, NetworkPeer, Quota, SecretKey, Stage,
 )
+from langflow_cdk8s.mechanics.hardening import REASONS
 from langflow_cdk8s.patterns.environment import quota_usage
 from langflow_cdk8s.props.validation import quantity
 from support import all_of, environment, find, unsynthesized_app
@@ -44,7 +45,7 @@ def test_default_deny_then_dns() -> None:
 
 def test_external_apis_default_to_public_https_without_private_or_metadata_ranges() -> None:
     env = environment()
-    LangflowRuntime(env, "rt", LangflowRuntimeProps(flows=Flow.from_folder("flows")))
+    LangflowRuntime(env, "rt", LangflowRuntimeProps(flows=Flow.from_folder(FLOWS)))
     egress = find(env, "NetworkPolicy", "langflow-runtime-support-triage")["spec"]["egress"]
     rule = next(r for r in egress if r["to"][0].get("ipBlock", {}).get("cidr") == "0.0.0.0/0")
     block = rule["to"][0]["ipBlock"]
@@ -205,3 +206,27 @@ def test_database_egress_follows_the_database_choice() -> None:
     egress = find(env, "NetworkPolicy", "langflow-runtime-support-triage")["spec"]["egress"]
     assert {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "databases"}}, "podSelector": {}}],
             "ports": [{"protocol": "TCP", "port": 5432}]} in egress
+
+
+def test_a_users_own_workload_lands_in_the_namespace_with_the_labels_and_only_true_checkov_skips() -> None:
+    import cdk8s_plus_27 as kplus
+
+    env = environment()
+    kplus.Deployment(env, "echo", security_context=kplus.PodSecurityContextProps(user=10001, group=10001), containers=[
+        kplus.ContainerProps(name="echo", image="hashicorp/http-echo:1.0.0", port_number=5678,
+                             env_variables={"TOKEN": kplus.EnvValue.from_secret_value(kplus.SecretValue(
+                                 secret=kplus.Secret.from_secret_name(env, "token", "echo-token"), key="token"))})])
+    kplus.Deployment(env, "moving", containers=[kplus.ContainerProps(name="moving", image="example/app:latest",
+                                                                     image_pull_policy=kplus.ImagePullPolicy.IF_NOT_PRESENT)])
+    echo, moving = find(env, "Deployment", "test-echo"), find(env, "Deployment", "test-moving")
+    for deployment in (echo, moving):
+        assert deployment["metadata"]["namespace"] == "ns-test"
+        assert deployment["metadata"]["labels"] == {"app.kubernetes.io/instance": "langflow-test",
+                                                    "app.kubernetes.io/managed-by": "cdk8s",
+                                                    "app.kubernetes.io/part-of": "langflow"}
+    # uid 10001 and a secret read by a container that is not Langflow's: no uid or env skip; a release tag
+    # pulled Always: CKV_K8S_43's reason holds, CKV_K8S_15's does not apply. `latest`: no reason holds.
+    assert echo["metadata"]["annotations"] == {"argocd.argoproj.io/sync-wave": "1",
+                                               "checkov.io/skip1": f"CKV_K8S_43={REASONS['CKV_K8S_43']}"}
+    assert moving["metadata"]["annotations"] == {"argocd.argoproj.io/sync-wave": "1"}  # as the library's workloads
+    assert "namespace" not in find(env, "Namespace")["metadata"]

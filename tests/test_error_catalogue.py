@@ -7,24 +7,30 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import cdk8s
+import cdk8s_plus_27 as kplus
 import pytest
 
 import example_app
 from langflow_cdk8s import (
-    Database, Environment, Flow, FlowDelivery, FlowGroup, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
-    LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, PodOptions, Quota, Resources, SecretKey,
+    Auth, CustomComponents, Database, Environment, Flow, FlowDelivery, FlowGroup, GitOps, GitOpsProps, IngressOptions,
+    LangflowIDE, LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Metrics, NetworkPeer, PodOptions, Quota,
+    RedisCache, Resources, SecretKey, Security,
 )
 from test_bad_input import Outcome, assert_readable_failure, dev, flow_json, folder, prod, run, runtime
 
 REPO = "https://github.com/example/langflow-k8s.git"
 
 
-def failure(outcome: Outcome, *expected: str) -> str:
+def failure(outcome: Outcome, *expected: str, after_writing: bool = False) -> str:
+    """`after_writing`: a check of what cdk8s wrote (hardening, probes), which in-process synthesis
+    into an output folder makes there; `make synth` makes it in its staging folder and leaves dist/
+    as it was (test_cdk8s_synth.py's test_a_check_after_writing_leaves_dist_and_docs)."""
     assert outcome.code == 2, outcome.message
-    assert_readable_failure(outcome, *expected)
+    assert_readable_failure(replace(outcome, untouched=True) if after_writing else outcome, *expected)
     return outcome.message
 
 
@@ -231,3 +237,162 @@ def test_a_wrong_type_passed_to_the_cdk8s_plus_api_points_at_the_users_line(tmp_
     message = failure(run(build, tmp_path), f"test_error_catalogue.py:{line_of('# the mistake: an EnvValue')}: ",
                       "must be cdk8s_plus_27.EnvValue; got str instead")
     assert "cdk8s-plus-27's API reference" in message and "typeguard" not in message
+
+
+# ---- values the API server refuses ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("make", "where"), [
+    (lambda: Database.external_postgres(host="db.internal", password=SecretKey(name="db", key="password"), port=70000),
+     "database.port: 70000 is not a port (1-65535"),
+    (lambda: Database.external_postgres_url(SecretKey(name="db", key="url"), port=0), "database.port: 0 is not a port"),
+    (lambda: NetworkPeer.cidr_blocks(["10.20.0.0/16"], [5432, 65536], "database subnet"),
+     "network_peer.ports: 65536 is not a port"),
+    (lambda: NetworkPeer.pods({"app": "redis"}, ["redis_port"], "cache"), "network_peer.ports: 'redis_port' is not a port"),
+    (lambda: Metrics(port=99999), "metrics.port: 99999 is not a port"),
+    (lambda: RedisCache(url=SecretKey(name="redis", key="url"), signing_key=SecretKey(name="redis", key="key"), port=-1),
+     "redis.port: -1 is not a port"),
+], ids=["postgres", "postgres-url", "peer", "peer-name", "metrics", "redis"])
+def test_a_port_outside_what_the_api_server_accepts(tmp_path: Path, make, where: str) -> None:
+    """It would land in NetworkPolicies and Services the API server rejects at sync time."""
+    def build(app: cdk8s.App) -> list[Environment]:
+        make()
+        return [dev(app)]
+
+    message = failure(run(build, tmp_path), where)
+    assert "such as 5432" in message
+
+
+# ---- flows the runtime cannot run ----------------------------------------------------------------
+
+
+def test_a_flow_with_an_empty_node_list(tmp_path: Path) -> None:
+    flows = folder(tmp_path, {"a.json": flow_json(data={"nodes": [], "edges": []})})
+    failure(run(runtime(lambda: Flow.from_folder(flows)), tmp_path),
+            f"{flows / 'a.json'}: has an empty node list (data.nodes is []): every run of it would fail")
+
+
+CUSTOM = {"id": "CustomComponent-7", "data": {"id": "CustomComponent-7", "type": "CustomComponent", "node": {
+    "display_name": "Ticket Scorer", "template": {"code": {"value": "class TicketScorer(Component): ..."}}}}}
+EDITED = {"id": "ChatOutput-2", "data": {"id": "ChatOutput-2", "type": "ChatOutput", "node": {
+    "display_name": "Chat Output", "edited": True, "template": {"code": {"value": "class ChatOutput(Component): ..."}}}}}
+REPL = {"id": "PythonREPLComponent-3", "data": {"id": "PythonREPLComponent-3", "type": "PythonREPLComponent", "node": {
+    "display_name": "Python Interpreter", "template": {}}}}
+
+
+@pytest.mark.parametrize(("node", "expected"), [
+    (CUSTOM, "node 'Ticket Scorer' (CustomComponent-7) runs code of its own (a custom or edited component), which this "
+             "runtime refuses: security.custom_components is OFF"),
+    (EDITED, "node 'Chat Output' (ChatOutput-2) runs code of its own"),
+    (REPL, "node 'Python Interpreter' (PythonREPLComponent-3) is a PythonREPLComponent, which runs supplied Python; "
+           "this runtime blocks those (security.code_interpreter_components is False)"),
+], ids=["custom-component", "edited-component", "code-interpreter"])
+def test_a_production_flow_that_its_runtimes_posture_refuses(tmp_path: Path, node: dict, expected: str) -> None:
+    """Langflow 1.13 with custom components off refuses (or replaces) a node's own code at every run."""
+    flows = folder(tmp_path, {"a.json": flow_json(data={"nodes": [node], "edges": []})})
+    message = failure(run(runtime(lambda: Flow.from_folder(flows)), tmp_path), f"{flows / 'a.json'}: {expected}")
+    assert "Security(" in message.splitlines()[1]
+
+
+def test_the_same_flow_passes_where_the_posture_allows_it(tmp_path: Path) -> None:
+    flows = folder(tmp_path, {"a.json": flow_json(data={"nodes": [CUSTOM, REPL], "edges": []})})
+    allowed = Security(custom_components=CustomComponents.ADMIN_ONLY, code_interpreter_components=True, tweaks="off",
+                       loopback_connectors=False)
+    outcome = run(runtime(lambda: Flow.from_folder(flows), lambda: {"security": allowed}), tmp_path)
+    assert outcome.code == 0, outcome.message
+
+
+def test_auto_login_on_a_production_runtime(tmp_path: Path) -> None:
+    def auth() -> dict:
+        return {"auth": Auth(superuser=SecretKey(name="auth", key="superuser"), secret_key=SecretKey(name="auth", key="key"),
+                             superuser_password=SecretKey(name="auth", key="password"), auto_login=True)}
+
+    flows = folder(tmp_path, {"a.json": flow_json()})
+    message = failure(run(runtime(lambda: Flow.from_folder(flows), auth), tmp_path),
+                      "environment 'prod', LangflowRuntime 'runtime': auth.auto_login: is True in production environment "
+                      "'prod'")
+    assert "auto_login=False" in message
+
+
+# ---- what build() returns, and what a user adds through the cdk8s-plus API ----------------------
+
+
+@pytest.mark.parametrize("returned", [None, "dev"], ids=["nothing", "a-string"])
+def test_build_that_does_not_return_its_environments(tmp_path: Path, returned) -> None:
+    def build(app: cdk8s.App):
+        dev(app)
+        return returned
+
+    failure(run(build, tmp_path), f"test_error_catalogue.py:{line_of('def build(app: cdk8s.App):')}, build(): returned "
+                                  f"{returned!r}, not the list of the Environments it created")
+
+
+def test_a_sidecar_without_probes(tmp_path: Path) -> None:
+    """The README's sidecar gives its probes; one without gets two lines at synthesis, not a checkov failure later."""
+    def build(app: cdk8s.App) -> list[Environment]:
+        env = prod(app)
+        served = LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(example_app.FLOWS)))
+        served.workloads["echo-prompt"].workload.add_container(name="proxy", image="envoyproxy/envoy:v1.31.0")
+        return [env]
+
+    message = failure(run(build, tmp_path), "environment 'prod', Deployment langflow-runtime-echo-prompt, container "
+                                            "'proxy': has no readinessProbe and no livenessProbe", after_writing=True)
+    assert "readiness=kplus.Probe" in message
+
+
+@pytest.mark.parametrize(("environment", "expected"), [
+    (prod, "containers 'tool' runs as uid 0 (root); the restricted profile refuses it"),
+    (dev, "containers 'tool' runs as uid 0 (root): with runAsNonRoot, set on every pod here, the kubelet refuses to "
+          "start it (environment 'dev' enforces Pod Security 'baseline')"),
+], ids=["prod", "dev"])
+def test_a_root_running_workload(tmp_path: Path, environment, expected: str) -> None:
+    def build(app: cdk8s.App) -> list[Environment]:
+        env = environment(app)
+        kplus.Deployment(env, "tool", containers=[kplus.ContainerProps(
+            name="tool", image="example/tool:1.0", readiness=kplus.Probe.from_command(["true"]),
+            liveness=kplus.Probe.from_command(["true"]),
+            security_context=kplus.ContainerSecurityContextProps(user=0, ensure_non_root=False))])
+        return [env]
+
+    message = failure(run(build, tmp_path), expected, after_writing=True)
+    assert "restricted" not in message or environment is prod
+    assert message.splitlines()[1].startswith("  fix: run it as a non-root uid")
+
+
+@pytest.mark.parametrize(("environment", "expected"), [
+    (prod, "volume 'host' is of type hostPath, which the restricted profile refuses; use emptyDir"),
+    (dev, "volume 'host' is of type hostPath: Pod Security 'baseline', enforced in environment 'dev', refuses it"),
+], ids=["prod", "dev"])
+def test_a_host_path_volume(tmp_path: Path, environment, expected: str) -> None:
+    def build(app: cdk8s.App) -> list[Environment]:
+        env = environment(app)
+        deployment = kplus.Deployment(env, "tool", containers=[kplus.ContainerProps(
+            name="tool", image="example/tool:1.0", readiness=kplus.Probe.from_command(["true"]),
+            liveness=kplus.Probe.from_command(["true"]))])
+        deployment.add_volume(kplus.Volume.from_host_path(env, "host", "host", path="/var/run"))
+        return [env]
+
+    message = failure(run(build, tmp_path), expected, after_writing=True)
+    assert message.splitlines()[1].startswith("  fix: use emptyDir, configMap, secret, projected or a claim")
+
+
+SIDECAR = {"name": "proxy", "image": "envoyproxy/envoy:v1.31.0", "ports": [{"name": "admin", "containerPort": 9901}],
+           "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}}}
+
+
+def test_a_dict_sidecar_without_probes_and_with_them(tmp_path: Path) -> None:
+    flows = folder(tmp_path, {"a.json": flow_json()})
+    bare = run(runtime(lambda: Flow.from_folder(flows), lambda: {"pod": PodOptions(sidecars=[SIDECAR])}), tmp_path)
+    message = failure(bare, "container 'proxy': has no readinessProbe and no livenessProbe", after_writing=True)
+    assert "`probes` in a PodOptions.sidecars dict" in message
+    probed = {**SIDECAR, "probes": {"httpGet": {"path": "/ready", "port": "admin"}}}
+    outcome = run(runtime(lambda: Flow.from_folder(flows), lambda: {"pod": PodOptions(sidecars=[probed])}), tmp_path / "ok")
+    assert outcome.code == 0, outcome.message
+
+
+def test_a_dict_sidecars_probe_on_a_port_it_does_not_declare(tmp_path: Path) -> None:
+    flows = folder(tmp_path, {"a.json": flow_json()})
+    probed = {**SIDECAR, "probes": {"httpGet": {"path": "/ready", "port": "http"}}}
+    failure(run(runtime(lambda: Flow.from_folder(flows), lambda: {"pod": PodOptions(sidecars=[probed])}), tmp_path),
+            "pod_options.sidecars['proxy'].probes: {'httpGet': {'path': '/ready', 'port': 'http'}} is not a probe of this "
+            "container")

@@ -9,6 +9,7 @@ from conftest import OPENAI_MODEL, STARTERS, runnable_starters
 from example_app import FLOWS as EXAMPLE_FLOWS
 from langflow_cdk8s import ConfigError, Flow, FlowGroup
 from langflow_cdk8s.props.flow import check_unique, slugify
+from support import NODE
 
 def write(tmp_path: Path, name: str, document) -> Path:
     path = tmp_path / name
@@ -17,7 +18,7 @@ def write(tmp_path: Path, name: str, document) -> Path:
 
 
 def flow_doc(**fields):
-    return {"id": "3f2b3a4e-1d2c-4b5a-9e8f-7a6b5c4d3e2f", "name": "My Flow", "data": {"nodes": [], "edges": []}, **fields}
+    return {"id": "3f2b3a4e-1d2c-4b5a-9e8f-7a6b5c4d3e2f", "name": "My Flow", "data": {"nodes": [NODE], "edges": []}, **fields}
 
 
 @pytest.mark.parametrize("name, slug", [

@@ -96,7 +96,7 @@ def victim(dist: list[Manifest]) -> Manifest:
     """A runtime Deployment if main.py has one (the most hardened object, so any failure is the
     breakage's), otherwise its first Deployment."""
     deployments = [m for m in dist if m.kind == "Deployment"]
-    runtime = [m for m in deployments if m.obj["metadata"]["labels"].get("app.kubernetes.io/component") == "runtime"]
+    runtime = [m for m in deployments if m.obj["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "runtime"]
     return (runtime or deployments)[0]
 
 

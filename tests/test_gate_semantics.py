@@ -235,7 +235,21 @@ def _untagged_image(objects: Objects) -> str:
     return path
 
 
+def _without_namespace(objects: Objects) -> str:
+    path = _path(objects, "Service")
+    del objects[path]["metadata"]["namespace"]
+    return path
+
+
+def _without_labels(objects: Objects) -> str:
+    path = _path(objects, "Deployment", env="dev")
+    del objects[path]["metadata"]["labels"]
+    return path
+
+
 BREAKAGES: dict[str, tuple[Callable[[Objects], str], str]] = {
+    "object-without-namespace": (_without_namespace, "namespace None is not the environment's 'langflow-prod'"),
+    "object-without-labels": (_without_labels, "has no label app.kubernetes.io/instance, app.kubernetes.io/part-of"),
     "selector-mismatch": (_selector_mismatch, "does not match its pod template labels"),
     "service-selects-nothing": (_service_selects_nothing, "selects no pods of any workload in prod/"),
     "service-without-selector": (_service_without_selector, "selector null selects no pods"),

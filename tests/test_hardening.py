@@ -24,6 +24,8 @@ import example_app
 
 Extend = Callable[[Environment, LangflowRuntime], None]
 TRIAGE = "Deployment.langflow-runtime-support-triage.k8s.yaml"
+PROBES = {"readiness": kplus.Probe.from_command(["true"]), "liveness": kplus.Probe.from_command(["true"])}
+"""What a container a user adds needs besides (synthesis refuses one without probes)."""
 
 
 def synthesized(tmp_path: Path, extend: Extend) -> tuple[int, str, Path]:
@@ -110,7 +112,8 @@ def test_containers_a_user_adds_are_hardened_in_the_written_files(tmp_path: Path
         unit = runtime.workloads["support-triage"].workload
         unit.add_init_container(name="wait", image="busybox:1.36", command=["true"])
         unit.add_container(name="sidecar", image="busybox:1.36", security_context=kplus.ContainerSecurityContextProps(
-            privileged=True, allow_privilege_escalation=True, read_only_root_filesystem=False, ensure_non_root=False))
+            privileged=True, allow_privilege_escalation=True, read_only_root_filesystem=False, ensure_non_root=False),
+            **PROBES)
 
     code, printed, folder = synthesized(tmp_path, extend)
     assert code == 0, printed
@@ -128,7 +131,9 @@ def test_a_plain_api_object_workload_is_found_and_hardened(tmp_path: Path) -> No
         raw.add_json_patch(cdk8s.JsonPatch.add("/spec", {
             "selector": {"matchLabels": {"app": "raw"}},
             "template": {"metadata": {"labels": {"app": "raw"}},
-                         "spec": {"containers": [{"name": "main", "image": "busybox:1.36"}]}}}))
+                         "spec": {"containers": [{"name": "main", "image": "busybox:1.36",
+                                                  "readinessProbe": {"exec": {"command": ["true"]}},
+                                                  "livenessProbe": {"exec": {"command": ["true"]}}}]}}}))
 
     code, printed, folder = synthesized(tmp_path, extend)
     assert code == 0, printed
@@ -157,7 +162,7 @@ def test_the_summary_quota_check_reads_what_a_user_added(tmp_path: Path) -> None
         runtime.workloads["support-triage"].workload.add_container(
             name="heavy", image="busybox:1.36", resources=kplus.ContainerResources(
                 cpu=kplus.CpuResources(request=kplus.Cpu.units(90), limit=kplus.Cpu.units(90)),
-                memory=kplus.MemoryResources(request=cdk8s.Size.gibibytes(1), limit=cdk8s.Size.gibibytes(1))))
+                memory=kplus.MemoryResources(request=cdk8s.Size.gibibytes(1), limit=cdk8s.Size.gibibytes(1))), **PROBES)
 
     code, printed, _ = synthesized(tmp_path, extend)
     assert code == 0, printed

@@ -67,3 +67,16 @@ def test_quoted_dist_folders_exist() -> None:
     folders = {path.split("/")[0] for path in example().files}
     quoted = set(re.findall(r"dist/([a-z0-9-]+)/", TEXT)) - {"staging"}   # staging: the add-an-environment example
     assert quoted <= folders, f"README names dist/ folders that synthesis does not write: {sorted(quoted - folders)}"
+
+
+def test_make_help_lists_every_target() -> None:
+    """`make help` has one line per target the Makefile declares phony, so a new target is documented."""
+    import subprocess
+
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = re.search(r"^\.PHONY: (.+)$", makefile, re.M).group(1).split()  # type: ignore[union-attr]
+    shown = subprocess.run(["make", "-s", "--no-print-directory", "help"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.splitlines()
+    listed = [line.split()[1] for line in shown]
+    assert sorted(listed) == sorted(targets), shown
+    assert all(len(line.split(None, 2)) == 3 for line in shown), "each target has its line of description"

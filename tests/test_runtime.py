@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import read_tree, runnable_starters
+from conftest import Synthesis, environment_folders, read_tree, runnable_starters
 from example_app import FLOWS as EXAMPLE_FLOWS
 from langflow_cdk8s import (
     Autoscaling, ConfigError, Database, Flow, FlowDelivery, FlowGroup, Image, IngressOptions, LangflowRuntime,
@@ -14,7 +14,7 @@ from langflow_cdk8s import (
 )
 from langflow_cdk8s.patterns.environment import Environment
 from langflow_cdk8s.tooling.synth import synth
-from support import all_of, env_of, environment, find, main_container, pod
+from support import NODE, all_of, env_of, environment, find, main_container, pod
 
 STARTERS = runnable_starters()
 FLOWS = Flow.from_folder(STARTERS)
@@ -58,6 +58,39 @@ def test_the_runtime_is_headless_locked_down_and_loads_its_flows_from_a_read_onl
         "secretKeyRef": {"name": "langflow-runtime-auth", "key": "superuser-password"}}
     assert {"name": "flows", "mountPath": "/app/flows", "readOnly": True} in container["volumeMounts"]
     assert [p["containerPort"] for p in container["ports"]] == [7860, 9090]
+
+
+def test_the_runtimes_login_settings_are_those_of_a_production_service() -> None:
+    """Asserted here, not only in snapshots (which --snapshot-update accepts): with auto-login every
+    caller is the superuser; an active sign-up is a new account; and without overwrite on a name
+    match, a flow renamed in Git would load as a second flow beside the first in a revision's database."""
+    env = runtime()
+    for deployment in all_of(env, "Deployment"):
+        variables = env_of(main_container(deployment))
+        assert variables["LANGFLOW_AUTO_LOGIN"] == "false", deployment["metadata"]["name"]
+        assert variables["LANGFLOW_NEW_USER_IS_ACTIVE"] == "false", deployment["metadata"]["name"]
+        assert variables["LANGFLOW_LOAD_FLOWS_OVERWRITE_ON_NAME_MATCH"] == "true", deployment["metadata"]["name"]
+        assert variables["LANGFLOW_SUPERUSER"] == {"secretKeyRef": {"name": "langflow-runtime-auth", "key": "superuser"}}
+
+
+def test_every_production_langflow_container_keeps_auto_login_and_sign_up_off(ref: Synthesis) -> None:
+    """Whatever main.py builds: in an environment that enforces `restricted` (production), no Langflow
+    container logs callers in automatically or activates new users."""
+    checked = 0
+    for folder in environment_folders(ref):
+        objects = ref.objects(folder)
+        namespace = next(o for o in objects if o["kind"] == "Namespace")
+        if namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] != "restricted":
+            continue
+        for workload in (o for o in objects if o["kind"] in ("Deployment", "StatefulSet")):
+            for container in pod(workload)["containers"]:
+                variables = env_of(container)
+                if "LANGFLOW_AUTO_LOGIN" in variables:
+                    checked += 1
+                    where = f"{folder}/{workload['metadata']['name']}"
+                    assert variables["LANGFLOW_AUTO_LOGIN"] == "false", where
+                    assert variables.get("LANGFLOW_NEW_USER_IS_ACTIVE") == "false", where
+    assert checked or not any(o["kind"] == "Deployment" for o in ref.objects()), "no production Langflow container found"
 
 
 def test_a_flow_configmap_is_immutable_named_by_content_and_keyed_by_flow_id() -> None:
@@ -194,7 +227,7 @@ def test_baking_a_flow_without_an_endpoint_name_is_an_error() -> None:
 
 
 def test_a_flow_too_large_for_a_configmap_suggests_another_delivery(tmp_path: Path) -> None:
-    document = {"id": "3f2b3a4e-1d2c-4b5a-9e8f-7a6b5c4d3e2f", "name": "Huge", "data": {"nodes": [], "edges": []},
+    document = {"id": "3f2b3a4e-1d2c-4b5a-9e8f-7a6b5c4d3e2f", "name": "Huge", "data": {"nodes": [NODE], "edges": []},
                 "description": "x" * 1_100_000}
     (tmp_path / "huge.json").write_text(json.dumps(document))
     with pytest.raises(ConfigError, match="too large for a ConfigMap") as error:

@@ -27,7 +27,8 @@ from typing import Any
 
 import yaml
 
-from conftest import ROOT, Synthesis, read_tree
+from conftest import Synthesis, environment_folders, read_tree
+from example_app import FLOWS
 from langflow_cdk8s import (
     Database, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowRuntime,
     LangflowRuntimeProps, SecretKey, Stage, SyncPolicy,
@@ -71,7 +72,7 @@ def out_of_sync(git: dict[Key, dict[str, Any]], live: dict[Key, dict[str, Any]])
 
 def flows_copy(tmp_path: Path) -> Path:
     folder = tmp_path / "flows"
-    shutil.copytree(ROOT / "flows", folder)
+    shutil.copytree(FLOWS, folder)
     return folder
 
 
@@ -111,7 +112,7 @@ def test_removing_a_flow_is_out_of_sync_until_a_person_prunes(tmp_path: Path) ->
 
 
 def test_only_content_named_configmaps_are_left_out_of_the_sync_status(ref: Synthesis) -> None:
-    for folder in ("dev", "prod"):
+    for folder in environment_folders(ref):
         for obj in ref.objects(folder):
             ignored = COMPARE_OPTIONS in obj["metadata"].get("annotations", {})
             content_named = obj["kind"] == "ConfigMap" and obj.get("immutable") is True
@@ -119,16 +120,16 @@ def test_only_content_named_configmaps_are_left_out_of_the_sync_status(ref: Synt
             assert SYNC_OPTIONS not in obj["metadata"].get("annotations", {}), "no per-object sync options"
 
 
-def test_production_never_prunes_automatically_and_development_does(ref: Synthesis) -> None:
-    policies = {name: ref.get("argocd", "Application", f"langflow-{name}")["spec"]["syncPolicy"] for name in ("dev", "prod")}
+def test_production_never_prunes_automatically_and_development_does(example: Synthesis) -> None:
+    policies = {name: example.get("argocd", "Application", f"langflow-{name}")["spec"]["syncPolicy"] for name in ("dev", "prod")}
     assert policies["prod"]["automated"] == {"prune": False, "selfHeal": True}
     assert policies["dev"]["automated"]["prune"] is True
     for policy in policies.values():
         assert not any(option.startswith("Prune=") for option in policy["syncOptions"])
 
 
-def test_the_policy_it_relies_on_passes_the_application_crd(ref: Synthesis, crd_validators: dict[str, Any]) -> None:
-    application = ref.get("argocd", "Application", "langflow-prod")
+def test_the_policy_it_relies_on_passes_the_application_crd(example: Synthesis, crd_validators: dict[str, Any]) -> None:
+    application = example.get("argocd", "Application", "langflow-prod")
     assert list(crd_validators["Application"].iter_errors(application)) == []
     misspelt = json.loads(json.dumps(application))
     misspelt["spec"]["syncPolicy"]["automated"]["pruning"] = misspelt["spec"]["syncPolicy"]["automated"].pop("prune")

@@ -16,7 +16,7 @@ from langflow_cdk8s import (
 )
 from langflow_cdk8s.tooling.synth import synth
 from support import environment
-from test_snapshots import YamlSnapshot
+from test_snapshots import YamlSnapshot, assert_no_orphans
 
 FLOWS = EXAMPLE_FLOWS
 INGRESS = IngressOptions(host="flows.example.com", tls_secret="flows-tls")
@@ -60,3 +60,7 @@ PATHS = sorted(variants())
 @pytest.mark.parametrize("path", PATHS, ids=[p.replace("/", "__").removesuffix(".k8s.yaml") for p in PATHS])
 def test_variant_object(path: str, snapshot) -> None:
     assert variants()[path] == snapshot.use_extension(YamlSnapshot)
+
+
+def test_every_variant_snapshot_file_has_its_object() -> None:
+    assert_no_orphans("test_variant_snapshots", "test_variant_object", PATHS)

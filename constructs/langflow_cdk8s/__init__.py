@@ -15,6 +15,9 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from .errors import ConfigError  # noqa: E402
 from .mechanics.completion import App  # noqa: E402
+from .tooling import report  # noqa: E402
+
+report.install_excepthook()  # a mistake at module level of main.py: two lines, exit 2, never a stack
 from .mechanics.workload import ServiceWorkload
 from .patterns.environment import Environment, EnvironmentProps, Quota, Stage
 from .patterns.gitops import GitOps, GitOpsProps, SyncPolicy

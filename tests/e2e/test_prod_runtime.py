@@ -61,12 +61,28 @@ def flows_by_route() -> dict[str, tuple[str, dict[str, Any]]]:
     return routes
 
 
-def test_every_pod_starts_well_inside_its_startup_window(pods: dict[str, Pod]) -> None:
-    for name, pod in pods.items():
+def startup_window(workload: dict[str, Any]) -> float:
+    """How long the kubelet lets the main container's startupProbe fail before it restarts it, from
+    the manifest as synthesized: initialDelaySeconds + periodSeconds x failureThreshold (the API's
+    defaults: 0, 10 and 3)."""
+    probe = workload["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+    return probe.get("initialDelaySeconds", 0) + probe.get("periodSeconds", 10) * probe.get("failureThreshold", 3)
+
+
+def test_every_pod_starts_inside_its_startup_window(pods: dict[str, Pod]) -> None:
+    """Start-up time is a measurement (the report's table shows it, with the share of the window it
+    used); it fails only where the kubelet would have restarted the pod: past its own startupProbe
+    window. How fast is `make bench`'s and the report's business, not a bound in a test."""
+    workloads = {w["metadata"]["name"]: w for w in objects("Deployment")}
+    for name, pod in sorted(pods.items()):
         assert pod.startup is not None
-        assert pod.startup.seconds < pod.startup.window_seconds / 2, (
-            f"Deployment {name}: started in {pod.startup.seconds:.0f} s, more than half its "
-            f"{pod.startup.window_seconds:.0f} s startup window")
+        window = startup_window(workloads[name])
+        share = pod.startup.seconds / window
+        record(f"prod {name}: start-up time (share of the startupProbe window)", f"<= {window:.0f} s",
+               f"{pod.startup.seconds:.1f} s ({share:.0%}), {pod.startup.cpu_seconds:.1f} CPU-s", ok=share <= 1)
+        assert pod.startup.seconds <= window, (
+            f"Deployment {name}: started in {pod.startup.seconds:.0f} s, past its {window:.0f} s startupProbe window "
+            "(initialDelaySeconds + periodSeconds x failureThreshold): the kubelet would have restarted it")
 
 
 def test_database_connections_use_tls(pods: dict[str, Pod], postgres: Postgres) -> None:

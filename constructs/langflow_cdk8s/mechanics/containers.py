@@ -144,7 +144,23 @@ def env_from(entry: Mapping[str, Any], shared: SharedConstructs) -> kplus.EnvFro
 
 
 _DICT_KEYS = {"name", "image", "imagePullPolicy", "command", "args", "env", "envFrom", "ports", "resources",
-              "volumeMounts", "securityContext"}
+              "volumeMounts", "securityContext", "probes"}
+
+
+def _dict_probes(where: str, probes: Any, ports: Mapping[str, int]) -> HttpProbes | CommandProbes | None:
+    """A dict container's `probes`: {"httpGet": {"path": ..., "port": <a port name>}} or
+    {"exec": {"command": [...]}}, used for its startup, readiness and liveness probes."""
+    if probes is None:
+        return None
+    if isinstance(probes, Mapping) and set(probes) == {"httpGet"} and probes["httpGet"].get("port") in ports:
+        path = probes["httpGet"].get("path", "/")
+        return HttpProbes(port=probes["httpGet"]["port"], startup_path=path, readiness_path=path, liveness_path=path,
+                          startup_timeout_seconds=60)
+    if isinstance(probes, Mapping) and set(probes) == {"exec"} and probes["exec"].get("command"):
+        return CommandProbes(command=tuple(probes["exec"]["command"]))
+    raise ConfigError(f"{where}.probes", f"{probes!r} is not a probe of this container",
+                      "use {'httpGet': {'path': '/ready', 'port': '<one of its port names>'}} or "
+                      "{'exec': {'command': ['...']}}")
 
 
 def from_dict(where: str, container: Mapping[str, Any]) -> ContainerSpec:
@@ -171,4 +187,5 @@ def from_dict(where: str, container: Mapping[str, Any]) -> ContainerSpec:
                          env_from=container.get("envFrom", ()), mounts=container.get("volumeMounts", ()),
                          resources=Resources(cpu=requests["cpu"], memory=requests["memory"], cpu_limit=limits["cpu"],
                                              memory_limit=limits["memory"]),
-                         command=container.get("command"), args=container.get("args"))
+                         command=container.get("command"), args=container.get("args"),
+                         probes=_dict_probes(where, container.get("probes"), ports))

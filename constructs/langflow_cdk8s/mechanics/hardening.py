@@ -227,27 +227,43 @@ def _container_problems(kind: str, container: Mapping[str, Any]) -> list[tuple[s
 # a reviewed decision.
 
 REASONS = {
-    "CKV_K8S_40": f"the official Langflow images are built for uid {RUN_AS_USER}",
+    "CKV_K8S_40": f"this library runs its pods as uid {RUN_AS_USER}, the uid the official Langflow images are built for",
     "CKV_K8S_35": "Langflow reads its settings and credentials from environment variables only",
-    "CKV_K8S_43": "pinned to an immutable release tag; pin a digest with Image(digest) to fix the content too",
-    "CKV_K8S_15": "IfNotPresent is safe with an immutable release tag; a digest-pinned image passes",
+    "CKV_K8S_43": "pinned to a release tag; pin a digest (Image(digest) here, image@sha256:... elsewhere) to fix the content too",
+    "CKV_K8S_15": "IfNotPresent is safe with a pinned release tag; a digest-pinned image passes",
 }
-"""checkov check id -> why this library does not meet it. Reasons must not contain '='."""
+"""checkov check id -> why a workload does not meet it. Reasons must not contain '='."""
+
+LANGFLOW_CONTAINERS = frozenset({"langflow", "prepare-database", "fetch-flows"})
+"""The library's containers that run the Langflow image (whichever `Image` a user gives it)."""
 
 
 def _containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
     return [*pod.get("initContainers", []), *pod["containers"]]
 
 
+def _pinned_tag(image: str) -> bool:
+    """A tag other than `latest` (a moving tag is never an excuse)."""
+    name = image.split("@", 1)[0].rsplit("/", 1)[-1]
+    return ":" in name and name.rsplit(":", 1)[1] != "latest"
+
+
 def checkov_skips(pod: dict[str, Any]) -> dict[str, str]:
-    """checkov's skip annotations (`checkov.io/skipN: ID=reason`) for a workload with this pod spec."""
+    """checkov's skip annotations (`checkov.io/skipN: ID=reason`) for a workload with this pod spec:
+    a check is skipped only where its reason is true of this pod, so a user's own workload (no uid
+    of the library's, no Langflow container, a moving tag) gets no skip and checkov judges it."""
     containers = _containers(pod)
     skipped = []
-    if (pod.get("securityContext") or {}).get("runAsUser", 0) < 10000:
+    context = pod.get("securityContext")
+    if context is None or context.get("runAsUser") == RUN_AS_USER:  # none: `harden` gives it POD_SECURITY_CONTEXT
         skipped.append("CKV_K8S_40")
-    if any("secretKeyRef" in e.get("valueFrom", {}) for c in containers for e in c.get("env", [])) or any(
-            "secretRef" in e for c in containers for e in c.get("envFrom", [])):
+    reading = [c for c in containers if any("secretKeyRef" in e.get("valueFrom", {}) for e in c.get("env", []))
+               or any("secretRef" in e for e in c.get("envFrom", []))]
+    if reading and all(c["name"] in LANGFLOW_CONTAINERS for c in reading):
         skipped.append("CKV_K8S_35")
-    if any("@sha256:" not in c["image"] for c in containers):
-        skipped += ["CKV_K8S_43", "CKV_K8S_15"]
+    tagged = [c for c in containers if "@sha256:" not in c["image"]]
+    if tagged and all(_pinned_tag(c["image"]) for c in tagged):
+        skipped.append("CKV_K8S_43")
+        if any(c.get("imagePullPolicy") != "Always" for c in tagged):
+            skipped.append("CKV_K8S_15")
     return {f"checkov.io/skip{i}": f"{check}={REASONS[check]}" for i, check in enumerate(skipped, start=1)}

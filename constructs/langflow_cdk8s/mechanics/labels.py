@@ -23,3 +23,10 @@ def standard_labels(*, instance: str, component: str, version: str | None = None
     if version:
         labels["app.kubernetes.io/version"] = version
     return labels
+
+
+def environment_labels(environment: str) -> dict[str, str]:
+    """What every object of an environment carries, also one a user adds with cdk8s-plus (the chart's
+    labels): the standard labels without name and component, which only the library's objects know."""
+    return {"app.kubernetes.io/instance": f"langflow-{environment}", "app.kubernetes.io/part-of": APP_NAME,
+            "app.kubernetes.io/managed-by": MANAGED_BY}

@@ -204,7 +204,8 @@ class ServiceWorkload(Construct):
         # checkov's skips from the pod as built, so the hardening pass at synthesis (which keeps
         # them current) adds nothing unless a user changed the pod.
         skips = checkov_skips({"securityContext": {"runAsUser": RUN_AS_USER}, "containers": [
-            {"image": c.image.reference, "env": list(c.env), "envFrom": list(c.env_from)}
+            {"name": c.name, "image": c.image.reference, "imagePullPolicy": c.image.pull_policy, "env": list(c.env),
+             "envFrom": list(c.env_from)}
             for c in (*pod.init_containers, *extra_inits, *pod.containers, *sidecars)]})
         common: dict[str, Any] = dict(
             metadata=meta(spec.controller, annotations=skips), select=False, service_account=self.service_account,

@@ -19,10 +19,11 @@ from ..errors import ConfigError
 from ..mechanics.canonical import quantity_value
 from ..mechanics.completion import CompletingChart
 from ..mechanics.hardening import Hardening
-from ..mechanics.labels import standard_labels
+from ..mechanics.labels import environment_labels, standard_labels
 from ..mechanics.networking import pods
-from ..mechanics.values import SharedConstructs
-from ..mechanics.waves import metadata, object_meta
+from ..mechanics.values import SharedConstructs, patch_remove
+from ..mechanics.tree import api_objects, api_version_kind
+from ..mechanics.waves import SYNC_WAVE, SYNC_WAVES, metadata, object_meta, sync_wave
 from ..props.network import NetworkPeer
 from ..props.profiles import CloudProfile
 from ..props.resources import Resources
@@ -138,7 +139,10 @@ class Environment(CompletingChart):
 
     def __init__(self, scope: Construct, id: str, props: EnvironmentProps) -> None:
         dns_label("environment id", id)
-        super().__init__(scope, id, disable_resource_name_hashes=True)
+        # Chart-wide namespace and labels: what a user adds through the cdk8s-plus API lands in this
+        # namespace and carries the labels every object here has (ours set them explicitly as well).
+        super().__init__(scope, id, disable_resource_name_hashes=True, namespace=props.namespace,
+                         labels=environment_labels(id))
         self.name = id
         self.props = props
         self.warnings: list[str] = []
@@ -151,14 +155,16 @@ class Environment(CompletingChart):
         self.node.add_validation(_Completed(self))
         self.namespace_object = kplus.Namespace(self, "namespace", metadata=self._metadata(
             "Namespace", self.namespace_name, "namespace", self._pod_security_labels()))
+        cdk8s.ApiObject.of(self.namespace_object).add_json_patch(patch_remove("/metadata/namespace"))  # cluster-scoped
         self._network_baseline()
         self._developer_access()
         self._limits()
+        self._own = {child.node.id for child in self.node.children}
 
     @property
     def namespace_name(self) -> str:
-        """The environment's namespace. (Not `namespace`: overriding cdk8s's Chart.namespace would make
-        cdk8s stamp it onto cluster-scoped objects too, through a jsii callback per object.)"""
+        """The environment's namespace (also the Chart's `namespace`, which cdk8s gives every object
+        that names none; the Namespace object itself drops it)."""
         return self.props.namespace
 
     @property
@@ -183,9 +189,22 @@ class Environment(CompletingChart):
         return list(self.to_json())
 
     def complete(self) -> None:
-        """Hardens what was added since the library built it (mechanics/hardening.py)."""
+        """Gives what users added the library's sync waves, then hardens every pod (mechanics/hardening.py)."""
+        self.stamp_sync_waves()
         self.hardening.apply(self)
         self._completed = True
+
+    def stamp_sync_waves(self) -> None:
+        """Objects a user creates directly in the environment (a cdk8s-plus Deployment of their own)
+        get the Argo CD sync wave of their kind, as the library's objects do (a kind without one keeps
+        Argo CD's default, 0). Only their subtrees are visited: the library's already carry theirs."""
+        for child in self.node.children:
+            if child.node.id in self._own or type(child).__module__.startswith("langflow_cdk8s."):
+                continue
+            for api_object in api_objects(child):
+                kind = api_version_kind(api_object)[1]
+                if kind in SYNC_WAVES:
+                    api_object.metadata.add_annotation(SYNC_WAVE, sync_wave(kind))
 
     def warn(self, message: str) -> None:
         """A finding worth a line in the synthesis summary, not worth failing for."""

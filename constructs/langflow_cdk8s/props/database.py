@@ -9,7 +9,8 @@ from ..errors import ConfigError
 from .image import Image
 from .network import NetworkPeer
 from .secrets import SecretKey, check_secret_keys
-from .validation import at_least, dns_label, dns_name, quantity, object_name
+from .validation import dns_label, dns_name, object_name, quantity
+from .validation import port as validate_port
 
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
@@ -113,7 +114,7 @@ class Database:
         """PostgreSQL (15 or newer) at `host`; only the password comes from a Secret, the URL is
         assembled in the pod. `reachable_at` is what NetworkPolicies allow (default: private ranges
         on `port`). `sslmode` defaults to "require"."""
-        at_least("database.port", port, 1)
+        validate_port("database.port", port)
         dns_label("database.user", user.replace("_", "-"))
         return ExternalPostgres(host=host, password=password, port=port, database=database, user=user,
                                 sslmode=sslmode, reachable_at=reachable_at)
@@ -123,6 +124,7 @@ class Database:
                               reachable_at: NetworkPeer | None = None) -> ExternalPostgres:
         """PostgreSQL whose whole URL (``postgresql://user:pass@host:5432/db``) is one Secret key.
         `sslmode`, when set, is appended as a query parameter (the URL must not have one)."""
+        validate_port("database.port", port)
         return ExternalPostgres(url=url, port=port, sslmode=sslmode, reachable_at=reachable_at)
 
     @staticmethod

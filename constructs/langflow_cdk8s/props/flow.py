@@ -47,7 +47,8 @@ class Flow:
     url: where the pod downloads it from (download delivery only).
     endpoint_from_file: whether the export itself names the endpoint (a baked image delivers the
     file unchanged, so there it must).
-    resources, autoscaling, replicas, env: per-flow overrides of the runtime's defaults (None: inherit).
+    resources, autoscaling, replicas: per-flow overrides of the runtime's defaults (None: inherit).
+    env: env vars for this flow's pods, added to (and winning over) the runtime's (default none).
     """
 
     id: str
@@ -190,6 +191,9 @@ def _check_graph(source: str, data: object) -> None:
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
         raise ConfigError(source, "has no data.nodes list: it is not a flow export",
                           "export the flow again from Langflow (Export → JSON)")
+    if not data["nodes"]:
+        raise ConfigError(source, "has an empty node list (data.nodes is []): every run of it would fail",
+                          "build the flow in the IDE and export it again, or delete the file")
     ids = {node.get("id") for node in data["nodes"] if isinstance(node, dict)}
     edges = data.get("edges", [])
     if not isinstance(edges, list):
@@ -211,9 +215,9 @@ def _check_endpoint(source: str, endpoint: object) -> None:
 # ---- secrets and global variables in a flow's fields: one rule for synthesis and `make promote` ----
 
 
-def _template_fields(document: Mapping) -> Iterator[tuple[str, str, str, Mapping]]:
-    """(node id, node display name, field name, field) for every template field of every node,
-    including the nodes of grouped components (a node's own nested ``flow``)."""
+def _nodes(document: Mapping) -> Iterator[tuple[str, str, Mapping, Mapping]]:
+    """(node id, display name, node data, component) of every component node, including the nodes
+    of grouped components (a node's own nested ``flow``)."""
     pending = [document.get("data")]
     while pending:
         data = pending.pop()
@@ -224,14 +228,47 @@ def _template_fields(document: Mapping) -> Iterator[tuple[str, str, str, Mapping
             if not isinstance(inner, Mapping):
                 continue
             node_id = str(node_data.get("id") or node.get("id") or "?")
-            display = str(inner.get("display_name") or node_data.get("type") or node_id)
-            template = inner.get("template")
-            for name, value in (template.items() if isinstance(template, Mapping) else []):
-                if isinstance(value, Mapping):
-                    yield node_id, display, str(name), value
+            yield node_id, str(inner.get("display_name") or node_data.get("type") or node_id), node_data, inner
             nested = inner.get("flow")
             if isinstance(nested, Mapping):
                 pending.append(nested.get("data"))
+
+
+def _template_fields(document: Mapping) -> Iterator[tuple[str, str, str, Mapping]]:
+    """(node id, node display name, field name, field) for every template field of every node."""
+    for node_id, display, _, inner in _nodes(document):
+        template = inner.get("template")
+        for name, value in (template.items() if isinstance(template, Mapping) else []):
+            if isinstance(value, Mapping):
+                yield node_id, display, str(name), value
+
+
+CODE_INTERPRETERS = frozenset({
+    "CSVAgent", "CodeActAgentSmolagents", "Cuga", "LambdaFilterComponent", "OpenDsStarAgent", "PythonCodeStructuredTool",
+    "PythonFunction", "PythonFunctionComponent", "PythonREPLComponent", "PythonREPLToolComponent", "PythonREPLTool",
+})
+"""Component types that run user- or model-supplied Python although their own code is Langflow's:
+LANGFLOW_BLOCK_CODE_INTERPRETER_COMPONENTS refuses them (lfx 1.13.0, utils/flow_validation.py)."""
+
+
+def check_runnable(flow: Flow, *, custom_code: bool, code_interpreters: bool) -> None:
+    """A flow the runtime's posture will refuse at every run fails synthesis instead: a node with
+    code of its own (Langflow's Custom Component, or a component whose code was edited in the IDE)
+    where custom components are off, which Langflow 1.13 refuses or replaces with its own copy;
+    a code-interpreter component where those are blocked."""
+    if flow.content is None:
+        return
+    for node_id, display, node_data, inner in _nodes(json.loads(flow.content)):
+        if not custom_code and (node_data.get("type") == "CustomComponent" or inner.get("edited") is True):
+            raise ConfigError(flow.source, f"node {display!r} ({node_id}) runs code of its own (a custom or edited "
+                              "component), which this runtime refuses: security.custom_components is OFF",
+                              "use the built-in component unedited in the IDE and export again, or, after a review of "
+                              "its code, serve it with Security(custom_components=CustomComponents.ADMIN_ONLY, ...)")
+        if not code_interpreters and node_data.get("type") in CODE_INTERPRETERS:
+            raise ConfigError(flow.source, f"node {display!r} ({node_id}) is a {node_data.get('type')}, which runs "
+                              "supplied Python; this runtime blocks those (security.code_interpreter_components is False)",
+                              "replace it in the IDE and export again, or serve it with "
+                              "Security(code_interpreter_components=True, ...) after a review")
 
 
 def _has_value(value: object) -> bool:

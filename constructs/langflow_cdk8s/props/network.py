@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..errors import ConfigError
+from .validation import port
 
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 """RFC 1918 ranges: cluster, VPC and on-premises addresses."""
@@ -47,6 +48,8 @@ class NetworkPeer:
             _cidr("network_peer.cidrs", value)
         for value in self.excepted:
             _cidr("network_peer.excepted", value)
+        for value in self.ports:
+            port("network_peer.ports", value)
 
     @staticmethod
     def pods(labels: Mapping[str, str], ports: Sequence[int | str], description: str) -> NetworkPeer:

@@ -21,9 +21,11 @@ class PodOptions:
     env_from: extra `envFrom` entries, e.g. ``{"secretRef": {"name": "llm-keys"}}``.
     volumes, volume_mounts: extra volumes and where the main container mounts them.
     init_containers, sidecars: extra containers as dicts (name, image, command, args, env, envFrom,
-    ports, resources, volumeMounts); each must state CPU and memory requests and limits (the
+    ports, resources, volumeMounts, probes); each must state CPU and memory requests and limits (the
     namespace quota counts them), and each is built with cdk8s-plus and hardened like the main
-    container. For anything else, use the cdk8s-plus API on the construct's workload.
+    container. A sidecar needs `probes` ({"httpGet": {"path": ..., "port": <port name>}} or
+    {"exec": {"command": [...]}}: startup, readiness and liveness), or synthesis refuses it.
+    For anything else, use the cdk8s-plus API on the construct's workload.
     image_pull_secrets: names of docker-registry Secrets for private images.
     priority_class_name: optional PriorityClass.
     """

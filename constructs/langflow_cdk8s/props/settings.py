@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ..errors import ConfigError
 from .network import NetworkPeer
 from .secrets import SecretKey, check_secret_keys, secret_env
-from .validation import at_least
+from .validation import port
 
 PORT = 7860
 """Langflow's HTTP port (API and, in the IDE, the UI's backend)."""
@@ -68,7 +68,7 @@ class Metrics:
     port: int = 9090
 
     def __post_init__(self) -> None:
-        at_least("metrics.port", self.port, 1)
+        port("metrics.port", self.port)
         if self.port == PORT:
             raise ConfigError("metrics.port", f"{self.port} is the API port", "choose another port, such as 9090")
 
@@ -101,6 +101,7 @@ class RedisCache:
 
     def __post_init__(self) -> None:
         check_secret_keys(self, "redis.")
+        port("redis.port", self.port)
 
     def env(self) -> list[dict]:
         return [{"name": "LANGFLOW_CACHE_TYPE", "value": "redis"},

@@ -86,6 +86,20 @@ def at_least(prop: str, value: int, minimum: int) -> int:
     return value
 
 
+_PORT_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
+
+
+def port(prop: str, value: int | str) -> int | str:
+    """A port the API server accepts: a number in 1-65535 or, where a name is allowed, an IANA
+    service name (at most 15 lowercase letters, digits and '-', with a letter)."""
+    if isinstance(value, str) and _PORT_NAME.match(value) and "--" not in value:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise ConfigError(prop, f"{value!r} is not a port (1-65535, or a port name of at most 15 characters)",
+                          f"set {prop} to the port the server listens on, such as 5432")
+    return value
+
+
 def non_empty(prop: str, value: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(prop, f"{value!r} is empty", f"set {prop} to a non-empty string")

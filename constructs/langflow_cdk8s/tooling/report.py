@@ -8,6 +8,9 @@ pointing at that line; an exception raised inside this library is a bug and keep
 
 from __future__ import annotations
 
+import os
+import re
+import sys
 import sysconfig
 import traceback
 from pathlib import Path
@@ -35,7 +38,7 @@ def _is_user_file(filename: str) -> bool:
     return not any(path.is_relative_to(prefix) for prefix in _SYSTEM)
 
 
-def _display(filename: str) -> str:
+def display(filename: str) -> str:
     path = Path(filename).resolve()
     try:
         return str(path.relative_to(Path.cwd()))
@@ -46,7 +49,7 @@ def _display(filename: str) -> str:
 def user_line(tb: TracebackType | None) -> str | None:
     """`main.py:42`: the innermost frame of the traceback that is in a user's file."""
     frames = [frame for frame in traceback.extract_tb(tb) if _is_user_file(frame.filename)]
-    return f"{_display(frames[-1].filename)}:{frames[-1].lineno}" if frames else None
+    return f"{display(frames[-1].filename)}:{frames[-1].lineno}" if frames else None
 
 
 def construct_context(tb: TracebackType | None) -> str | None:
@@ -75,7 +78,7 @@ def config_error(error: ConfigError) -> list[str]:
     where = error.where
     is_file = "/" in where and Path(where).exists()  # a prop such as `flows` may share a name with a folder
     if is_file:
-        where = _display(where)
+        where = display(where)
     context = [part for part in (None if is_file else user_line(error.__traceback__),
                                  construct_context(error.__traceback__)) if part]
     prefix = f"{', '.join(context)}: " if context else ""
@@ -116,14 +119,74 @@ def api_type_error(error: BaseException) -> list[str] | None:
         frames.pop()  # jsii's and typeguard's own frames
     if not frames or not _is_user_file(frames[-1].filename):
         return None
-    return [f"error: {_display(frames[-1].filename)}:{frames[-1].lineno}: {what}",
+    return [f"error: {display(frames[-1].filename)}:{frames[-1].lineno}: {what}",
             "  fix: pass that method the type its signature names (cdk8s-plus-27's API reference)"]
 
 
-def validation_errors(error: RuntimeError) -> list[str] | None:
+REFUSALS = [  # what hardening refuses (mechanics/hardening.py), whether `baseline` refuses it too, the fix
+    (re.compile(r"(?P<what>(runs as uid 0|securityContext\.runAsUser is 0) \(root\)); the restricted profile refuses it$"),
+     False, "run it as a non-root uid: remove runAsUser 0 (every pod here runs as uid 1000 unless you set another "
+     "uid), or use an image built to run without root"),
+    (re.compile(r"(?P<what>asks for a host port); the restricted profile refuses it$"), True,
+     "remove hostPort and reach the container through a Service"),
+    (re.compile(r"(?P<what>is of type [^,]+), which the restricted profile refuses; (?P<use>use .+)$"), True, None),
+]
+"""Each: the problem, whether Pod Security `baseline` refuses it as well (root it does not: the
+library's runAsNonRoot does, at start), and the fix (None: the problem's own `use ...`)."""
+
+
+def _refusal(line: str, levels: dict[str, str]) -> list[str]:
+    """A hardening refusal's line (naming the level its environment enforces) and its fix line."""
+    for pattern, baseline_refuses, fix in REFUSALS:
+        match = pattern.search(line)
+        if match is None:
+            continue
+        env = re.search(r"environment '([^']+)'", line)
+        level = levels.get(env.group(1), "restricted") if env else "restricted"
+        if level != "restricted" and env:
+            why = (f"Pod Security '{level}', enforced in environment {env.group(1)!r}, refuses it" if baseline_refuses
+                   else f"with runAsNonRoot, set on every pod here, the kubelet refuses to start it (environment "
+                   f"{env.group(1)!r} enforces Pod Security '{level}')")
+            line = f"{line[:match.start()]}{match.group('what')}: {why}"
+        return [f"error: {line}", f"  fix: {fix or match.group('use')}"]
+    return [f"error: {line}"]
+
+
+def validation_errors(error: RuntimeError, levels: dict[str, str] | None = None) -> list[str] | None:
     """Construct validations (such as GitOps' check that it saw complete environments) fail inside
-    cdk8s as one RuntimeError: their messages, one line each, without the jsii stack around them."""
+    cdk8s as one RuntimeError: their messages, one line each, without the jsii stack around them.
+    A hardening refusal also gets its fix line and names the Pod Security level its environment
+    enforces (`levels`: environment name -> level), not `restricted` where dev enforces `baseline`."""
     message = str(error)
     if not message.startswith(VALIDATION_FAILED):
         return None
-    return [f"error: {line.strip()}" for line in message.removeprefix(VALIDATION_FAILED).strip().splitlines()]
+    return [out for line in message.removeprefix(VALIDATION_FAILED).strip().splitlines()
+            for out in _refusal(line.strip(), levels or {})]
+
+
+def uncaught(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+    """sys.excepthook for a mistake at module level of main.py (before synth() runs: a SecretKey with
+    a bad name, a NameError): the same two lines and exit code as inside synth(), also under
+    `cdk8s synth` (publish.report_failure), instead of a traceback and cdk8s-cli's Node stack.
+    Anything else, a bug in a library, keeps Python's own report."""
+    lines = None
+    if isinstance(error, ConfigError):
+        lines = config_error(error)
+    elif isinstance(error, Exception):
+        lines = api_type_error(error) or user_code_error(error)
+    if lines is None:
+        sys.__excepthook__(kind, error, tb)
+        return
+    from . import publish  # imports cdk8s: only once something has failed
+
+    publish.print_lines(lines, sys.stderr)
+    code = publish.report_failure(publish.staging_folder(Path.cwd()), 2)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # an excepthook cannot choose the exit code otherwise
+
+
+def install_excepthook() -> None:
+    """Reports uncaught mistakes of the user's as `uncaught` does, unless a hook is already set."""
+    if sys.excepthook is sys.__excepthook__:
+        sys.excepthook = uncaught

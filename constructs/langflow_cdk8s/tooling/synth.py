@@ -7,16 +7,20 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import cdk8s
 
 from ..errors import ConfigError
+from ..mechanics.hardening import POD_PATHS
 from ..patterns.environment import Environment
 from ..patterns.gitops import GitOps
 from . import publish, report
 from ..mechanics.completion import App
 from .written import Written, read
+
+
+Build = Callable[[cdk8s.App], list[Environment]]
 
 
 def new_app(outdir: str) -> App:
@@ -25,6 +29,16 @@ def new_app(outdir: str) -> App:
     construct-metadata.json (cdk8s-cli asks for one when validation plugins run)."""
     return App(outdir=outdir, yaml_output_type=cdk8s.YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE,
                      record_construct_metadata=False)
+
+
+def check_returned(build: Build, environments: object) -> None:
+    """build() ends by returning its environments (the summary and docs list them)."""
+    if isinstance(environments, (list, tuple)) and all(isinstance(env, Environment) for env in environments):
+        return
+    code = getattr(build, "__code__", None)
+    where = f"{report.display(code.co_filename)}:{code.co_firstlineno}, " if code else ""
+    raise ConfigError(f"{where}{getattr(build, '__name__', 'build')}()", f"returned {environments!r:.60}, not the list "
+                      "of the Environments it created", "end it with `return [dev, prod]` (every Environment it built)")
 
 
 def check_deployed(app: cdk8s.App) -> None:
@@ -38,6 +52,32 @@ def check_deployed(app: cdk8s.App) -> None:
         if env.node.path not in deployed:
             raise ConfigError(f"environment {env.name!r}", "is synthesized into dist/ but not in GitOpsProps(environments=[...])",
                               f"add it to GitOpsProps(environments=[...]) so Argo CD deploys dist/{env.name}/, or remove it")
+
+
+PROBED_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod")
+"""Kinds whose containers run until stopped, so need probes (a Job's run to completion)."""
+
+
+def check_probes(written: dict[str, Written]) -> None:
+    """A long-running container without readiness and liveness probes (a sidecar or workload added
+    through the cdk8s-plus API) gets traffic before it is ready and is never restarted when stuck;
+    checkov's gate would fail on it later, so synthesis says so now, where it can be fixed."""
+    for env, output in written.items():
+        for manifest in output.objects:
+            if manifest["kind"] not in PROBED_KINDS:
+                continue
+            pod: Any = manifest
+            for part in POD_PATHS[manifest["kind"]]:
+                pod = pod[part]
+            for container in pod["containers"]:
+                missing = [probe for probe in ("readinessProbe", "livenessProbe") if not container.get(probe)]
+                if missing:
+                    name = container["name"]
+                    raise ConfigError(
+                        f"environment {env!r}, {manifest['kind']} {manifest['metadata']['name']}, container {name!r}",
+                        f"has no {' and no '.join(missing)}",
+                        f"give {name!r} probes where you add it: add_container(..., readiness=kplus.Probe.from_tcp_socket("
+                        "port=<its port>), liveness=...) as in the README's sidecar, or `probes` in a PodOptions.sidecars dict")
 
 
 def summary(app: cdk8s.App, environments: list[Environment], written: dict[str, Written] | None = None) -> str:
@@ -61,9 +101,6 @@ def summary(app: cdk8s.App, environments: list[Environment], written: dict[str, 
         lines.append(f"{gitops.name}: {len(gitops.projects)} AppProjects and {len(gitops.applications)} Applications "
                      f"in namespace {props.argocd_namespace}, following {props.repo_url} at {props.target_revision}")
     return "\n".join(lines)
-
-
-Build = Callable[[cdk8s.App], list[Environment]]
 
 
 def synth(build: Build, *, outdir: str | None = None, stream: TextIO = sys.stderr) -> int:
@@ -114,13 +151,16 @@ def _synthesize(build: Build, outdir: Path, stream: TextIO,
     try:
         app = new_app(str(outdir))
         environments = build(app)
+        check_returned(build, environments)
         check_deployed(app)
         app.synth()
         written = {env.name: read(outdir, env) for env in _every_environment(app, environments)}
+        check_probes(written)
     except ConfigError as error:
         lines = report.config_error(error)
     except RuntimeError as error:
-        lines = report.validation_errors(error) or report.api_type_error(error) or report.user_code_error(error)
+        levels = {child.name: child.props.enforced_pod_security for child in app.node.children if isinstance(child, Environment)}
+        lines = report.validation_errors(error, levels) or report.api_type_error(error) or report.user_code_error(error)
         if lines is None:
             raise
     except Exception as error:  # noqa: BLE001 - only the user's own mistakes are reported; ours re-raise
