@@ -107,7 +107,8 @@ def test_user_extensions_through_the_cdk8s_plus_api_are_hardened_and_admissible(
     unit.workload.add_init_container(name="wait", image="busybox:1.36", command=["true"])
     # A sidecar that asks for everything restricted forbids: the environment overrides it.
     unit.workload.add_container(name="sidecar", image="busybox:1.36", security_context=kplus.ContainerSecurityContextProps(
-        privileged=True, allow_privilege_escalation=True, read_only_root_filesystem=False, ensure_non_root=False))
+        privileged=True, allow_privilege_escalation=True, read_only_root_filesystem=False, ensure_non_root=False),
+        readiness=kplus.Probe.from_command(["true"]), liveness=kplus.Probe.from_command(["true"]))
 
     deployment = find(env, "Deployment", "langflow-runtime-support-triage")
     spec = pod(deployment)
@@ -150,7 +151,8 @@ def test_derived_data_sees_what_users_add() -> None:
     big = runtime.workloads["support-triage"]
     big.workload.add_container(name="heavy", image="busybox:1.36", resources=kplus.ContainerResources(
         cpu=kplus.CpuResources(request=kplus.Cpu.units(90), limit=kplus.Cpu.units(90)),
-        memory=kplus.MemoryResources(request=cdk8s.Size.gibibytes(1), limit=cdk8s.Size.gibibytes(1))))
+        memory=kplus.MemoryResources(request=cdk8s.Size.gibibytes(1), limit=cdk8s.Size.gibibytes(1))),
+        readiness=kplus.Probe.from_command(["true"]), liveness=kplus.Probe.from_command(["true"]))
     assert any("requests.cpu" in w for w in env.quota_warnings())
 
 

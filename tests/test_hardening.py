@@ -23,6 +23,8 @@ from test_cdk8s_plus import every_option_on
 import example_app
 
 Extend = Callable[[Environment, LangflowRuntime], None]
+PROBES = {"readiness": kplus.Probe.from_command(["true"]), "liveness": kplus.Probe.from_command(["true"])}
+"""What a long-running container needs (synthesis refuses one without probes)."""
 TRIAGE = "Deployment.langflow-runtime-support-triage.k8s.yaml"
 PROBES = {"readiness": kplus.Probe.from_command(["true"]), "liveness": kplus.Probe.from_command(["true"])}
 """What a container a user adds needs besides (synthesis refuses one without probes)."""
@@ -82,9 +84,9 @@ def test_synthesis_paths_agree_byte_for_byte(tmp_path: Path) -> None:
     def build(app: cdk8s.App) -> list[Environment]:
         env = Environment(app, "prod", EnvironmentProps(stage=Stage.PRODUCTION, namespace="ext", quota=QUOTA))
         runtime = LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(example_app.FLOWS)))
-        runtime.workloads["support-triage"].workload.add_container(name="sidecar", image="busybox:1.36")
+        runtime.workloads["support-triage"].workload.add_container(name="sidecar", image="busybox:1.36", **PROBES)
         kplus.Deployment(env, "user", metadata=cdk8s.ApiObjectMetadata(name="user"),
-                         containers=[kplus.ContainerProps(image="busybox:1.36")])
+                         containers=[kplus.ContainerProps(image="busybox:1.36", **PROBES)])
         return [env]
 
     assert synth(build, outdir=str(tmp_path / "out"), stream=io.StringIO()) == 0
@@ -149,10 +151,10 @@ def test_what_no_patch_can_fix_fails_synthesis_in_two_lines(tmp_path: Path) -> N
 
     code, printed, folder = synthesized(tmp_path, extend)
     assert code == 2
-    assert printed.splitlines()[0].startswith(
-        "error: environment 'prod': Deployment langflow-runtime-support-triage: volume 'host' is of type hostPath; "
-        "Pod Security 'restricted' refuses it")
-    assert printed.splitlines()[1].startswith("  fix: use an emptyDir")
+    assert printed.splitlines()[0] == (
+        "error: environment 'prod', Deployment langflow-runtime-support-triage: volume 'host' is of type hostPath; "
+        "the restricted profile refuses it")
+    assert printed.splitlines()[1] == "  fix: use emptyDir, configMap, secret, projected or a claim"
     assert len(printed.splitlines()) == 2
     assert not folder.exists()
 

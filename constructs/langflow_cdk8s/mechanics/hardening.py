@@ -21,6 +21,7 @@ or the k8s bindings alike, and patches exactly the fields that differ from the r
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import cdk8s
@@ -111,42 +112,78 @@ CHECKED_KINDS = frozenset({*POD_PATHS, "Service"})
 """The same kinds, for plain cdk8s.ApiObjects."""
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """What no patch can bring to `restricted`: the problem, whether Pod Security `baseline` refuses
+    it too (root it does not: the runAsNonRoot set on every pod here makes the kubelet refuse it at
+    start), and the fix."""
+
+    what: str
+    baseline_refuses: bool
+    fix: str
+
+    def problem(self, env: str, level: str) -> str:
+        if level == "restricted":
+            return f"{self.what}; the restricted profile refuses it"
+        if self.baseline_refuses:
+            return f"{self.what}: Pod Security {level!r}, enforced in environment {env!r}, refuses it"
+        return (f"{self.what}: with runAsNonRoot, set on every pod here, the kubelet refuses to start it "
+                f"(environment {env!r} enforces Pod Security {level!r})")
+
+
 class Hardening:
     """One environment's synthesis pass (see module docstring). Not a construct validation: cdk8s
-    validations only report."""
+    validations only report. `level`: the Pod Security level the environment enforces, named in refusals."""
 
-    def __init__(self, where: str) -> None:
-        self.where = where
+    def __init__(self, env: str, level: str) -> None:
+        self.env = env
+        self.level = level
 
     def apply(self, scope: constructs.Construct) -> None:
         """Renders and patches every object under `scope` that runs pods or is a Service; raises
         the first thing no patch fixes. A second pass finds nothing to patch."""
-        problems: list[tuple[str, str, str]] = []
         for api_object in scope.node.find_all():
             if isinstance(api_object, CHECKED_CLASSES):
-                problems += self._correct(api_object, api_object.to_json(), bindings=True)
+                self._correct(api_object, api_object.to_json(), bindings=True)
             elif type(api_object) is cdk8s.ApiObject and api_object.kind in CHECKED_KINDS:
-                problems += self._correct(api_object, api_object.to_json(), bindings=False)
-        if problems:
-            what, problem, fix = problems[0]
-            raise ConfigError(f"{self.where}: {what}", problem, fix)
+                self._correct(api_object, api_object.to_json(), bindings=False)
 
-    @staticmethod
-    def _correct(api_object: cdk8s.ApiObject, manifest: Mapping[str, Any], *, bindings: bool,
-                 ) -> list[tuple[str, str, str]]:
+    def _correct(self, api_object: cdk8s.ApiObject, manifest: Mapping[str, Any], *, bindings: bool) -> None:
         """`bindings`: a k8s binding, which holds quantities as its own type (a plain ApiObject holds strings)."""
         kind = manifest["kind"]
+        where = f"environment {self.env!r}, {kind} {manifest['metadata']['name']}"
         path = POD_PATHS.get(kind)
         patches = drift(manifest, path, bindings=bindings)
-        problems: list[tuple[str, str]] = []
         if path is not None:
-            hardening, problems = harden(manifest, path)
+            hardening, refusals = harden(manifest, path)
+            if refusals:
+                raise ConfigError(where, refusals[0].problem(self.env, self.level), refusals[0].fix)
+            _check_probes(where, manifest, path)
             patches += hardening
             for key, value in stale_skips(manifest, path).items():
                 api_object.metadata.add_annotation(key, value)
         if patches:
             api_object.add_json_patch(*patches)
-        return [(f"{kind} {manifest['metadata']['name']}", problem, fix) for problem, fix in problems]
+
+
+PROBED_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod"})
+"""Long-running pods: each container needs readiness and liveness probes (Jobs run to completion)."""
+
+
+def _check_probes(where: str, manifest: Mapping[str, Any], path: tuple[str, ...]) -> None:
+    """A long-running container without readiness and liveness probes (a sidecar or workload added
+    through the cdk8s-plus API) gets traffic before it is ready and is never restarted when stuck;
+    checkov's gate would fail on it later, so synthesis says so now, where it can be fixed."""
+    if manifest["kind"] not in PROBED_KINDS:
+        return
+    for container in _pod(manifest, path)["containers"]:
+        missing = [probe for probe in ("readinessProbe", "livenessProbe") if not container.get(probe)]
+        if missing:
+            name = container["name"]
+            raise ConfigError(f"{where}, container {name!r}", f"has no {' and no '.join(missing)}",
+                              f"give {name!r} probes where you add it: add_container(..., readiness=kplus.Probe."
+                              "from_tcp_socket(port=<its port>), liveness=...) as in the README's sidecar, or "
+                              "`probes` in a PodOptions.sidecars dict")
 
 
 def stale_skips(manifest: Mapping[str, Any], path: tuple[str, ...]) -> dict[str, str]:
@@ -155,22 +192,23 @@ def stale_skips(manifest: Mapping[str, Any], path: tuple[str, ...]) -> dict[str,
     return {key: value for key, value in checkov_skips(_pod(manifest, path)).items() if annotations.get(key) != value}
 
 
-RESTRICTED = "Pod Security 'restricted' refuses it (every pod this library emits passes it, and every environment warns and audits at it)"
+ROOT_FIX = (f"run it as a non-root uid: remove runAsUser 0 (every pod here runs as uid {RUN_AS_USER} unless you set "
+            "another uid), or use an image built to run without root")
+VOLUME_FIX = "use emptyDir, configMap, secret, projected or a claim"
 
 
 def harden(manifest: Mapping[str, Any], path: tuple[str, ...] = TEMPLATE,
-           ) -> tuple[list[cdk8s.JsonPatch], list[tuple[str, str]]]:
-    """The patches that bring one rendered object's pod (at `path`) up to `restricted`, and
-    (problem, fix) for what no patch can fix."""
+           ) -> tuple[list[cdk8s.JsonPatch], list[Refusal]]:
+    """The patches that bring one rendered object's pod (at `path`) up to `restricted`, and what no patch can fix."""
     patches: list[cdk8s.JsonPatch] = []
-    problems: list[tuple[str, str]] = []
+    refusals: list[Refusal] = []
     pod = _pod(manifest, path)
     for field, value in POD_FIELDS.items():
         if pod.get(field) != value:
             patches.append(patch_add(pointer(*path, field), value))
     for host in ("hostNetwork", "hostPID", "hostIPC"):
         if pod.get(host):
-            problems.append((f"{host} is true; {RESTRICTED}", f"remove {host} from the pod: pods here use the pod network"))
+            refusals.append(Refusal(f"{host} is true", True, f"remove {host}: pods here use their own network and process namespaces"))
     context = pod.get("securityContext")
     if context is None:
         patches.append(patch_add(pointer(*path, "securityContext"), POD_SECURITY_CONTEXT))
@@ -179,21 +217,16 @@ def harden(manifest: Mapping[str, Any], path: tuple[str, ...] = TEMPLATE,
             if context.get(field) != value:
                 patches.append(patch_add(pointer(*path, "securityContext", field), value))
         if context.get("runAsUser") == 0:
-            problems.append((f"securityContext.runAsUser is 0 (root); {RESTRICTED}", ROOT_FIX))
+            refusals.append(Refusal("securityContext.runAsUser is 0 (root)", False, ROOT_FIX))
     for kind in ("initContainers", "containers"):
         for index, container in enumerate(pod.get(kind, [])):
             patches += _harden_container(container, (*path, kind, index))
-            problems += _container_problems(kind, container)
+            refusals += _container_refusals(kind, container)
     for volume in pod.get("volumes", []):
         sources = set(volume) - {"name"}
         if not sources <= RESTRICTED_VOLUME_SOURCES:
-            problems.append((f"volume {volume['name']!r} is of type {', '.join(sorted(sources))}; {RESTRICTED}",
-                             "use an emptyDir, configMap, secret, projected volume or a persistent volume claim"))
-    return patches, problems
-
-
-ROOT_FIX = (f"run as a non-root user: remove runAsUser 0 (pods run as uid {RUN_AS_USER} by default) "
-            "and use an image that works as that user")
+            refusals.append(Refusal(f"volume {volume['name']!r} is of type {', '.join(sorted(sources))}", True, VOLUME_FIX))
+    return patches, refusals
 
 
 def _pod(manifest: Mapping[str, Any], path: tuple[str, ...]) -> Any:
@@ -211,14 +244,14 @@ def _harden_container(container: Mapping[str, Any], path: tuple[str | int, ...])
             for field, value in CONTAINER_SECURITY_CONTEXT.items() if context.get(field) != value]
 
 
-def _container_problems(kind: str, container: Mapping[str, Any]) -> list[tuple[str, str]]:
-    problems = []
+def _container_refusals(kind: str, container: Mapping[str, Any]) -> list[Refusal]:
+    refusals = []
     if (container.get("securityContext") or {}).get("runAsUser") == 0:
-        problems.append((f"{kind} {container['name']!r} runs as uid 0 (root); {RESTRICTED}", ROOT_FIX))
+        refusals.append(Refusal(f"{kind} {container['name']!r} runs as uid 0 (root)", False, ROOT_FIX))
     if any("hostPort" in port for port in container.get("ports", [])):
-        problems.append((f"{kind} {container['name']!r} asks for a host port; {RESTRICTED}",
-                         "remove hostPort: reach the container through a Service instead"))
-    return problems
+        refusals.append(Refusal(f"{kind} {container['name']!r} asks for a host port", True,
+                                "remove hostPort and reach the container through a Service"))
+    return refusals
 
 
 # checkov: the checks a workload deliberately does not meet, each with its reason. The skips are

@@ -150,7 +150,7 @@ class Environment(CompletingChart):
         self.flows: list[Flow] = []
         self.ingress_hosts: dict[str, str] = {}
         self.shared = SharedConstructs(self)
-        self.hardening = Hardening(f"environment {id!r}")
+        self.hardening = Hardening(id, props.enforced_pod_security)
         self._completed = False
         self.node.add_validation(_Completed(self))
         self.namespace_object = kplus.Namespace(self, "namespace", metadata=self._metadata(

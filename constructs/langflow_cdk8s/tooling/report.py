@@ -9,7 +9,6 @@ pointing at that line; an exception raised inside this library is a bug and keep
 from __future__ import annotations
 
 import os
-import re
 import sys
 import sysconfig
 import traceback
@@ -123,45 +122,13 @@ def api_type_error(error: BaseException) -> list[str] | None:
             "  fix: pass that method the type its signature names (cdk8s-plus-27's API reference)"]
 
 
-REFUSALS = [  # what hardening refuses (mechanics/hardening.py), whether `baseline` refuses it too, the fix
-    (re.compile(r"(?P<what>(runs as uid 0|securityContext\.runAsUser is 0) \(root\)); the restricted profile refuses it$"),
-     False, "run it as a non-root uid: remove runAsUser 0 (every pod here runs as uid 1000 unless you set another "
-     "uid), or use an image built to run without root"),
-    (re.compile(r"(?P<what>asks for a host port); the restricted profile refuses it$"), True,
-     "remove hostPort and reach the container through a Service"),
-    (re.compile(r"(?P<what>is of type [^,]+), which the restricted profile refuses; (?P<use>use .+)$"), True, None),
-]
-"""Each: the problem, whether Pod Security `baseline` refuses it as well (root it does not: the
-library's runAsNonRoot does, at start), and the fix (None: the problem's own `use ...`)."""
-
-
-def _refusal(line: str, levels: dict[str, str]) -> list[str]:
-    """A hardening refusal's line (naming the level its environment enforces) and its fix line."""
-    for pattern, baseline_refuses, fix in REFUSALS:
-        match = pattern.search(line)
-        if match is None:
-            continue
-        env = re.search(r"environment '([^']+)'", line)
-        level = levels.get(env.group(1), "restricted") if env else "restricted"
-        if level != "restricted" and env:
-            why = (f"Pod Security '{level}', enforced in environment {env.group(1)!r}, refuses it" if baseline_refuses
-                   else f"with runAsNonRoot, set on every pod here, the kubelet refuses to start it (environment "
-                   f"{env.group(1)!r} enforces Pod Security '{level}')")
-            line = f"{line[:match.start()]}{match.group('what')}: {why}"
-        return [f"error: {line}", f"  fix: {fix or match.group('use')}"]
-    return [f"error: {line}"]
-
-
-def validation_errors(error: RuntimeError, levels: dict[str, str] | None = None) -> list[str] | None:
-    """Construct validations (such as GitOps' check that it saw complete environments) fail inside
-    cdk8s as one RuntimeError: their messages, one line each, without the jsii stack around them.
-    A hardening refusal also gets its fix line and names the Pod Security level its environment
-    enforces (`levels`: environment name -> level), not `restricted` where dev enforces `baseline`."""
+def validation_errors(error: RuntimeError) -> list[str] | None:
+    """Construct validations (such as GitOps' check for cluster-scoped kinds) fail inside cdk8s as
+    one RuntimeError: their messages, one line each, without the jsii stack around them."""
     message = str(error)
     if not message.startswith(VALIDATION_FAILED):
         return None
-    return [out for line in message.removeprefix(VALIDATION_FAILED).strip().splitlines()
-            for out in _refusal(line.strip(), levels or {})]
+    return [f"error: {line.strip()}" for line in message.removeprefix(VALIDATION_FAILED).strip().splitlines()]
 
 
 def uncaught(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:

@@ -7,12 +7,11 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import cdk8s
 
 from ..errors import ConfigError
-from ..mechanics.hardening import POD_PATHS
 from ..patterns.environment import Environment
 from ..patterns.gitops import GitOps
 from . import publish, report
@@ -52,32 +51,6 @@ def check_deployed(app: cdk8s.App) -> None:
         if env.node.path not in deployed:
             raise ConfigError(f"environment {env.name!r}", "is synthesized into dist/ but not in GitOpsProps(environments=[...])",
                               f"add it to GitOpsProps(environments=[...]) so Argo CD deploys dist/{env.name}/, or remove it")
-
-
-PROBED_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod")
-"""Kinds whose containers run until stopped, so need probes (a Job's run to completion)."""
-
-
-def check_probes(written: dict[str, Written]) -> None:
-    """A long-running container without readiness and liveness probes (a sidecar or workload added
-    through the cdk8s-plus API) gets traffic before it is ready and is never restarted when stuck;
-    checkov's gate would fail on it later, so synthesis says so now, where it can be fixed."""
-    for env, output in written.items():
-        for manifest in output.objects:
-            if manifest["kind"] not in PROBED_KINDS:
-                continue
-            pod: Any = manifest
-            for part in POD_PATHS[manifest["kind"]]:
-                pod = pod[part]
-            for container in pod["containers"]:
-                missing = [probe for probe in ("readinessProbe", "livenessProbe") if not container.get(probe)]
-                if missing:
-                    name = container["name"]
-                    raise ConfigError(
-                        f"environment {env!r}, {manifest['kind']} {manifest['metadata']['name']}, container {name!r}",
-                        f"has no {' and no '.join(missing)}",
-                        f"give {name!r} probes where you add it: add_container(..., readiness=kplus.Probe.from_tcp_socket("
-                        "port=<its port>), liveness=...) as in the README's sidecar, or `probes` in a PodOptions.sidecars dict")
 
 
 def summary(app: cdk8s.App, environments: list[Environment], written: dict[str, Written] | None = None) -> str:
@@ -155,12 +128,10 @@ def _synthesize(build: Build, outdir: Path, stream: TextIO,
         check_deployed(app)
         app.synth()
         written = {env.name: read(outdir, env) for env in _every_environment(app, environments)}
-        check_probes(written)
     except ConfigError as error:
         lines = report.config_error(error)
     except RuntimeError as error:
-        levels = {child.name: child.props.enforced_pod_security for child in app.node.children if isinstance(child, Environment)}
-        lines = report.validation_errors(error, levels) or report.api_type_error(error) or report.user_code_error(error)
+        lines = report.validation_errors(error) or report.api_type_error(error) or report.user_code_error(error)
         if lines is None:
             raise
     except Exception as error:  # noqa: BLE001 - only the user's own mistakes are reported; ours re-raise
