@@ -11,7 +11,7 @@ BUILD := .build
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK8S := node_modules/.bin/cdk8s
 
-.PHONY: synth test lint dist-present e2e promote bench setup clean help
+.PHONY: synth test lint e2e promote bench setup clean help
 
 help:
 	@printf '%s\n' \
@@ -62,17 +62,16 @@ synth: setup
 	@$(VENV)/bin/python -m compileall -q -o 0 -o 1 constructs imports
 	@$(CDK8S) synth --no-check-upgrade | sed 's|^  - $(BUILD)/cdk8s.out/|  - dist/|' > $(BUILD)/synth.log
 
-test: dist-present lint $(CHECKOV_VENV)/.installed
-	$(VENV)/bin/python -m pytest
-
-dist-present:
+test: setup $(CHECKOV_VENV)/.installed
 	@ls dist/*/*.k8s.yaml > /dev/null 2>&1 || { printf '%s\n' "error: dist/: is missing or empty, so the gates have nothing to check" \
 		"  fix: run make synth (and commit dist/ and docs/), then make test" >&2; exit 2; }
+	$(LINT)
+	$(VENV)/bin/python -m pytest
 
 # ruff (style, imports, likely bugs) and mypy --strict over the library and main.py: a few seconds.
+LINT = $(VENV)/bin/ruff check --quiet . && $(VENV)/bin/mypy
 lint: setup
-	$(VENV)/bin/ruff check --quiet .
-	$(VENV)/bin/mypy
+	$(LINT)
 
 e2e: setup
 	@venv=$$(bash scripts/e2e-prepare.sh) && LANGFLOW_E2E=1 LANGFLOW_E2E_VENV=$$venv \

@@ -211,12 +211,13 @@ def test_database_egress_follows_the_database_choice() -> None:
 def test_a_users_own_workload_lands_in_the_namespace_with_the_labels_and_only_true_checkov_skips() -> None:
     import cdk8s_plus_27 as kplus
 
+    PROBES = {"readiness": kplus.Probe.from_command(["true"]), "liveness": kplus.Probe.from_command(["true"])}  # noqa: N806
     env = environment()
     kplus.Deployment(env, "echo", security_context=kplus.PodSecurityContextProps(user=10001, group=10001), containers=[
-        kplus.ContainerProps(name="echo", image="hashicorp/http-echo:1.0.0", port_number=5678,
+        kplus.ContainerProps(name="echo", image="hashicorp/http-echo:1.0.0", port_number=5678, **PROBES,
                              env_variables={"TOKEN": kplus.EnvValue.from_secret_value(kplus.SecretValue(
                                  secret=kplus.Secret.from_secret_name(env, "token", "echo-token"), key="token"))})])
-    kplus.Deployment(env, "moving", containers=[kplus.ContainerProps(name="moving", image="example/app:latest",
+    kplus.Deployment(env, "moving", containers=[kplus.ContainerProps(name="moving", image="example/app:latest", **PROBES,
                                                                      image_pull_policy=kplus.ImagePullPolicy.IF_NOT_PRESENT)])
     echo, moving = find(env, "Deployment", "test-echo"), find(env, "Deployment", "test-moving")
     for deployment in (echo, moving):

@@ -194,14 +194,15 @@ def test_image_digest_is_pinned_when_given() -> None:
 
 
 def test_escape_hatches_reach_the_pod() -> None:
-    sidecar = {"name": "proxy", "image": "envoyproxy/envoy:v1.31.2",
-               "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}}}
+    init = {"name": "init", "image": "envoyproxy/envoy:v1.31.2",
+            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}}}
+    sidecar = {**init, "name": "proxy", "probes": {"exec": {"command": ["true"]}}}
     options = PodOptions(node_selector={"pool": "ai"}, tolerations=[{"key": "gpu", "operator": "Exists"}],
                          affinity={"nodeAffinity": {}}, annotations={"team": "ml"}, labels={"cost-center": "42"},
                          env={"LANGFLOW_LOG_LEVEL": "debug"}, env_from=[{"secretRef": {"name": "extra"}}],
                          volumes=[{"name": "certs", "configMap": {"name": "ca"}}],
                          volume_mounts=[{"name": "certs", "mountPath": "/certs"}],
-                         init_containers=[{**sidecar, "name": "init"}], sidecars=[sidecar], image_pull_secrets=["regcred"],
+                         init_containers=[init], sidecars=[sidecar], image_pull_secrets=["regcred"],
                          priority_class_name="high")
     backend = find(ide(backend_pod=options), "StatefulSet")
     spec = pod(backend)
