@@ -11,7 +11,7 @@ BUILD := .build
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK8S := node_modules/.bin/cdk8s
 
-.PHONY: synth test e2e promote bench setup clean
+.PHONY: synth test e2e promote bench setup clean diff
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -57,6 +57,13 @@ e2e: setup
 # LANGFLOW_IDE_URL and LANGFLOW_IDE_API_KEY in your environment; they are never written anywhere.
 promote: setup
 	@$(VENV)/bin/python -m langflow_cdk8s.tooling.promote $(if $(FLOW),--flow "$(FLOW)") $(if $(PROJECT),--project "$(PROJECT)")
+
+# What this change does in the cluster, for review: synthesizes BASE (a temporary worktree with its own
+# lock files) and the working tree, each once and never into dist/ (tooling/diff.py). Exit 2: a bad BASE.
+BASE ?= origin/main
+FORMAT ?= text
+diff: setup ## make diff [BASE=origin/main] [FORMAT=markdown]: objects added, removed, changed, and what Argo CD does with them
+	@$(VENV)/bin/python -m langflow_cdk8s.tooling.diff --base "$(BASE)" --format "$(FORMAT)"
 
 bench: setup
 	$(VENV)/bin/python scripts/bench.py
