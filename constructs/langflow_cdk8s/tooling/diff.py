@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -203,14 +204,25 @@ def finish_synthesis(process: subprocess.Popen[str], label: str) -> None:
                       f"run make synth in a checkout of {label} to see the whole error")
 
 
-def synthesize_both(repo: Path, sha: str, label: str, scratch: Path, stream: TextIO) -> tuple[Path, Path]:
-    """(base output, working tree output), each synthesized once, side by side."""
+@contextmanager
+def base_checkout(repo: Path, sha: str, label: str, scratch: Path) -> Iterator[Path]:
+    """The base revision as a temporary git worktree (its own main.py, flows/, library and locks),
+    removed again whatever happens."""
     tree = scratch / "base"
     added = git(repo, "worktree", "add", "--detach", "--quiet", str(tree), sha)
     if added.returncode != 0:
-        raise ConfigError(f"git worktree add {label}", added.stderr.strip().splitlines()[-1] if added.stderr else "failed",
-                          "run `git worktree prune` and try again")
+        last = added.stderr.strip().splitlines()[-1:] or ["failed"]
+        raise ConfigError(f"git worktree add {label}", last[0], "run `git worktree prune` and try again")
     try:
+        yield tree
+    finally:
+        git(repo, "worktree", "remove", "--force", str(tree))
+        git(repo, "worktree", "prune")
+
+
+def synthesize_both(repo: Path, sha: str, label: str, scratch: Path, stream: TextIO) -> tuple[Path, Path]:
+    """(base output, working tree output), each synthesized once, side by side."""
+    with base_checkout(repo, sha, label, scratch) as tree:
         python = prepare_base(tree, repo, scratch, stream)
         outputs = scratch / "base.out", scratch / "head.out"
         base = start_synthesis(python, tree, outputs[0])
@@ -224,9 +236,6 @@ def synthesize_both(repo: Path, sha: str, label: str, scratch: Path, stream: Tex
                     process.kill()
                     process.wait()
         return outputs
-    finally:
-        git(repo, "worktree", "remove", "--force", str(tree))
-        git(repo, "worktree", "prune")
 
 
 # ---------------------------------------------------------------------- reading what was written

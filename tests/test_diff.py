@@ -1,0 +1,239 @@
+"""`make diff`: real before/after apps in a temporary git repository.
+
+The repository is a copy of this one whose main.py is the tests' own app (tests/example_app.py) and
+whose flows/ are the test-owned flows (tests/fixtures/flows/), committed once as "before". The base
+revision is synthesized once per module through the tool's own worktree path; each scenario edits
+the working tree, synthesizes it the way `make diff` does, and compares. `make diff` itself runs
+end to end for the issue's "Done when" (one flow edited), for no changes and for a bad BASE.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from langflow_cdk8s.props.image import LANGFLOW_VERSION
+from langflow_cdk8s.tooling import diff
+from repo_copy import NESTED, SET_UP, copy_repository, run, tree
+
+pytestmark = pytest.mark.skipif(os.environ.get(NESTED) == "1", reason="already inside a copy of the repository")
+
+FIXTURE_FLOWS = ROOT / "tests" / "fixtures" / "flows"
+GIT = ["git", "-c", "user.name=make diff test", "-c", "user.email=diff@example.com"]
+
+
+def _test_app() -> str:
+    """tests/example_app.py as a repository's main.py, reading flows/ next to it."""
+    source = (ROOT / "tests" / "example_app.py").read_text(encoding="utf-8")
+    source, count = re.subn(r'^FLOWS = .*$', 'FLOWS = Path(__file__).parent / "flows"', source, count=1, flags=re.M)
+    assert count == 1, "tests/example_app.py no longer defines FLOWS"
+    return source
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run([*GIT, *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = copy_repository(tmp_path_factory.mktemp("diff") / "repo")
+    shutil.rmtree(root / "flows")
+    shutil.copytree(FIXTURE_FLOWS, root / "flows")
+    (root / "main.py").write_text(_test_app(), encoding="utf-8")
+    # The shared set-up is linked in, not part of the revision (a symlink escapes `.venv/` in .gitignore).
+    (root / ".git" / "info" / "exclude").write_text("/.venv\n/.venv-checkov\n/node_modules\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "before")
+    return root
+
+
+@pytest.fixture(scope="module")
+def before(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[diff.Key, diff.Manifest]]:
+    """HEAD synthesized once, as `make diff` synthesizes a base: in a temporary worktree, with its locks."""
+    scratch = tmp_path_factory.mktemp("base")
+    sha = diff.resolve(repo, "HEAD")
+    with diff.base_checkout(repo, sha, "HEAD", scratch) as checkout:
+        python = diff.prepare_base(checkout, repo, scratch, io.StringIO())
+        assert python == sys.executable, "the copy's locks are the working tree's: its .venv is reused"
+        diff.finish_synthesis(diff.start_synthesis(python, checkout, scratch / "out"), "HEAD")
+    assert git(repo, "worktree", "list").count("\n") == 1, "the temporary worktree is removed"
+    return diff.read_output(scratch / "out")
+
+
+def compare_edited(repo: Path, before: dict, outdir: Path, edit: Callable[[Path], object]) -> diff.Report:
+    """The working tree after `edit`, synthesized as `make diff` does and compared with HEAD; the tree
+    is put back before this returns, so every scenario starts from HEAD."""
+    try:
+        edit(repo)
+        diff.finish_synthesis(diff.start_synthesis(sys.executable, repo, outdir), "the working tree")
+    finally:
+        git(repo, "checkout", "-q", "--", ".")
+        git(repo, "clean", "-q", "-f", "--", "flows")
+    return diff.compare(before, diff.read_output(outdir), "HEAD")
+
+
+def edit_main(repo: Path, pattern: str, replacement: str) -> None:
+    main = repo / "main.py"
+    text, count = re.subn(pattern, replacement, main.read_text(encoding="utf-8"), count=1)
+    assert count == 1, f"tests/example_app.py has no {pattern!r} any more"
+    main.write_text(text, encoding="utf-8")
+
+
+def edit_prompt(repo: Path, text: Callable[[str], str]) -> tuple[str, str, str]:
+    """Changes the prompt template of flows/echo-prompt.json: (node id, old value, new value)."""
+    path = repo / "flows" / "echo-prompt.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    node = next(n for n in document["data"]["nodes"] if "template" in n["data"]["node"].get("template", {}))
+    field = node["data"]["node"]["template"]["template"]
+    old = field["value"]
+    field["value"] = text(old)
+    path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    return node["id"], old, field["value"]
+
+
+def deployments(objects: dict[diff.Key, diff.Manifest]) -> list[str]:
+    return sorted(m.name for m in objects.values() if m.kind == "Deployment")
+
+
+def only(report: diff.Report, name: str) -> diff.EnvironmentDiff:
+    assert [env.name for env in report.environments] == [name], diff.render_text(report)
+    return report.environments[0]
+
+
+def rollouts(env: diff.EnvironmentDiff) -> list[str]:
+    return [effect for effect in env.effects if " rolls its pods " in effect]
+
+
+# ---------------------------------------------------------------------- `make diff` end to end
+
+
+def test_an_unchanged_tree_has_no_changes(repo: Path, before: dict, tmp_path: Path) -> None:
+    report = compare_edited(repo, before, tmp_path, lambda _: None)
+    assert not report.environments and report.unchanged == sorted(before)
+    assert diff.render_text(report) == "no changes: HEAD and the working tree synthesize to the same objects\n"
+    assert "no changes" in diff.render_markdown(report)
+
+
+def test_make_diff_of_one_flow_edit_rolls_exactly_that_unit(repo: Path) -> None:
+    """The issue's "Done when": one flow's JSON edited, `make diff BASE=HEAD` says that exactly that
+    unit's Deployment rolls because its flow content changed, shows the changed fields, and nothing else."""
+    dist = tree(repo / "dist")
+    node, old, new = edit_prompt(repo, lambda value: value + " (edited)")
+    try:
+        done = make_diff(repo, "BASE=HEAD")
+    finally:
+        git(repo, "checkout", "-q", "--", "flows")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    effects = re.findall(r"^  - (.*)$", out, re.M)
+    assert len(effects) == 2, out
+    assert re.fullmatch(r"Deployment \S*echo-prompt rolls its pods \(\d+ or more\): flow content changed \('Echo Prompt'\)"
+                        r"(; content-derived names follow \(.*\))?", effects[0]), out
+    assert re.match(r"ConfigMap \S*echo-prompt-[0-9a-f]+ is created in place of \S*echo-prompt-[0-9a-f]+, which stays in "
+                    r"the cluster: prune is off; left out of the sync status \(IgnoreExtraneous\)", effects[1]), out
+    changed = re.findall(r"^    [~+-] (.*)$", out, re.M)
+    assert len(changed) == 2 and changed[0].startswith("Deployment ") and "(flow 'Echo Prompt')" in changed[1], out
+    assert f"data.nodes[{node}].data.node.template.template.value: {json.dumps(old)} → {json.dumps(new)}" in out, out
+    assert out.rstrip().endswith("unchanged: argocd, dev"), out
+    assert tree(repo / "dist") == dist, "make diff wrote into the repository's dist/"
+    assert git(repo, "worktree", "list").count("\n") == 1, "the temporary worktree is removed"
+
+
+def test_a_bad_base_is_two_lines_and_exit_2(repo: Path) -> None:
+    done = make_diff(repo, "BASE=no-such-branch")
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert lines[0] == "error: BASE=no-such-branch: is not a commit, branch or tag of this repository", done.stderr
+    assert lines[1].startswith("  fix: ") and len(lines) == 3 and lines[2].startswith("make: ***"), done.stderr
+    assert not done.stdout
+
+
+def make_diff(repo: Path, *variables: str) -> subprocess.CompletedProcess[str]:
+    return run(repo, "make", "-s", *SET_UP, "diff", *variables, timeout=600)
+
+
+# ---------------------------------------------------------------------- scenarios, each against HEAD
+
+
+NEW_FLOW = {"id": "3c9e1f7a-0b2d-4e6f-8a1c-5d7e9f0b2c4d", "name": "Echo Again", "endpoint_name": "echo-again"}
+
+
+def add_and_remove_flows_and_raise_quota(repo: Path) -> None:
+    """One working tree for three independent changes in prod: a new flow, a removed flow, a quota."""
+    document = json.loads((repo / "flows" / "echo-prompt.json").read_text(encoding="utf-8"))
+    (repo / "flows" / "echo-again.json").write_text(json.dumps({**document, **NEW_FLOW}), encoding="utf-8")
+    (repo / "flows" / "support-triage.json").unlink()
+    edit_main(repo, r'requests_memory="64Gi"', 'requests_memory="96Gi"')
+
+
+@pytest.fixture(scope="module")
+def changed_flows(repo: Path, before: dict, tmp_path_factory: pytest.TempPathFactory) -> diff.Report:
+    return compare_edited(repo, before, tmp_path_factory.mktemp("flows"), add_and_remove_flows_and_raise_quota)
+
+
+def test_a_new_flow_adds_its_objects_and_routes(changed_flows: diff.Report) -> None:
+    prod = only(changed_flows, "prod")
+    added = {m.label for m in prod.added}
+    assert {"Deployment langflow-runtime-echo-again", "Service langflow-runtime-echo-again"} <= added
+    assert any(label.startswith("ConfigMap flow-echo-again-") for label in added)
+    assert "Deployment langflow-runtime-echo-again is created and starts 3 pod(s)" in prod.effects
+    ingress = next(found for old, _, found in prod.changed if old.kind == "Ingress")
+    routes = {c.path[-1][1] for c in ingress if c.old is diff.MISSING}
+    assert {"/api/v1/run/echo-again", f"/api/v1/run/{NEW_FLOW['id']}", "/api/v1/webhook/echo-again"} <= routes
+    assert not rollouts(prod), "no running unit changes when flows are added or removed"
+
+
+def test_a_removed_flow_stays_running_with_prune_off(changed_flows: diff.Report, before: dict) -> None:
+    prod = only(changed_flows, "prod")
+    assert prod.sync.application and not prod.sync.prune
+    removed = {m.label for m in prod.removed}
+    assert "Deployment langflow-runtime-support-triage" in removed
+    assert {m.kind for m in prod.removed} >= {"Deployment", "Service", "ConfigMap", "HorizontalPodAutoscaler"}
+    gone = [effect for effect in prod.effects if effect.startswith("no longer in Git: ")]
+    workload = next(effect for effect in gone if "Deployment langflow-runtime-support-triage" in effect)
+    assert "stays in the cluster: prune is off; the Application shows OutOfSync until someone syncs with prune" in workload
+    assert workload.endswith("the pods of Deployment langflow-runtime-support-triage keep running")
+    config = next(effect for effect in gone if "ConfigMap flow-support-triage-" in effect)
+    assert "left out of the sync status (IgnoreExtraneous)" in config
+    text = diff.render_text(changed_flows)
+    assert re.search(r"paths\[/api/v1/run/support-triage\]: removed", text), text
+
+
+def test_a_quota_change_is_shown_before_and_after(changed_flows: diff.Report) -> None:
+    prod = only(changed_flows, "prod")
+    quota = [effect for effect in prod.effects if effect.startswith("quota: ")]
+    assert len(quota) == 1 and re.fullmatch(
+        r"quota: requests.memory 64Gi → 96Gi, the workloads need [\d.]+Gi at maximum scale", quota[0]), prod.effects
+    assert any(new.kind == "ResourceQuota" for _, new, _ in prod.changed)
+
+
+def test_markdown_is_a_pull_request_comment(changed_flows: diff.Report) -> None:
+    text = diff.render_markdown(changed_flows)
+    assert text.startswith("### `make diff`: HEAD → this branch\n")
+    assert "#### prod: `dist/prod/`" in text and "**When Argo CD syncs**" in text
+    assert "+ Deployment langflow-runtime-echo-again" in text and "<details><summary>Changed fields</summary>" in text
+    assert text.count("```") % 2 == 0
+
+
+def test_an_image_bump_rolls_every_runtime_deployment(repo: Path, before: dict, tmp_path: Path) -> None:
+    def bump(root: Path) -> None:
+        edit_main(root, r"LangflowRuntimeProps\(\n", "LangflowRuntimeProps(\n        image=Image.langflow('99.0.0'),\n")
+        edit_main(root, r"from langflow_cdk8s import \(", "from langflow_cdk8s import (Image, ")
+
+    report = compare_edited(repo, before, tmp_path, bump)
+    prod = only(report, "prod")
+    rolled = rollouts(prod)
+    assert sorted(re.match(r"Deployment (\S+) ", line).group(1) for line in rolled) == deployments(before["prod"])
+    image = f"image (langflowai/langflow:{LANGFLOW_VERSION} → langflowai/langflow:99.0.0)"
+    assert all(image in line for line in rolled), rolled
+    assert not prod.added and not prod.removed and not prod.renamed
