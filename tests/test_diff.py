@@ -237,3 +237,119 @@ def test_an_image_bump_rolls_every_runtime_deployment(repo: Path, before: dict, 
     image = f"image (langflowai/langflow:{LANGFLOW_VERSION} → langflowai/langflow:99.0.0)"
     assert all(image in line for line in rolled), rolled
     assert not prod.added and not prod.removed and not prod.renamed
+
+
+# ---------------------------------------------------------------------- the parts, on small objects
+
+
+def manifest(kind: str, name: str, body: dict | None = None, annotations: dict | None = None) -> diff.Manifest:
+    meta = {"name": name, "namespace": "ns", **({"annotations": annotations} if annotations else {})}
+    return diff.Manifest(kind, name, "ns", {"apiVersion": "v1", "kind": kind, "metadata": meta, **(body or {})})
+
+
+def test_key_order_is_no_change_and_lists_match_by_identity() -> None:
+    old = {"b": 1, "a": {"env": [{"name": "X", "value": "1"}, {"name": "Y", "value": "2"}]}}
+    new = {"a": {"env": [{"name": "Z", "value": "0"}, {"value": "2", "name": "Y"}, {"name": "X", "value": "1"}]}, "b": 1}
+    found = diff.changes(old, new)
+    assert [(c.where, c.old, c.new) for c in found] == [("a.env[Z]", diff.MISSING, {"name": "Z", "value": "0"})]
+
+
+def test_json_in_a_string_is_compared_field_by_field() -> None:
+    old = {"data": {"f.json": json.dumps({"nodes": [{"id": "n1", "v": "a"}, {"id": "n2", "v": "b"}]})}}
+    new = {"data": {"f.json": json.dumps({"nodes": [{"id": "n2", "v": "b"}, {"id": "n1", "v": "c"}]}, indent=2)}}
+    assert [(c.where, c.old, c.new) for c in diff.changes(old, new)] == [('data["f.json"].nodes[n1].v', "a", "c")]
+
+
+def test_scalar_lists_show_what_was_added_and_removed() -> None:
+    found = diff.changes({"o": ["A=1", "B=2"]}, {"o": ["B=2", "C=3"]})
+    assert [(c.where, c.old, c.new) for c in found] == [("o[C=3]", diff.MISSING, "C=3"), ("o[A=1]", "A=1", diff.MISSING)]
+
+
+def test_content_hashed_names_pair_up_only_when_unique() -> None:
+    old = [manifest("ConfigMap", "flow-a-6dfdaddd9e"), manifest("ConfigMap", "flow-b-abcdef0123")]
+    new = [manifest("ConfigMap", "flow-a-2a3992ba54"), manifest("ConfigMap", "flow-c-abcdef0123"),
+           manifest("ConfigMap", "settings")]
+    assert [(o.name, n.name) for o, n in diff.pair_renames(new, old)] == [("flow-a-6dfdaddd9e", "flow-a-2a3992ba54")]
+    assert diff.pair_renames([manifest("Service", "flow-a-2a3992ba54")], old[:1]) == []
+
+
+@pytest.mark.parametrize(("sync", "annotations", "fate"), [
+    (diff.Sync("app", automated=True, prune=True, prune_last=True), {},
+     "is deleted by Argo CD (prune on, last, once the rest is synced and healthy: PruneLast)"),
+    (diff.Sync("app", automated=True, prune=True), {"argocd.argoproj.io/sync-options": "Prune=false"},
+     "stays in the cluster: it has Prune=false (the Application shows it as needing pruning)"),
+    (diff.Sync("app", automated=True, prune=True), {"argocd.argoproj.io/sync-options": "ServerSideApply=true, Prune=confirm"},
+     "is deleted once someone confirms the pruning (Prune=confirm)"),
+    (diff.Sync("app", automated=True, prune=False), {},
+     "stays in the cluster: prune is off; the Application shows OutOfSync until someone syncs with prune"),
+    (diff.Sync("app", automated=True, prune=False), {"argocd.argoproj.io/compare-options": "IgnoreExtraneous"},
+     "stays in the cluster: prune is off; left out of the sync status (IgnoreExtraneous)"),
+    (diff.Sync("app", automated=True, prune=True, no_prune=True), {},
+     "stays in the cluster: prune is off; the Application shows OutOfSync until someone syncs with prune"),
+    (diff.Sync(None), {}, "stays in the cluster: nothing syncs this folder"),
+])
+def test_what_argo_cd_does_with_an_object_git_no_longer_has(sync: diff.Sync, annotations: dict, fate: str) -> None:
+    assert sync.fate(manifest("Service", "web", annotations=annotations)) == fate
+
+
+def test_the_application_of_a_folder_is_read_from_the_synthesis() -> None:
+    app = diff.Manifest("Application", "team-prod", "argocd", {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"name": "team-prod"},
+        "spec": {"source": {"path": "dist/prod"}, "syncPolicy": {"automated": {"prune": True},
+                                                                   "syncOptions": ["PruneLast=true"]}}})
+    syncs = diff.applications({"argocd": {("Application", "argocd", "team-prod"): app}})
+    assert syncs == {"prod": diff.Sync("team-prod", automated=True, prune=True, prune_last=True)}
+    assert syncs["prod"].words == "Application team-prod (automated sync, prune on)"
+
+
+def pod(*containers: dict, volumes: list | None = None) -> dict:
+    return {"spec": {"replicas": 2, "selector": {"matchLabels": {"app": "w"}},
+                     "template": {"metadata": {"labels": {"app": "w"}},
+                                  "spec": {"containers": list(containers), **({"volumes": volumes} if volumes else {})}}}}
+
+
+def environment(old: list[diff.Manifest], new: list[diff.Manifest]) -> diff.EnvironmentDiff:
+    report = diff.compare({"e": {(m.kind, m.namespace, m.name): m for m in old}},
+                          {"e": {(m.kind, m.namespace, m.name): m for m in new}}, "base")
+    return only(report, "e")
+
+
+def test_why_a_workload_rolls() -> None:
+    app = {"name": "app", "image": "img:1", "env": [{"name": "A", "value": "1"}],
+           "readinessProbe": {"httpGet": {"path": "/ready"}}}
+    changed = {**app, "image": "img:2", "env": [{"name": "A", "value": "2"}, {"name": "B", "value": "x"}],
+               "readinessProbe": {"httpGet": {"path": "/health"}}}
+    env = environment([manifest("Deployment", "w", pod(app))], [manifest("Deployment", "w", pod(changed))])
+    assert env.effects == ["Deployment w rolls its pods (2 or more): image (img:1 → img:2); env (A, B); probes (app)"]
+
+
+def test_a_workload_whose_template_is_unchanged_keeps_its_pods() -> None:
+    app = {"name": "app", "image": "img:1"}
+    scaled = pod(app)
+    scaled["spec"]["replicas"] = 4
+    env = environment([manifest("Deployment", "w", pod(app))], [manifest("Deployment", "w", scaled)])
+    assert env.effects == ["updated in place: Deployment w (its pods keep running): spec.replicas 2 → 4"]
+
+
+def test_immutable_fields_and_new_secrets_are_called_out() -> None:
+    app = {"name": "app", "image": "img:1"}
+    reads = {**app, "env": [{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "api", "key": "token"}}}]}
+    moved = pod(reads)
+    moved["spec"]["selector"] = {"matchLabels": {"app": "w2"}}
+    env = environment([manifest("Deployment", "w", pod(app))], [manifest("Deployment", "w", moved)])
+    assert ("warning: Deployment w: the API server refuses to change spec.selector in place: the sync fails until "
+            "the object is deleted and created again") in env.effects
+    assert "Secret api must exist in namespace ns with key(s) token before this syncs (pods that read it do not start " \
+           "without it)" in env.effects
+
+
+def test_the_lock_files_decide_whether_the_base_reuses_the_installation(tmp_path: Path) -> None:
+    base, work = tmp_path / "base", tmp_path / "work"
+    for folder in (base, work):
+        folder.mkdir()
+        (folder / "requirements.lock").write_text("cdk8s==2.70.0 \\\n    --hash=sha256:00\n")
+    (work / "package-lock.json").write_text("{}")
+    assert diff.same_locks(base, work) == {"requirements.lock": True, "package-lock.json": False}
+    (base / "package-lock.json").write_text("{}")
+    (base / "requirements.lock").write_text("cdk8s==2.71.0 \\\n    --hash=sha256:01\n")
+    assert diff.same_locks(base, work) == {"requirements.lock": False, "package-lock.json": True}
