@@ -26,7 +26,7 @@ MAKE = re.compile(r"(?:^|[;&|(]\s*|\s)make((?:\s+-\S+)*)\s+([A-Za-z_][\w.-]*)")
 
 def makefile_targets() -> set[str]:
     text = (ROOT / "Makefile").read_text(encoding="utf-8")
-    return {target for line in re.findall(r"^([A-Za-z_][\w./ -]*?):(?!=)", text, re.M) for target in line.split()}
+    return {target for line in re.findall(r"^([A-Za-z_][\w./ -]*?):(?!=)", text, re.MULTILINE) for target in line.split()}
 
 
 def calls() -> list[tuple[str, str]]:
@@ -53,7 +53,7 @@ def test_the_diff_is_markdown_against_the_base_branch() -> None:
 
 
 def test_actions_are_pinned_to_commits() -> None:
-    uses = re.findall(r"^\s*-?\s*uses:\s*(\S+)(.*)$", TEXT, re.M)
+    uses = re.findall(r"^\s*-?\s*uses:\s*(\S+)(.*)$", TEXT, re.MULTILINE)
     assert uses
     for action, comment in uses:
         assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), f"{action} is not pinned to a full commit SHA"
@@ -71,7 +71,7 @@ def test_the_freshness_step_fails_on_a_stale_dist(tmp_path: Path) -> None:
     step = next(step["run"] for _, step in STEPS if "git status --porcelain -- dist docs" in step.get("run", ""))
     repo = copy_repository(tmp_path / "repo")
     (repo / ".git" / "info" / "exclude").write_text("/.venv\n/.venv-checkov\n/node_modules\n")
-    stale = sorted((repo / "dist").rglob("Deployment.*.k8s.yaml"))[0]
+    stale = min((repo / "dist").rglob("Deployment.*.k8s.yaml"))
     stale.write_text(stale.read_text(encoding="utf-8") + "# edited by hand\n", encoding="utf-8")
     git = ["git", "-c", "user.name=ci test", "-c", "user.email=ci@example.com"]
     subprocess.run([*git, "add", "-A"], cwd=repo, check=True)

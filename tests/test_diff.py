@@ -16,7 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,7 +35,7 @@ GIT = ["git", "-c", "user.name=make diff test", "-c", "user.email=diff@example.c
 def _test_app() -> str:
     """tests/example_app.py as a repository's main.py, reading flows/ next to it."""
     source = (ROOT / "tests" / "example_app.py").read_text(encoding="utf-8")
-    source, count = re.subn(r'^FLOWS = .*$', 'FLOWS = Path(__file__).parent / "flows"', source, count=1, flags=re.M)
+    source, count = re.subn(r'^FLOWS = .*$', 'FLOWS = Path(__file__).parent / "flows"', source, count=1, flags=re.MULTILINE)
     assert count == 1, "tests/example_app.py no longer defines FLOWS"
     return source
 
@@ -135,13 +135,13 @@ def test_make_diff_of_one_flow_edit_rolls_exactly_that_unit(repo: Path) -> None:
         git(repo, "checkout", "-q", "--", "flows")
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    effects = re.findall(r"^  - (.*)$", out, re.M)
+    effects = re.findall(r"^  - (.*)$", out, re.MULTILINE)
     assert len(effects) == 2, out
     assert re.fullmatch(r"Deployment \S*echo-prompt rolls its pods \(\d+ or more\): flow content changed \('Echo Prompt'\)"
                         r"(; content-derived names follow \(.*\))?", effects[0]), out
     assert re.match(r"ConfigMap \S*echo-prompt-[0-9a-f]+ is created in place of \S*echo-prompt-[0-9a-f]+, which stays in "
                     r"the cluster: prune is off; left out of the sync status \(IgnoreExtraneous\)", effects[1]), out
-    changed = re.findall(r"^    [~+-] (.*)$", out, re.M)
+    changed = re.findall(r"^    [~+-] (.*)$", out, re.MULTILINE)
     assert len(changed) == 2 and changed[0].startswith("Deployment ") and "(flow 'Echo Prompt')" in changed[1], out
     assert f"data.nodes[{node}].data.node.template.template.value: {json.dumps(old)} → {json.dumps(new)}" in out, out
     assert out.rstrip().endswith("unchanged: argocd, dev"), out

@@ -312,9 +312,9 @@ def _identity(old: list[Any], new: list[Any]) -> str | None:
     if not items or not all(isinstance(item, dict) for item in items):
         return None
     for key in IDENTITY_KEYS:
-        if all(isinstance(item.get(key), (str, int)) for item in items):
-            if len({item[key] for item in old}) == len(old) and len({item[key] for item in new}) == len(new):
-                return key
+        if (all(isinstance(item.get(key), (str, int)) for item in items)
+                and len({item[key] for item in old}) == len(old) and len({item[key] for item in new}) == len(new)):
+            return key
     return None
 
 
@@ -470,7 +470,7 @@ class Renamed:
 def flows_in(manifest: Manifest) -> list[str]:
     """Names of the Langflow flows a ConfigMap (or any object with `data`) carries."""
     data = manifest.body.get("data")
-    documents = (_json(value) for value in data.values()) if isinstance(data, dict) else iter(())
+    documents = [_json(value) for value in data.values()] if isinstance(data, dict) else []
     return [document["name"] for document in documents if is_flow(document)]
 
 
@@ -675,8 +675,9 @@ def _created(env: EnvironmentDiff, objects: Mapping[Key, Manifest]) -> Iterator[
 
 def _replaced(env: EnvironmentDiff) -> Iterator[str]:
     for renamed in env.renamed:
-        yield (f"{renamed.new.label} is created in place of {renamed.old.name}, which "
-               f"{env.sync.fate(renamed.old)} (pods of earlier ReplicaSets keep reading it, for a rollback)")
+        fate = env.sync.fate(renamed.old)
+        kept = " (pods of earlier ReplicaSets keep reading it, for a rollback)" if fate.startswith("stays") else ""
+        yield f"{renamed.new.label} is created in place of {renamed.old.name}, which {fate}{kept}"
 
 
 def _gone(env: EnvironmentDiff) -> Iterator[str]:
