@@ -353,3 +353,13 @@ def test_the_lock_files_decide_whether_the_base_reuses_the_installation(tmp_path
     (base / "package-lock.json").write_text("{}")
     (base / "requirements.lock").write_text("cdk8s==2.71.0 \\\n    --hash=sha256:01\n")
     assert diff.same_locks(base, work) == {"requirements.lock": False, "package-lock.json": True}
+
+
+def test_quota_use_is_compared_where_there_is_a_quota() -> None:
+    quota = manifest("ResourceQuota", "q", {"spec": {"hard": {"pods": "10", "requests.cpu": "4"}}})
+    app = {"name": "app", "image": "img:1", "resources": {"requests": {"cpu": "500m"}}}
+    scaled = pod(app)
+    scaled["spec"]["replicas"] = 4
+    env = environment([quota, manifest("Deployment", "w", pod(app))], [quota, manifest("Deployment", "w", scaled)])
+    assert env.effects[-1] == ("quota: pods 10 (unchanged), the workloads need 3 → 5 at maximum scale; "
+                               "requests.cpu 4 (unchanged), the workloads need 1.5 → 2.5 at maximum scale")

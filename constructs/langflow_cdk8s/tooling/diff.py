@@ -749,9 +749,12 @@ def _hard(objects: Mapping[Key, Manifest]) -> dict[str, str]:
 
 
 def _amount(key: str, value: Decimal) -> str:
-    if key.endswith("memory"):
-        return f"{value / 2**30:.4g}Gi"
-    return f"{value:.4g}" if key.endswith("cpu") else str(int(value))
+    """A quantity as the quota states it: memory in Gi, CPU in cores, counts as integers."""
+    def plain(number: Decimal) -> str:
+        return format(number.quantize(Decimal("0.01")).normalize(), "f")
+    if key.endswith("memory") or key.endswith("storage"):
+        return f"{plain(value / 2**30)}Gi"
+    return plain(value) if key.endswith("cpu") else str(int(value))
 
 
 def _quota(old: Mapping[Key, Manifest], new: Mapping[Key, Manifest]) -> Iterator[str]:
@@ -760,7 +763,7 @@ def _quota(old: Mapping[Key, Manifest], new: Mapping[Key, Manifest]) -> Iterator
     use_old = quota_usage([m.body for m in old.values()], _limit_defaults(old))
     use_new = quota_usage([m.body for m in new.values()], _limit_defaults(new))
     lines = []
-    for key in sorted({*hard_old, *hard_new, *use_old}):
+    for key in sorted({*hard_old, *hard_new}):  # no ResourceQuota, no quota to compare with
         limits = hard_old.get(key, "none"), hard_new.get(key, "none")
         needs = use_old.get(key), use_new.get(key)
         if limits[0] == limits[1] and needs[0] == needs[1]:
