@@ -23,7 +23,9 @@ import pytest
 
 from conftest import ROOT
 from langflow_cdk8s.props.image import LANGFLOW_VERSION
-from langflow_cdk8s.tooling import diff
+from langflow_cdk8s.tooling import diff, review
+from langflow_cdk8s.tooling.argocd_sync import Sync, applications
+from langflow_cdk8s.tooling.semantic_diff import MISSING, Key, Manifest, changes, pair_renames
 from repo_copy import NESTED, SET_UP, copy_repository, run, tree
 
 pytestmark = pytest.mark.skipif(os.environ.get(NESTED) == "1", reason="already inside a copy of the repository")
@@ -58,7 +60,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def before(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[diff.Key, diff.Manifest]]:
+def before(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[Key, Manifest]]:
     """HEAD synthesized once, as `make diff` synthesizes a base: in a temporary worktree, with its locks."""
     scratch = tmp_path_factory.mktemp("base")
     sha = diff.resolve(repo, "HEAD")
@@ -70,7 +72,7 @@ def before(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, di
     return diff.read_output(scratch / "out")
 
 
-def compare_edited(repo: Path, before: dict, outdir: Path, edit: Callable[[Path], object]) -> diff.Report:
+def compare_edited(repo: Path, before: dict, outdir: Path, edit: Callable[[Path], object]) -> review.Report:
     """The working tree after `edit`, synthesized as `make diff` does and compared with HEAD; the tree
     is put back before this returns, so every scenario starts from HEAD."""
     try:
@@ -79,7 +81,7 @@ def compare_edited(repo: Path, before: dict, outdir: Path, edit: Callable[[Path]
     finally:
         git(repo, "checkout", "-q", "--", ".")
         git(repo, "clean", "-q", "-f", "--", "flows")
-    return diff.compare(before, diff.read_output(outdir), "HEAD")
+    return review.compare(before, diff.read_output(outdir), "HEAD")
 
 
 def edit_main(repo: Path, pattern: str, replacement: str) -> None:
@@ -101,16 +103,16 @@ def edit_prompt(repo: Path, text: Callable[[str], str]) -> tuple[str, str, str]:
     return node["id"], old, field["value"]
 
 
-def deployments(objects: dict[diff.Key, diff.Manifest]) -> list[str]:
+def deployments(objects: dict[Key, Manifest]) -> list[str]:
     return sorted(m.name for m in objects.values() if m.kind == "Deployment")
 
 
-def only(report: diff.Report, name: str) -> diff.EnvironmentDiff:
+def only(report: review.Report, name: str) -> review.EnvironmentDiff:
     assert [env.name for env in report.environments] == [name], diff.render_text(report)
     return report.environments[0]
 
 
-def rollouts(env: diff.EnvironmentDiff) -> list[str]:
+def rollouts(env: review.EnvironmentDiff) -> list[str]:
     return [effect for effect in env.effects if " rolls its pods " in effect]
 
 
@@ -177,23 +179,23 @@ def add_and_remove_flows_and_raise_quota(repo: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def changed_flows(repo: Path, before: dict, tmp_path_factory: pytest.TempPathFactory) -> diff.Report:
+def changed_flows(repo: Path, before: dict, tmp_path_factory: pytest.TempPathFactory) -> review.Report:
     return compare_edited(repo, before, tmp_path_factory.mktemp("flows"), add_and_remove_flows_and_raise_quota)
 
 
-def test_a_new_flow_adds_its_objects_and_routes(changed_flows: diff.Report) -> None:
+def test_a_new_flow_adds_its_objects_and_routes(changed_flows: review.Report) -> None:
     prod = only(changed_flows, "prod")
     added = {m.label for m in prod.added}
     assert {"Deployment langflow-runtime-echo-again", "Service langflow-runtime-echo-again"} <= added
     assert any(label.startswith("ConfigMap flow-echo-again-") for label in added)
     assert "Deployment langflow-runtime-echo-again is created and starts 3 pod(s)" in prod.effects
     ingress = next(found for old, _, found in prod.changed if old.kind == "Ingress")
-    routes = {c.path[-1][1] for c in ingress if c.old is diff.MISSING}
+    routes = {c.path[-1][1] for c in ingress if c.old is MISSING}
     assert {"/api/v1/run/echo-again", f"/api/v1/run/{NEW_FLOW['id']}", "/api/v1/webhook/echo-again"} <= routes
     assert not rollouts(prod), "no running unit changes when flows are added or removed"
 
 
-def test_a_removed_flow_stays_running_with_prune_off(changed_flows: diff.Report, before: dict) -> None:
+def test_a_removed_flow_stays_running_with_prune_off(changed_flows: review.Report, before: dict) -> None:
     prod = only(changed_flows, "prod")
     assert prod.sync.application and not prod.sync.prune
     removed = {m.label for m in prod.removed}
@@ -209,7 +211,7 @@ def test_a_removed_flow_stays_running_with_prune_off(changed_flows: diff.Report,
     assert re.search(r"paths\[/api/v1/run/support-triage\]: removed", text), text
 
 
-def test_a_quota_change_is_shown_before_and_after(changed_flows: diff.Report) -> None:
+def test_a_quota_change_is_shown_before_and_after(changed_flows: review.Report) -> None:
     prod = only(changed_flows, "prod")
     quota = [effect for effect in prod.effects if effect.startswith("quota: ")]
     assert len(quota) == 1 and re.fullmatch(
@@ -217,7 +219,7 @@ def test_a_quota_change_is_shown_before_and_after(changed_flows: diff.Report) ->
     assert any(new.kind == "ResourceQuota" for _, new, _ in prod.changed)
 
 
-def test_markdown_is_a_pull_request_comment(changed_flows: diff.Report) -> None:
+def test_markdown_is_a_pull_request_comment(changed_flows: review.Report) -> None:
     text = diff.render_markdown(changed_flows)
     assert text.startswith("### `make diff`: HEAD → this branch\n")
     assert "#### prod: `dist/prod/`" in text and "**When Argo CD syncs**" in text
@@ -242,63 +244,63 @@ def test_an_image_bump_rolls_every_runtime_deployment(repo: Path, before: dict, 
 # ---------------------------------------------------------------------- the parts, on small objects
 
 
-def manifest(kind: str, name: str, body: dict | None = None, annotations: dict | None = None) -> diff.Manifest:
+def manifest(kind: str, name: str, body: dict | None = None, annotations: dict | None = None) -> Manifest:
     meta = {"name": name, "namespace": "ns", **({"annotations": annotations} if annotations else {})}
-    return diff.Manifest(kind, name, "ns", {"apiVersion": "v1", "kind": kind, "metadata": meta, **(body or {})})
+    return Manifest(kind, name, "ns", {"apiVersion": "v1", "kind": kind, "metadata": meta, **(body or {})})
 
 
 def test_key_order_is_no_change_and_lists_match_by_identity() -> None:
     old = {"b": 1, "a": {"env": [{"name": "X", "value": "1"}, {"name": "Y", "value": "2"}]}}
     new = {"a": {"env": [{"name": "Z", "value": "0"}, {"value": "2", "name": "Y"}, {"name": "X", "value": "1"}]}, "b": 1}
-    found = diff.changes(old, new)
-    assert [(c.where, c.old, c.new) for c in found] == [("a.env[Z]", diff.MISSING, {"name": "Z", "value": "0"})]
+    found = changes(old, new)
+    assert [(c.where, c.old, c.new) for c in found] == [("a.env[Z]", MISSING, {"name": "Z", "value": "0"})]
 
 
 def test_json_in_a_string_is_compared_field_by_field() -> None:
     old = {"data": {"f.json": json.dumps({"nodes": [{"id": "n1", "v": "a"}, {"id": "n2", "v": "b"}]})}}
     new = {"data": {"f.json": json.dumps({"nodes": [{"id": "n2", "v": "b"}, {"id": "n1", "v": "c"}]}, indent=2)}}
-    assert [(c.where, c.old, c.new) for c in diff.changes(old, new)] == [('data["f.json"].nodes[n1].v', "a", "c")]
+    assert [(c.where, c.old, c.new) for c in changes(old, new)] == [('data["f.json"].nodes[n1].v', "a", "c")]
 
 
 def test_scalar_lists_show_what_was_added_and_removed() -> None:
-    found = diff.changes({"o": ["A=1", "B=2"]}, {"o": ["B=2", "C=3"]})
-    assert [(c.where, c.old, c.new) for c in found] == [("o[C=3]", diff.MISSING, "C=3"), ("o[A=1]", "A=1", diff.MISSING)]
+    found = changes({"o": ["A=1", "B=2"]}, {"o": ["B=2", "C=3"]})
+    assert [(c.where, c.old, c.new) for c in found] == [("o[C=3]", MISSING, "C=3"), ("o[A=1]", "A=1", MISSING)]
 
 
 def test_content_hashed_names_pair_up_only_when_unique() -> None:
     old = [manifest("ConfigMap", "flow-a-6dfdaddd9e"), manifest("ConfigMap", "flow-b-abcdef0123")]
     new = [manifest("ConfigMap", "flow-a-2a3992ba54"), manifest("ConfigMap", "flow-c-abcdef0123"),
            manifest("ConfigMap", "settings")]
-    assert [(o.name, n.name) for o, n in diff.pair_renames(new, old)] == [("flow-a-6dfdaddd9e", "flow-a-2a3992ba54")]
-    assert diff.pair_renames([manifest("Service", "flow-a-2a3992ba54")], old[:1]) == []
+    assert [(o.name, n.name) for o, n in pair_renames(new, old)] == [("flow-a-6dfdaddd9e", "flow-a-2a3992ba54")]
+    assert pair_renames([manifest("Service", "flow-a-2a3992ba54")], old[:1]) == []
 
 
 @pytest.mark.parametrize(("sync", "annotations", "fate"), [
-    (diff.Sync("app", automated=True, prune=True, prune_last=True), {},
+    (Sync("app", automated=True, prune=True, prune_last=True), {},
      "is deleted by Argo CD (prune on, last, once the rest is synced and healthy: PruneLast)"),
-    (diff.Sync("app", automated=True, prune=True), {"argocd.argoproj.io/sync-options": "Prune=false"},
+    (Sync("app", automated=True, prune=True), {"argocd.argoproj.io/sync-options": "Prune=false"},
      "stays in the cluster: it has Prune=false (the Application shows it as needing pruning)"),
-    (diff.Sync("app", automated=True, prune=True), {"argocd.argoproj.io/sync-options": "ServerSideApply=true, Prune=confirm"},
+    (Sync("app", automated=True, prune=True), {"argocd.argoproj.io/sync-options": "ServerSideApply=true, Prune=confirm"},
      "is deleted once someone confirms the pruning (Prune=confirm)"),
-    (diff.Sync("app", automated=True, prune=False), {},
+    (Sync("app", automated=True, prune=False), {},
      "stays in the cluster: prune is off; the Application shows OutOfSync until someone syncs with prune"),
-    (diff.Sync("app", automated=True, prune=False), {"argocd.argoproj.io/compare-options": "IgnoreExtraneous"},
+    (Sync("app", automated=True, prune=False), {"argocd.argoproj.io/compare-options": "IgnoreExtraneous"},
      "stays in the cluster: prune is off; left out of the sync status (IgnoreExtraneous)"),
-    (diff.Sync("app", automated=True, prune=True, no_prune=True), {},
+    (Sync("app", automated=True, prune=True, no_prune=True), {},
      "stays in the cluster: prune is off; the Application shows OutOfSync until someone syncs with prune"),
-    (diff.Sync(None), {}, "stays in the cluster: nothing syncs this folder"),
+    (Sync(None), {}, "stays in the cluster: nothing syncs this folder"),
 ])
-def test_what_argo_cd_does_with_an_object_git_no_longer_has(sync: diff.Sync, annotations: dict, fate: str) -> None:
+def test_what_argo_cd_does_with_an_object_git_no_longer_has(sync: Sync, annotations: dict, fate: str) -> None:
     assert sync.fate(manifest("Service", "web", annotations=annotations)) == fate
 
 
 def test_the_application_of_a_folder_is_read_from_the_synthesis() -> None:
-    app = diff.Manifest("Application", "team-prod", "argocd", {
+    app = Manifest("Application", "team-prod", "argocd", {
         "apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"name": "team-prod"},
         "spec": {"source": {"path": "dist/prod"}, "syncPolicy": {"automated": {"prune": True},
                                                                    "syncOptions": ["PruneLast=true"]}}})
-    syncs = diff.applications({"argocd": {("Application", "argocd", "team-prod"): app}})
-    assert syncs == {"prod": diff.Sync("team-prod", automated=True, prune=True, prune_last=True)}
+    syncs = applications({"argocd": {("Application", "argocd", "team-prod"): app}})
+    assert syncs == {"prod": Sync("team-prod", automated=True, prune=True, prune_last=True)}
     assert syncs["prod"].words == "Application team-prod (automated sync, prune on)"
 
 
@@ -308,8 +310,8 @@ def pod(*containers: dict, volumes: list | None = None) -> dict:
                                   "spec": {"containers": list(containers), **({"volumes": volumes} if volumes else {})}}}}
 
 
-def environment(old: list[diff.Manifest], new: list[diff.Manifest]) -> diff.EnvironmentDiff:
-    report = diff.compare({"e": {(m.kind, m.namespace, m.name): m for m in old}},
+def environment(old: list[Manifest], new: list[Manifest]) -> review.EnvironmentDiff:
+    report = review.compare({"e": {(m.kind, m.namespace, m.name): m for m in old}},
                           {"e": {(m.kind, m.namespace, m.name): m for m in new}}, "base")
     return only(report, "e")
 
@@ -321,6 +323,16 @@ def test_why_a_workload_rolls() -> None:
                "readinessProbe": {"httpGet": {"path": "/health"}}}
     env = environment([manifest("Deployment", "w", pod(app))], [manifest("Deployment", "w", pod(changed))])
     assert env.effects == ["Deployment w rolls its pods (2 or more): image (img:1 → img:2); env (A, B); probes (app)"]
+
+
+def test_the_update_strategy_says_how_pods_are_replaced() -> None:
+    app = {"name": "app", "image": "img:1"}
+    old, new = pod(app), pod({**app, "image": "img:2"})
+    for body in (old, new):
+        body["spec"]["updateStrategy"] = {"type": "OnDelete"}
+    env = environment([manifest("StatefulSet", "s", old)], [manifest("StatefulSet", "s", new)])
+    assert env.effects == [("StatefulSet s gets a new pod template, which its pods take only when someone deletes them "
+                            "(OnDelete): image (img:1 → img:2)")]
 
 
 def test_a_workload_whose_template_is_unchanged_keeps_its_pods() -> None:
