@@ -11,6 +11,9 @@ which Secrets newly need to exist; the quota before and after; then the changed 
 down to the fields of a flow's JSON. Nothing here knows an object's name: it reads kinds, references
 and annotations, so new kinds of objects are described as they come.
 
+This module synthesizes and renders; review.py says what a change does, semantic_diff.py compares
+objects by path, argocd_sync.py reads how each folder's Application prunes.
+
     python -m langflow_cdk8s.tooling.diff [--base origin/main] [--format text|markdown]
 
 Exit codes: 0 with the report (also "no changes"), 2 with two lines for a bad BASE or a revision
