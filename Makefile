@@ -11,7 +11,7 @@ BUILD := .build
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK8S := node_modules/.bin/cdk8s
 
-.PHONY: synth test lint e2e promote bench setup clean help
+.PHONY: synth test lint e2e promote bench setup clean help diff
 
 help:
 	@printf '%s\n' \
@@ -19,6 +19,7 @@ help:
 		"make test     make lint, then every test and validation gate over the library and your dist/" \
 		"make lint     ruff and mypy over the library and main.py (seconds)" \
 		"make e2e      run the pods of dist/ with real Langflow and PostgreSQL (root; E2E_ARGS=\"-k name\")" \
+		"make diff     what a change does when Argo CD syncs, against BASE (default origin/main; FORMAT=markdown)" \
 		"make promote  pull a flow from the dev IDE into flows/ (FLOW=\"name\" or PROJECT=\"name\")" \
 		"make bench    measure synthesis against the cost of importing cdk8s (docs/benchmarks.md)" \
 		"make setup    create .venv and node_modules from the lock files, or repair them in a copied checkout" \
@@ -82,6 +83,13 @@ e2e: setup
 # LANGFLOW_IDE_URL and LANGFLOW_IDE_API_KEY in your environment; they are never written anywhere.
 promote: setup
 	@$(VENV)/bin/python -m langflow_cdk8s.tooling.promote $(if $(FLOW),--flow "$(FLOW)") $(if $(PROJECT),--project "$(PROJECT)")
+
+# What this change does in the cluster, for review: synthesizes BASE (a temporary worktree with its own
+# lock files) and the working tree, each once and never into dist/ (tooling/diff.py). Exit 2: a bad BASE.
+BASE ?= origin/main
+FORMAT ?= text
+diff: setup
+	@$(VENV)/bin/python -m langflow_cdk8s.tooling.diff --base "$(BASE)" --format "$(FORMAT)"
 
 bench: setup
 	$(VENV)/bin/python scripts/bench.py
