@@ -6,7 +6,7 @@ from pathlib import Path
 
 # langflow_cdk8s first: it quiets jsii's Node 20 end-of-life banner before cdk8s starts jsii.
 from langflow_cdk8s import (
-    CloudProfile, Database, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
+    CloudProfile, Database, Environment, EnvironmentProps, Exposure, Flow, GatewayRef, GitOps, GitOpsProps, LangflowIDE,
     LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Quota, SecretKey, Stage, SyncPolicy, astra_db,
 )
 from langflow_cdk8s.tooling.synth import synth
@@ -14,6 +14,8 @@ from langflow_cdk8s.tooling.synth import synth
 import cdk8s  # noqa: E402, I001 - after langflow_cdk8s, see above
 
 FLOWS = Path(__file__).parent / "flows"
+GATEWAY = GatewayRef(name="platform", namespace="gateway-system", section_name="https")
+"""The platform's shared Gateway (Gateway API) and its HTTPS listener, which holds the certificates."""
 LLM_KEYS = {"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")}
 
 
@@ -28,7 +30,7 @@ def build(app: cdk8s.App, *, repo_url: str = "https://github.com/example/langflo
     ))
     LangflowIDE(dev, "ide", LangflowIDEProps(
         database=Database.sqlite(size="10Gi"),
-        ingress=IngressOptions(host="langflow.dev.example.com", tls_secret="langflow-dev-tls"),
+        exposure=Exposure.gateway("langflow.dev.example.com", gateway=GATEWAY),
         secret_env={**LLM_KEYS, **astra_db("astra-db")},
     ))
 
@@ -43,7 +45,7 @@ def build(app: cdk8s.App, *, repo_url: str = "https://github.com/example/langflo
         flows=Flow.from_folder(FLOWS),
         database=Database.external_postgres(host="langflow-db.prod.internal",
                                             password=SecretKey(name="langflow-prod-db", key="password")),
-        ingress=IngressOptions(host="flows.example.com", tls_secret="langflow-prod-tls"),
+        exposure=Exposure.gateway("flows.example.com", gateway=GATEWAY),
         secret_env={**LLM_KEYS, **astra_db("astra-db")},
     ))
 

@@ -34,7 +34,7 @@ def every_option_on(app: cdk8s.App) -> list[Environment]:
     dev = Environment(app, "dev", EnvironmentProps(stage=Stage.DEVELOPMENT, namespace="opt-dev", quota=QUOTA,
                                                     monitoring_namespace="monitoring"))
     LangflowIDE(dev, "ide", LangflowIDEProps(database=Database.in_cluster_postgres(),
-                                             ingress=IngressOptions(host="ide.example.com", tls_secret="tls"),
+                                             exposure=IngressOptions(host="ide.example.com", tls_secret="tls"),
                                              service_type="LoadBalancer",
                                              redis=RedisCache(url=SecretKey(name="r", key="url"),
                                                               signing_key=SecretKey(name="r", key="key"))))
@@ -42,7 +42,7 @@ def every_option_on(app: cdk8s.App) -> list[Environment]:
     LangflowRuntime(prod, "runtime", LangflowRuntimeProps(
         flows=[Flow.from_url("https://flows.example.com/a.json", id="0b7f4b44-2b3c-4ae1-9b0e-1c6f1b0b9d11", name="A")],
         delivery=FlowDelivery.download(auth_header=SecretKey(name="h", key="header")),
-        ingress=IngressOptions(host="flows.example.com", tls_secret="tls")))
+        exposure=IngressOptions(host="flows.example.com", tls_secret="tls")))
     LangflowRuntime(prod, "files", LangflowRuntimeProps(name="files", flows=Flow.from_folder(example_app.FLOWS)))
     GitOps(app, "argocd", GitOpsProps(environments=[dev, prod], repo_url="https://example.com/r.git"))
     return [dev, prod]

@@ -30,7 +30,7 @@ STAGING = '''
     ))
     LangflowRuntime(staging, "runtime", LangflowRuntimeProps(
         flows=[Flow.from_file(FLOWS / "support-triage.json"), Flow.from_file(FLOWS / "Release Notes Writer.json")],
-        ingress=IngressOptions(host="flows.staging.acme.test", tls_secret="langflow-staging-tls"),
+        exposure=IngressOptions(host="flows.staging.acme.test", tls_secret="langflow-staging-tls"),
     ))
 
     GitOps('''

@@ -49,7 +49,7 @@ def synthesize(tmp_path: Path, name: str, flows: Path) -> dict[Key, dict[str, An
     def build(app):
         prod = Environment(app, "prod", EnvironmentProps(stage=Stage.PRODUCTION, namespace="langflow-prod", quota=QUOTA))
         LangflowRuntime(prod, "runtime", LangflowRuntimeProps(
-            flows=Flow.from_folder(flows), ingress=IngressOptions(host="flows.example.com", tls_secret="tls"),
+            flows=Flow.from_folder(flows), exposure=IngressOptions(host="flows.example.com", tls_secret="tls"),
             database=Database.external_postgres(host="db.internal", password=SecretKey(name="db", key="password"))))
         GitOps(app, "argocd", GitOpsProps(environments=[prod], repo_url="https://github.com/example/flows.git",
                                           production_sync=SyncPolicy.production()))

@@ -141,6 +141,7 @@ class Environment(cdk8s.Chart):
         self.notes: list[str] = []
         self.flows: list[Flow] = []
         self.ingress_hosts: dict[str, str] = {}
+        self.gateways: dict[str, Any] = {}
         self.shared = SharedConstructs(self)
         self.hardening = Hardening(self, f"environment {id!r}")
         self.node.add_validation(self.hardening)
