@@ -513,6 +513,30 @@ def check_ingresses(env: _Env) -> list[str]:
     return errors
 
 
+def check_http_routes(env: _Env) -> list[str]:
+    """Every HTTPRoute backend is a Service here (no cross-namespace backendRefs) and one of its port
+    numbers; a parentRef without a namespace names a Gateway here."""
+    errors = []
+    for m in env.by_kind.get("HTTPRoute", {}).values():
+        spec = m.obj.get("spec", {})
+        for parent in spec.get("parentRefs", []):
+            if "namespace" not in parent and parent.get("kind", "Gateway") == "Gateway" and env.named("Gateway", parent["name"]) is None:
+                errors.append(f"{m.path}: parent Gateway {parent['name']!r} does not exist in {m.env}/")
+        for rule in spec.get("rules", []):
+            for backend in rule.get("backendRefs", []):
+                if backend.get("kind", "Service") != "Service" or backend.get("group", "") != "":
+                    continue
+                if "namespace" in backend:
+                    errors.append(f"{m.path}: backend {backend['name']!r} is in namespace {backend['namespace']!r}")
+                    continue
+                service = env.named("Service", backend["name"])
+                if service is None:
+                    errors.append(f"{m.path}: backend Service {backend['name']!r} does not exist in {m.env}/")
+                elif backend.get("port") not in {p.get("port") for p in service.obj.get("spec", {}).get("ports", [])}:
+                    errors.append(f"{m.path}: backend port {backend.get('port')} is not a port of Service {backend['name']!r}")
+    return errors
+
+
 def check_references(env: _Env, documented_secrets: Mapping[str, set[str]]) -> list[str]:
     """Every ConfigMap, Secret, PersistentVolumeClaim and ServiceAccount a pod uses exists here
     (keys included); a Secret may instead be a documented external one (`documented_secrets`,
@@ -677,7 +701,7 @@ def semantic_errors(manifests: Iterable[Manifest],
     for env in _environments(manifests):
         documented = (required_secrets(m.obj for m in env.manifests) if documented_secrets is None
                       else documented_secrets)
-        for check in (check_names, check_workload_selectors, check_services, check_ingresses, check_scaling,
+        for check in (check_names, check_workload_selectors, check_services, check_ingresses, check_http_routes, check_scaling,
                       check_resources, check_images):
             errors += check(env)
         errors += check_references(env, documented)

@@ -30,7 +30,7 @@ STAGING = '''
     ))
     LangflowRuntime(staging, "runtime", LangflowRuntimeProps(
         flows=[Flow.from_file(FLOWS / "support-triage.json"), Flow.from_file(FLOWS / "Release Notes Writer.json")],
-        exposure=IngressOptions(host="flows.staging.acme.test", tls_secret="langflow-staging-tls"),
+        exposure=Exposure.gateway("flows.staging.acme.test", gateway=GATEWAY),
     ))
 
     GitOps('''
@@ -38,8 +38,10 @@ STAGING = '''
 EDITS = [  # (what the README tells a team to change, pattern in main.py, replacement)
     ("repo_url", r'repo_url: str = "[^"]+"', 'repo_url: str = "git@git.acme.test:platform/langflow.git"'),
     ("revision", r'revision: str = "[^"]+"', 'revision: str = "release-2026.12"'),
-    ("the IDE's host", r'host="langflow\.dev\.example\.com"', 'host="langflow.dev.acme.test"'),
-    ("the runtime's host", r'host="flows\.example\.com"', 'host="flows.acme.test"'),
+    ("the IDE's host", r'"langflow\.dev\.example\.com"', '"langflow.dev.acme.test"'),
+    ("the runtime's host", r'"flows\.example\.com"', '"flows.acme.test"'),
+    ("the platform's Gateway", r'GatewayRef\(name="platform", namespace="gateway-system"',
+     'GatewayRef(name="edge", namespace="platform-gateways"'),
     ("prod's cloud profile", r'(prod = Environment\([^)]*?profile=)CloudProfile\.generic\(\)', r"\1CloudProfile.eks()"),
     ("an environment", r"\n    GitOps\(", STAGING),
     ("GitOps' environments", r"environments=\[dev, prod\]", "environments=[dev, prod, staging]"),
@@ -130,8 +132,9 @@ def test_a_customized_copy_synthesizes_and_passes_make_test_without_touching_tes
     application = (repo / "dist" / "argocd" / "Application.langflow-staging.k8s.yaml").read_text()
     assert "repoURL: git@git.acme.test:platform/langflow.git" in application and "release-2026.12" in application
     assert (repo / "dist" / "prod" / "Deployment.langflow-runtime-basic-prompting.k8s.yaml").is_file()
-    ingress = (repo / "dist" / "prod" / "Ingress.langflow-runtime.k8s.yaml").read_text()  # one per host
-    assert "ingressClassName: alb" in ingress and "memory-chatbot" in ingress
+    route = (repo / "dist" / "prod" / "HTTPRoute.langflow-runtime.k8s.yaml").read_text()  # one per host
+    assert "flows.acme.test" in route and "namespace: platform-gateways" in route and "memory-chatbot" in route
+    assert not list((repo / "dist" / "prod").glob("Ingress.*"))
 
     assert tested is not None
     assert tested.returncode == 0, tested.stdout[-6000:] + tested.stderr[-2000:]
