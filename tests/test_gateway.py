@@ -255,3 +255,20 @@ def test_the_factories_build_the_kinds_with_their_defaults() -> None:
         Exposure.gateway("Not A Host", gateway=PLATFORM)
     with pytest.raises(ConfigError, match="gateway.namespace"):
         GatewayRef(name="x", namespace="Bad_NS")
+
+
+def test_eks_pages_ask_for_no_tls_secret_and_secret_gateways_list_theirs() -> None:
+    """The environment page's checklist: on EKS (ACM) no TLS Secret, with a Gateway or an Ingress;
+    a Gateway with a Secret certificate, or a ReferenceGrant to one, lists it with `create secret tls`."""
+    from langflow_cdk8s.tooling.pages import environment_markdown
+
+    for exposure in (Exposure.own_gateway(HOST), Exposure.ingress(HOST)):
+        page = environment_markdown("prod", runtime(exposure, CloudProfile.eks()))
+        assert "create secret tls" not in page and "tls.crt" not in page
+    page = environment_markdown("prod", runtime(Exposure.own_gateway(HOST, certificate=Certificate.secret("flows-tls")),
+                                                CloudProfile.gke()))
+    assert "kubectl -n ns-test create secret tls flows-tls --cert=tls.crt --key=tls.key" in page
+    assert "| `flows-tls` | `tls.crt`, `tls.key` | Gateway/langflow |" in page
+    granted = environment_markdown("dev", ide(Exposure.gateway("ide.example.com", gateway=PLATFORM,
+                                                               certificate_secret="ide-tls")))
+    assert "create secret tls ide-tls" in granted and "Gateways of namespace `gateway-system`" in granted
