@@ -5,12 +5,14 @@ both deployed by Argo CD from this repository."""
 from pathlib import Path
 
 from langflow_cdk8s import (
-    App, CloudProfile, Database, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
+    App, CloudProfile, Database, Environment, EnvironmentProps, Exposure, Flow, GatewayRef, GitOps, GitOpsProps, LangflowIDE,
     LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Quota, SecretKey, Stage, SyncPolicy, astra_db,
 )
 from langflow_cdk8s.tooling.synth import synth
 
 FLOWS = Path(__file__).parent / "flows"
+GATEWAY = GatewayRef(name="platform", namespace="gateway-system", section_name="https")
+"""The platform's shared Gateway (Gateway API) and its HTTPS listener, which holds the certificates."""
 LLM_KEYS = {"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")}
 
 
@@ -25,7 +27,7 @@ def build(app: App, *, repo_url: str = "https://github.com/example/langflow-k8s.
     ))
     LangflowIDE(dev, "ide", LangflowIDEProps(
         database=Database.sqlite(size="10Gi"),
-        ingress=IngressOptions(host="langflow.dev.example.com", tls_secret="langflow-dev-tls"),
+        exposure=Exposure.gateway("langflow.dev.example.com", gateway=GATEWAY),
         secret_env={**LLM_KEYS, **astra_db("astra-db")},
     ))
 
@@ -40,7 +42,7 @@ def build(app: App, *, repo_url: str = "https://github.com/example/langflow-k8s.
         flows=Flow.from_folder(FLOWS),
         database=Database.external_postgres(host="langflow-db.prod.internal",
                                             password=SecretKey(name="langflow-prod-db", key="password")),
-        ingress=IngressOptions(host="flows.example.com", tls_secret="langflow-prod-tls"),
+        exposure=Exposure.gateway("flows.example.com", gateway=GATEWAY),
         secret_env={**LLM_KEYS, **astra_db("astra-db")},
     ))
 

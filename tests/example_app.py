@@ -11,11 +11,12 @@ from pathlib import Path
 import cdk8s
 
 from langflow_cdk8s import (
-    CloudProfile, Database, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
+    CloudProfile, Database, Environment, EnvironmentProps, Exposure, Flow, GatewayRef, GitOps, GitOpsProps, LangflowIDE,
     LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Quota, SecretKey, Stage, SyncPolicy, astra_db,
 )
 
 FLOWS = Path(__file__).parent / "fixtures" / "flows"
+GATEWAY = GatewayRef(name="platform", namespace="gateway-system", section_name="https")
 LLM_KEYS = {"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")}
 REPO = "https://github.com/example/langflow-k8s.git"
 
@@ -30,7 +31,7 @@ def build(app: cdk8s.App, *, repo_url: str = REPO, revision: str = "main") -> li
     ))
     LangflowIDE(dev, "ide", LangflowIDEProps(
         database=Database.sqlite(size="10Gi"),
-        ingress=IngressOptions(host="langflow.dev.example.com", tls_secret="langflow-dev-tls"),
+        exposure=Exposure.gateway("langflow.dev.example.com", gateway=GATEWAY),
         secret_env={**LLM_KEYS, **astra_db("astra-db")},
     ))
 
@@ -45,7 +46,7 @@ def build(app: cdk8s.App, *, repo_url: str = REPO, revision: str = "main") -> li
         flows=Flow.from_folder(FLOWS),
         database=Database.external_postgres(host="langflow-db.prod.internal",
                                             password=SecretKey(name="langflow-prod-db", key="password")),
-        ingress=IngressOptions(host="flows.example.com", tls_secret="langflow-prod-tls"),
+        exposure=Exposure.gateway("flows.example.com", gateway=GATEWAY),
         secret_env={**LLM_KEYS, **astra_db("astra-db")},
     ))
 

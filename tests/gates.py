@@ -8,6 +8,7 @@ list means the gate passes. A tree is folders of `*.yaml` files, one folder per 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -18,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 import yaml
 from kubernetes_validate.utils import all_versions
@@ -75,11 +77,84 @@ def write_tree(root: Path, manifests: Iterable[Manifest]) -> Path:
 # --------------------------------------------------------------------------------------------
 # Schema gate
 
-CRD_GROUPS = frozenset({"argoproj.io"})
-"""API groups of custom resources: no OpenAPI schema is bundled for them, so the schema gate skips
-them rather than failing. Their typed bindings (imports/) check them as they are built, and
-tests/test_gitops.py validates the output against the CRDs' own schema, unknown fields refused
-(the CRDs the bindings were generated from are committed in imports/crds/, so that runs everywhere)."""
+CRDS = ROOT / "imports" / "crds"
+"""The CustomResourceDefinitions the project's custom resources are checked against (byte for byte upstream)."""
+
+
+def strict(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with unknown fields refused, as `kubectl apply` (strict field validation) refuses them;
+    the API server would otherwise prune a misspelt field without a word."""
+    out = dict(schema)
+    if "properties" in schema:
+        out["properties"] = {name: strict(sub) for name, sub in schema["properties"].items()}
+        if not schema.get("x-kubernetes-preserve-unknown-fields"):
+            out.setdefault("additionalProperties", False)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            out[key] = strict(schema[key])
+    return out
+
+
+@functools.cache
+def crd_schemas() -> dict[tuple[str, str, str], dict[str, Any] | None]:
+    """(group, version, kind) -> the strict OpenAPI schema of that version, from every CRD file in
+    imports/crds/; None for a version the CRD lists but does not serve (the API server refuses it)."""
+    schemas: dict[tuple[str, str, str], dict[str, Any] | None] = {}
+    for path in sorted(CRDS.glob("*.yaml")):
+        for crd in yaml.load_all(path.read_text(encoding="utf-8"), Loader=_LOADER):
+            if not crd or crd.get("kind") != "CustomResourceDefinition":
+                continue
+            spec = crd["spec"]
+            for version in spec["versions"]:
+                schema = strict(version["schema"]["openAPIV3Schema"]) if version.get("served") else None
+                schemas[(spec["group"], version["name"], spec["names"]["kind"])] = schema
+    return schemas
+
+
+CRD_GROUPS = frozenset(group for group, _, _ in crd_schemas())
+"""API groups with a CRD file in imports/crds/: kubernetes-validate bundles no schema for them, so
+`schema_errors` leaves them to `crd_schema_errors`, which checks them against the CRD itself."""
+
+
+@functools.cache
+def _crd_validator(group: str, version: str, kind: str) -> jsonschema.Draft7Validator | None:
+    schema = crd_schemas().get((group, version, kind))
+    return jsonschema.Draft7Validator(schema) if schema is not None else None
+
+
+def crd_schema_errors(manifests: Iterable[Manifest]) -> list[str]:
+    """Every object whose API group has a CRD file in imports/crds/ validates strictly (unknown
+    fields are errors) against the version of that CRD its apiVersion names, which must be served.
+    An object of any other group must be one kubernetes-validate knows (a Kubernetes kind), or it fails:
+    a custom resource without its CRD here goes unchecked otherwise."""
+    errors = []
+    for m in manifests:
+        api_version, kind = m.obj.get("apiVersion"), m.obj.get("kind")
+        if not isinstance(api_version, str) or not isinstance(kind, str):
+            errors.append(f"{m.path}: no apiVersion or kind")
+            continue
+        group, version = api_group(api_version), api_version.rpartition("/")[2]
+        if group not in CRD_GROUPS:
+            try:
+                kubernetes_validate.validate(m.obj, newest_version(), strict=True)
+            except kubernetes_validate.SchemaNotFoundError:
+                errors.append(f"{m.path}: {kind} of {api_version} is neither a Kubernetes kind nor has a CRD "
+                              f"in imports/crds/ (add the CRD file, byte for byte upstream)")
+            except kubernetes_validate.ValidationError:
+                pass  # schema_errors reports it
+            continue
+        if (group, version, kind) not in crd_schemas():
+            errors.append(f"{m.path}: the CRDs in imports/crds/ define no {kind} in {api_version}")
+            continue
+        validator = _crd_validator(group, version, kind)
+        if validator is None:
+            errors.append(f"{m.path}: {kind} {api_version} is not served by its CRD (imports/crds/)")
+            continue
+        for error in sorted(validator.iter_errors(m.obj), key=lambda e: list(e.absolute_path)):
+            where = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+            errors.append(f"{m.path}: {where}: {error.message} ({kind} {api_version} CRD, strict)")
+    return errors
+
 
 OLDEST_VERSION = "1.27.0"
 """The oldest Kubernetes the manifests must still apply to."""
@@ -99,7 +174,7 @@ def schema_errors(manifests: Iterable[Manifest], version: str) -> list[str]:
     """Strict validation (unknown fields are errors) against Kubernetes `version`'s OpenAPI schemas.
 
     A kind without a schema is an error (kubernetes-validate only warns): it is a removed API
-    version or a typo, unless its group is a known CRD group (CRD_GROUPS), which is skipped.
+    version or a typo, unless its group has a CRD in imports/crds/ (CRD_GROUPS): crd_schema_errors checks those.
     """
     errors = []
     for m in manifests:
@@ -462,6 +537,30 @@ def check_ingresses(env: _Env) -> list[str]:
     return errors
 
 
+def check_http_routes(env: _Env) -> list[str]:
+    """Every HTTPRoute backend is a Service here (no cross-namespace backendRefs) and one of its port
+    numbers; a parentRef without a namespace names a Gateway here."""
+    errors = []
+    for m in env.by_kind.get("HTTPRoute", {}).values():
+        spec = m.obj.get("spec", {})
+        for parent in spec.get("parentRefs", []):
+            if "namespace" not in parent and parent.get("kind", "Gateway") == "Gateway" and env.named("Gateway", parent["name"]) is None:
+                errors.append(f"{m.path}: parent Gateway {parent['name']!r} does not exist in {m.env}/")
+        for rule in spec.get("rules", []):
+            for backend in rule.get("backendRefs", []):
+                if backend.get("kind", "Service") != "Service" or backend.get("group", "") != "":
+                    continue
+                if "namespace" in backend:
+                    errors.append(f"{m.path}: backend {backend['name']!r} is in namespace {backend['namespace']!r}")
+                    continue
+                service = env.named("Service", backend["name"])
+                if service is None:
+                    errors.append(f"{m.path}: backend Service {backend['name']!r} does not exist in {m.env}/")
+                elif backend.get("port") not in {p.get("port") for p in service.obj.get("spec", {}).get("ports", [])}:
+                    errors.append(f"{m.path}: backend port {backend.get('port')} is not a port of Service {backend['name']!r}")
+    return errors
+
+
 def check_references(env: _Env, documented_secrets: Mapping[str, set[str]]) -> list[str]:
     """Every ConfigMap, Secret, PersistentVolumeClaim and ServiceAccount a pod uses exists here
     (keys included); a Secret may instead be a documented external one (`documented_secrets`,
@@ -626,7 +725,7 @@ def semantic_errors(manifests: Iterable[Manifest],
     for env in _environments(manifests):
         documented = (required_secrets(m.obj for m in env.manifests) if documented_secrets is None
                       else documented_secrets)
-        for check in (check_names, check_namespaces, check_workload_selectors, check_services, check_ingresses, check_scaling,
+        for check in (check_names, check_namespaces, check_workload_selectors, check_services, check_ingresses, check_http_routes, check_scaling,
                       check_resources, check_images):
             errors += check(env)
         errors += check_references(env, documented)

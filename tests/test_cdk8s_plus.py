@@ -16,6 +16,9 @@ from langflow_cdk8s import (
     Database, Environment, EnvironmentProps, Flow, FlowDelivery, GitOps, GitOpsProps, IngressOptions, LangflowIDE, LangflowIDEProps,
     LangflowRuntime, LangflowRuntimeProps, RedisCache, SecretKey, Stage,
 )
+from imports.gateway_api_gateway.io.k8s.networking.gateway import Gateway
+from imports.gateway_api_httproute.io.k8s.networking.gateway import HttpRoute
+from imports.gateway_api_referencegrant.io.k8s.networking.gateway import ReferenceGrant
 from support import QUOTA, find, main_container, pod, unsynthesized_app
 
 PLUS_KINDS: dict[str, tuple[type, ...]] = {
@@ -28,6 +31,8 @@ PLUS_KINDS: dict[str, tuple[type, ...]] = {
 
 BINDINGS = {"PodDisruptionBudget": k8s.KubePodDisruptionBudget, "ResourceQuota": k8s.KubeResourceQuota,
             "LimitRange": k8s.KubeLimitRange}
+CRD_BINDINGS = {"HTTPRoute": HttpRoute, "Gateway": Gateway, "ReferenceGrant": ReferenceGrant}
+"""Kinds cdk8s-plus-27 lacks, from `cdk8s import` of the vendored CRDs (imports/)."""
 
 
 def every_option_on(app: cdk8s.App) -> list[Environment]:
@@ -35,7 +40,7 @@ def every_option_on(app: cdk8s.App) -> list[Environment]:
     dev = Environment(app, "dev", EnvironmentProps(stage=Stage.DEVELOPMENT, namespace="opt-dev", quota=QUOTA,
                                                     monitoring_namespace="monitoring"))
     LangflowIDE(dev, "ide", LangflowIDEProps(database=Database.in_cluster_postgres(),
-                                             ingress=IngressOptions(host="ide.example.com", tls_secret="tls"),
+                                             exposure=IngressOptions(host="ide.example.com", tls_secret="tls"),
                                              service_type="LoadBalancer",
                                              redis=RedisCache(url=SecretKey(name="r", key="url"),
                                                               signing_key=SecretKey(name="r", key="key"))))
@@ -43,7 +48,7 @@ def every_option_on(app: cdk8s.App) -> list[Environment]:
     LangflowRuntime(prod, "runtime", LangflowRuntimeProps(
         flows=[Flow.from_url("https://flows.example.com/a.json", id="0b7f4b44-2b3c-4ae1-9b0e-1c6f1b0b9d11", name="A")],
         delivery=FlowDelivery.download(auth_header=SecretKey(name="h", key="header")),
-        ingress=IngressOptions(host="flows.example.com", tls_secret="tls")))
+        exposure=IngressOptions(host="flows.example.com", tls_secret="tls")))
     LangflowRuntime(prod, "files", LangflowRuntimeProps(name="files", flows=Flow.from_folder(example_app.FLOWS)))
     GitOps(app, "argocd", GitOpsProps(environments=[dev, prod], repo_url="https://example.com/r.git"))
     return [dev, prod]
@@ -69,10 +74,11 @@ def test_every_object_comes_from_its_cdk8s_plus_construct(variant: str) -> None:
             if kind in PLUS_KINDS:
                 assert isinstance(scope, PLUS_KINDS[kind]), f"{env.name}: {kind} {name} comes from {type(scope).__name__}"
             else:
-                assert kind in BINDINGS, f"{env.name}: {kind} {name} is neither cdk8s-plus nor a bundled binding"
+                bindings = {**BINDINGS, **CRD_BINDINGS}
+                assert kind in bindings, f"{env.name}: {kind} {name} is neither cdk8s-plus nor a bundled or imported binding"
                 made = next(c for c in env.node.find_all() if isinstance(c, cdk8s.ApiObject) and c.name == name
                             and c.kind == kind)
-                assert isinstance(made, BINDINGS[kind]), f"{kind} {name} is a {type(made).__name__}"
+                assert isinstance(made, bindings[kind]), f"{kind} {name} is a {type(made).__name__}"
     if variant == "every-option":
         assert set(PLUS_KINDS) | set(BINDINGS) <= seen
 

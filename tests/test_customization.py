@@ -36,7 +36,7 @@ STAGING = '''
     ))
     LangflowRuntime(staging, "runtime", LangflowRuntimeProps(
         flows=[Flow.from_file(FLOWS / "Basic Prompting.json")],
-        ingress=IngressOptions(host="flows.staging.acme.test", tls_secret="langflow-staging-tls"),
+        exposure=Exposure.gateway("flows.staging.acme.test", gateway=GATEWAY),
     ))
 
     # A sidecar, as the README's "Extend the objects with the cdk8s-plus API" adds one:
@@ -66,14 +66,16 @@ def readme_sidecar() -> str:
 EDITS = [  # (what the README tells a team to change, pattern in main.py, replacement)
     ("repo_url", r'repo_url: str = "[^"]+"', 'repo_url: str = "git@git.acme.test:platform/langflow.git"'),
     ("revision", r'revision: str = "[^"]+"', 'revision: str = "release-2026.12"'),
-    ("the IDE's host", r'host="langflow\.dev\.example\.com"', 'host="langflow.dev.acme.test"'),
-    ("the runtime's host", r'host="flows\.example\.com"', 'host="flows.acme.test"'),
+    ("the IDE's host", r'"langflow\.dev\.example\.com"', '"langflow.dev.acme.test"'),
+    ("the runtime's host", r'"flows\.example\.com"', '"flows.acme.test"'),
+    ("the platform's Gateway", r'GatewayRef\(name="platform", namespace="gateway-system"',
+     'GatewayRef(name="edge", namespace="platform-gateways"'),
     ("prod's cloud profile", r'(prod = Environment\([^)]*?profile=)CloudProfile\.generic\(\)', r"\1CloudProfile.eks()"),
     ("the runtime's name in build()", r'\n    LangflowRuntime\(prod, "runtime"', '\n    served = LangflowRuntime(prod, "runtime"'),
     ("an environment", r"\n    GitOps\(", STAGING.replace("{sidecar}", readme_sidecar())),
     ("GitOps' environments", r"environments=\[dev, prod\]", "environments=[dev, prod, staging]"),
     ("build()'s result", r"return \[dev, prod\]", "return [dev, prod, staging]"),
-    ("the cdk8s-plus import", r"\nimport cdk8s  #", "\nimport cdk8s_plus_27 as kplus  # noqa: E402\nimport cdk8s  #"),
+    ("the cdk8s-plus import", r"\nfrom pathlib import Path\n", "\nfrom pathlib import Path\n\nimport cdk8s_plus_27 as kplus\n"),
 ]
 
 
@@ -162,8 +164,9 @@ def test_a_customized_copy_synthesizes_and_passes_make_test_without_touching_tes
     application = (repo / "dist" / "argocd" / "Application.langflow-staging.k8s.yaml").read_text()
     assert "repoURL: git@git.acme.test:platform/langflow.git" in application and "release-2026.12" in application
     assert (repo / "dist" / "prod" / "Deployment.langflow-runtime-basic-prompting.k8s.yaml").is_file()
-    ingress = (repo / "dist" / "prod" / "Ingress.langflow-runtime.k8s.yaml").read_text()  # one per host
-    assert "ingressClassName: alb" in ingress and "memory-chatbot" in ingress
+    route = (repo / "dist" / "prod" / "HTTPRoute.langflow-runtime.k8s.yaml").read_text()  # one per host
+    assert "flows.acme.test" in route and "namespace: platform-gateways" in route and "memory-chatbot" in route
+    assert not list((repo / "dist" / "prod").glob("Ingress.*"))
     assert not list((repo / "dist").rglob("*support-triage*")), "an example flow is still deployed"
     # The team's own Deployment: in the environment's namespace, with its labels, judged like ours.
     echo = yaml.safe_load((repo / "dist" / "prod" / "Deployment.prod-echo.k8s.yaml").read_text())

@@ -134,7 +134,8 @@ def test_a_quota_too_small_is_reported_at_synthesis() -> None:
 
 def profile_env(profile: CloudProfile):
     env = environment(Stage.DEVELOPMENT, profile=profile)
-    LangflowIDE(env, "ide", LangflowIDEProps(ingress=IngressOptions(host="lf.example.com", tls_secret="tls"),
+    tls = None if profile.name == "eks" else "tls"   # EKS: ACM, never a Secret
+    LangflowIDE(env, "ide", LangflowIDEProps(exposure=IngressOptions(host="lf.example.com", tls_secret=tls),
                                              service_type="LoadBalancer"))
     return env
 
@@ -154,7 +155,7 @@ def test_switching_profile_changes_only_storage_ingress_and_load_balancer_detail
     assert set(eks) == set(gke)
     changed = {key: differences(eks[key], gke[key]) for key in eks if eks[key] != gke[key]}
     allowed = ("/metadata/annotations", "/spec/ingressClassName", "/spec/volumeClaimTemplates/0/spec/storageClassName",
-               "/spec/ingress")
+               "/spec/ingress", "/spec/tls/0/secretName")
     for key, paths in changed.items():
         assert all(any(p.startswith(a) for a in allowed) for p in paths), (key, paths)
     assert ("Ingress", "langflow-ide") in changed

@@ -36,7 +36,7 @@ def test_the_example_has_what_the_checks_look_at(sample: list[Manifest]) -> None
     """Each check below would pass vacuously on a tree without its kind of object."""
     kinds = {m.kind for m in sample}
     assert {"Deployment", "StatefulSet", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ConfigMap",
-            "Ingress", "ServiceAccount"} <= kinds
+            "HTTPRoute", "ServiceAccount"} <= kinds
     projected = [s for m in sample if m.kind == "Deployment" for v in m.obj["spec"]["template"]["spec"].get("volumes", [])
                  for s in v.get("projected", {}).get("sources", []) if "configMap" in s]
     assert projected, "no ConfigMap in a projected volume: the reference check would not see one"
@@ -125,15 +125,21 @@ def _probe_on_an_undeclared_port(objects: Objects) -> str:
     return path
 
 
-def _ingress_to_a_missing_service(objects: Objects) -> str:
-    path = _path(objects, "Ingress", env="dev")
-    objects[path]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] = "langflow-ide-api"
+def _route_to_a_missing_service(objects: Objects) -> str:
+    path = _path(objects, "HTTPRoute", env="dev")
+    objects[path]["spec"]["rules"][0]["backendRefs"][0]["name"] = "langflow-ide-api"
     return path
 
 
-def _ingress_to_a_missing_port(objects: Objects) -> str:
-    path = _path(objects, "Ingress", env="dev")
-    objects[path]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"] = {"name": "https"}
+def _route_to_a_missing_port(objects: Objects) -> str:
+    path = _path(objects, "HTTPRoute", env="dev")
+    objects[path]["spec"]["rules"][0]["backendRefs"][0]["port"] = 443
+    return path
+
+
+def _route_to_another_namespace(objects: Objects) -> str:
+    path = _path(objects, "HTTPRoute", env="dev")
+    objects[path]["spec"]["rules"][0]["backendRefs"][0]["namespace"] = "langflow-prod"
     return path
 
 
@@ -260,8 +266,9 @@ BREAKAGES: dict[str, tuple[Callable[[Objects], str], str]] = {
     "mount-without-volume": (_mount_without_volume, "mounts 'config', which is neither a volume nor a volumeClaimTemplate"),
     "missing-service-account": (_missing_service_account, "ServiceAccount 'langflow-ide-frontend' does not exist"),
     "probe-on-undeclared-port": (_probe_on_an_undeclared_port, "livenessProbe of container 'langflow' targets port 'health'"),
-    "ingress-to-missing-service": (_ingress_to_a_missing_service, "backend Service 'langflow-ide-api' does not exist"),
-    "ingress-to-missing-port": (_ingress_to_a_missing_port, "backend port {'name': 'https'} is not a port"),
+    "route-to-missing-service": (_route_to_a_missing_service, "backend Service 'langflow-ide-api' does not exist"),
+    "route-to-missing-port": (_route_to_a_missing_port, "backend port 443 is not a port"),
+    "route-to-another-namespace": (_route_to_another_namespace, "is in namespace 'langflow-prod'"),
     "statefulset-without-service": (_statefulset_without_its_service, "serviceName 'langflow-ide-headless' is not a Service"),
     "statefulset-not-headless": (_statefulset_governed_by_a_clusterip_service,
                                  "serviceName 'langflow-ide-backend' is not headless"),

@@ -131,7 +131,7 @@ def test_requests_cover_measured_use() -> None:
 
 
 def test_ingress_routes_ui_to_nginx_and_api_to_the_backend_with_class_and_tls() -> None:
-    env = ide(ingress=IngressOptions(host="lf.example.com", tls_secret="lf-tls", annotations={"a": "b"}))
+    env = ide(exposure=IngressOptions(host="lf.example.com", tls_secret="lf-tls", annotations={"a": "b"}))
     ingress = find(env, "Ingress", "langflow-ide")
     assert ingress["spec"]["ingressClassName"] == "nginx"
     assert ingress["spec"]["tls"] == [{"hosts": ["lf.example.com"], "secretName": "lf-tls"}]
@@ -148,7 +148,7 @@ def test_no_ingress_means_no_ingress_and_no_controller_access() -> None:
 
 
 def test_ingress_without_tls_is_reported() -> None:
-    env = ide(ingress=IngressOptions(host="lf.example.com"))
+    env = ide(exposure=IngressOptions(host="lf.example.com"))
     assert any("without TLS" in w for w in env.warnings)
 
 

@@ -41,7 +41,7 @@ def load_balancers(profile: str, ingresses: list[dict]) -> dict[str, set[str]]:
 
 def runtime_env(profile: str, flows: list[Flow]) -> Environment:
     env = environment(Stage.PRODUCTION, profile=CloudProfile.named(profile))
-    LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=flows, ingress=IngressOptions(host="flows.example.com")))
+    LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=flows, exposure=IngressOptions(host="flows.example.com")))
     return env
 
 
@@ -65,7 +65,8 @@ def test_adding_a_flow_changes_routes_not_load_balancers(profile: str) -> None:
 @pytest.mark.parametrize("profile", PROFILES)
 def test_the_ide_host_is_one_ingress_too(profile: str) -> None:
     env = environment(Stage.DEVELOPMENT, profile=CloudProfile.named(profile))
-    LangflowIDE(env, "ide", LangflowIDEProps(ingress=IngressOptions(host="langflow.example.com", tls_secret="tls")))
+    tls = None if profile == "eks" else "tls"   # EKS: the ALB takes the ACM certificate for the host
+    LangflowIDE(env, "ide", LangflowIDEProps(exposure=IngressOptions(host="langflow.example.com", tls_secret=tls)))
     [ingress] = all_of(env, "Ingress")
     assert {p["path"] for p in ingress["spec"]["rules"][0]["http"]["paths"]} == {"/", "/api"}
     assert list(load_balancers(profile, [ingress]).values()) == [{"langflow.example.com"}]
@@ -88,7 +89,7 @@ def test_alb_group_names_stay_within_the_controllers_limits() -> None:
 
 def test_a_second_ingress_for_a_host_is_refused_with_both_names() -> None:
     env = runtime_env("gke", FLOWS[:1])
-    with pytest.raises(ConfigError, match="host 'flows.example.com' already has Ingress 'langflow-runtime'"):
+    with pytest.raises(ConfigError, match="host 'flows.example.com' is already served by 'langflow-runtime'"):
         LangflowRuntime(env, "more", LangflowRuntimeProps(name="langflow-more", flows=FLOWS[1:],
-                                                          ingress=IngressOptions(host="flows.example.com"),
+                                                          exposure=IngressOptions(host="flows.example.com"),
                                                           database=Database.sqlite_ephemeral()))

@@ -56,19 +56,19 @@ def test_the_ide_keeps_custom_component_code_to_admins() -> None:
 
 
 def test_cors_allows_the_hosts_origin_and_in_cluster_callers_otherwise() -> None:
-    assert runtime_env(ingress=IngressOptions(host="flows.example.com", tls_secret="tls"))["LANGFLOW_CORS_ORIGINS"] == (
+    assert runtime_env(exposure=IngressOptions(host="flows.example.com", tls_secret="tls"))["LANGFLOW_CORS_ORIGINS"] == (
         "https://flows.example.com")
-    assert ide_env(ingress=IngressOptions(host="ide.example.com"))["LANGFLOW_CORS_ORIGINS"] == "http://ide.example.com"
+    assert ide_env(exposure=IngressOptions(host="ide.example.com"))["LANGFLOW_CORS_ORIGINS"] == "http://ide.example.com"
     assert runtime_env()["LANGFLOW_CORS_ORIGINS"] == (
         "http://langflow-runtime-basic-prompting.ns-test.svc.cluster.local:7860")
     extra = Security(**{**vars(Security.runtime()), "extra_cors_origins": ("https://app.example.com",)})
-    assert runtime_env(security=extra, ingress=IngressOptions(host="flows.example.com", tls_secret="tls"))[
+    assert runtime_env(security=extra, exposure=IngressOptions(host="flows.example.com", tls_secret="tls"))[
         "LANGFLOW_CORS_ORIGINS"] == "https://flows.example.com,https://app.example.com"
 
 
 def test_forwarded_client_addresses_are_trusted_only_behind_an_ingress() -> None:
     """Rate limits count per client: behind an ingress every request would otherwise share its address."""
-    assert runtime_env(ingress=IngressOptions(host="flows.example.com"))["LANGFLOW_RATE_LIMIT_TRUST_PROXY"] == "true"
+    assert runtime_env(exposure=IngressOptions(host="flows.example.com"))["LANGFLOW_RATE_LIMIT_TRUST_PROXY"] == "true"
     assert runtime_env()["LANGFLOW_RATE_LIMIT_TRUST_PROXY"] == "false"
 
 

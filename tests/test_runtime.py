@@ -33,7 +33,7 @@ def names(env: Environment, kind: str) -> list[str]:
 
 
 def test_each_flow_gets_its_own_deployment_service_autoscaler_budget_policy_and_routes() -> None:
-    env = runtime(ingress=INGRESS)
+    env = runtime(exposure=INGRESS)
     units = ["langflow-runtime-basic-prompting", "langflow-runtime-memory-chatbot", "langflow-runtime-vector-store-rag"]
     for kind in ("Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ServiceAccount"):
         assert names(env, kind) == units, kind
@@ -162,7 +162,7 @@ def test_per_flow_overrides_touch_only_that_flow() -> None:
 
 
 def test_a_group_shares_one_deployment_and_mounts_all_its_flows() -> None:
-    env = runtime(flows=[FlowGroup(name="chat", flows=FLOWS[:2], replicas=2), FLOWS[2]], ingress=INGRESS, autoscaling=None)
+    env = runtime(flows=[FlowGroup(name="chat", flows=FLOWS[:2], replicas=2), FLOWS[2]], exposure=INGRESS, autoscaling=None)
     assert names(env, "Deployment") == ["langflow-runtime-chat", "langflow-runtime-vector-store-rag"]
     group = find(env, "Deployment", "langflow-runtime-chat")
     assert group["spec"]["replicas"] == 2
@@ -177,7 +177,7 @@ def test_a_group_shares_one_deployment_and_mounts_all_its_flows() -> None:
 
 
 def test_routes_use_langflows_own_urls_with_prefix_paths_and_no_rewrites() -> None:
-    env = runtime(ingress=INGRESS)
+    env = runtime(exposure=INGRESS)
     ingress = find(env, "Ingress", "langflow-runtime")
     assert ingress["spec"]["tls"] == [{"hosts": ["flows.example.com"], "secretName": "flows-tls"}]
     [rule] = ingress["spec"]["rules"]
@@ -348,7 +348,7 @@ def synthesize(tmp_path: Path, name: str, flows: list[Flow]) -> dict[str, str]:
     """Writes an app with one production environment serving `flows`, as `make synth` would."""
     def build(app):
         env = Environment(app, "prod", environment().props)
-        LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=flows, ingress=INGRESS))
+        LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=flows, exposure=INGRESS))
         return [env]
 
     outdir = tmp_path / name

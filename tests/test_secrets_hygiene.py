@@ -55,8 +55,7 @@ def test_required_secrets_per_environment(example: Synthesis) -> None:
     assert required_secrets(example.objects("prod")) == {
         "astra-db": {"api-endpoint", "application-token"},
         "langflow-prod-db": {"password"},
-        "langflow-prod-tls": {"tls.crt", "tls.key"},
         "langflow-runtime-auth": {"api-key", "secret-key", "superuser", "superuser-password"},
         "llm-api-keys": {"openai"},
     }
-    assert set(required_secrets(example.objects("dev"))) == {"astra-db", "langflow-dev-tls", "langflow-ide-auth", "llm-api-keys"}
+    assert set(required_secrets(example.objects("dev"))) == {"astra-db", "langflow-ide-auth", "llm-api-keys"}

@@ -36,7 +36,7 @@ from langflow_cdk8s import (
 from langflow_cdk8s.mechanics.waves import COMPARE_OPTIONS, IGNORE_EXTRANEOUS
 from langflow_cdk8s.tooling.synth import synth
 from support import QUOTA
-from test_gitops import crd_validators  # noqa: F401 (a fixture)
+from gates import Manifest, crd_schema_errors
 
 SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
 Key = tuple[str, str, str]
@@ -50,7 +50,7 @@ def synthesize(tmp_path: Path, name: str, flows: Path) -> dict[Key, dict[str, An
     def build(app):
         prod = Environment(app, "prod", EnvironmentProps(stage=Stage.PRODUCTION, namespace="langflow-prod", quota=QUOTA))
         LangflowRuntime(prod, "runtime", LangflowRuntimeProps(
-            flows=Flow.from_folder(flows), ingress=IngressOptions(host="flows.example.com", tls_secret="tls"),
+            flows=Flow.from_folder(flows), exposure=IngressOptions(host="flows.example.com", tls_secret="tls"),
             database=Database.external_postgres(host="db.internal", password=SecretKey(name="db", key="password"))))
         GitOps(app, "argocd", GitOpsProps(environments=[prod], repo_url="https://github.com/example/flows.git",
                                           production_sync=SyncPolicy.production()))
@@ -128,9 +128,9 @@ def test_production_never_prunes_automatically_and_development_does(example: Syn
         assert not any(option.startswith("Prune=") for option in policy["syncOptions"])
 
 
-def test_the_policy_it_relies_on_passes_the_application_crd(example: Synthesis, crd_validators: dict[str, Any]) -> None:
+def test_the_policy_it_relies_on_passes_the_application_crd(example: Synthesis) -> None:
     application = example.get("argocd", "Application", "langflow-prod")
-    assert list(crd_validators["Application"].iter_errors(application)) == []
+    assert crd_schema_errors([Manifest("argocd/Application.langflow-prod", application)]) == []
     misspelt = json.loads(json.dumps(application))
     misspelt["spec"]["syncPolicy"]["automated"]["pruning"] = misspelt["spec"]["syncPolicy"]["automated"].pop("prune")
-    assert any("'pruning' was unexpected" in e.message for e in crd_validators["Application"].iter_errors(misspelt))
+    assert any("'pruning' was unexpected" in e for e in crd_schema_errors([Manifest("argocd/Application.langflow-prod", misspelt)]))

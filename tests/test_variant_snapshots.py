@@ -1,5 +1,7 @@
 """Snapshots of the options the reference app does not use: each delivery mode, a flow group,
-and each IDE database mode. One environment (folder) per variant, one snapshot per object."""
+each IDE database mode, the Ingress kind of exposure and Gateways of an environment's own (GKE with
+TLS Secrets, EKS with ACM) and a platform Gateway reading our
+certificate Secret (ReferenceGrant). One environment (folder) per variant, one snapshot per object."""
 
 import functools
 import io
@@ -11,7 +13,8 @@ import pytest
 from conftest import read_tree
 from example_app import FLOWS as EXAMPLE_FLOWS
 from langflow_cdk8s import (
-    Database, Environment, Flow, FlowDelivery, FlowGroup, Image, IngressOptions, LangflowIDE, LangflowIDEProps,
+    Certificate, CloudProfile, Database, Environment, Exposure, Flow, FlowDelivery, FlowGroup, GatewayRef, Image,
+    IngressOptions, LangflowIDE, LangflowIDEProps,
     LangflowRuntime, LangflowRuntimeProps, ObjectStorage, ProductionPreflight, SecretKey, Stage,
 )
 from langflow_cdk8s.tooling.synth import synth
@@ -23,28 +26,40 @@ INGRESS = IngressOptions(host="flows.example.com", tls_secret="flows-tls")
 
 
 def build(app) -> list[Environment]:
-    def env(name: str, stage: Stage) -> Environment:
-        return Environment(app, name, environment(stage, name=name).props)
+    def env(name: str, stage: Stage, profile: CloudProfile | None = None) -> Environment:
+        return Environment(app, name, environment(stage, name=name, profile=profile).props)
 
     download = env("runtime-download", Stage.PRODUCTION)
     LangflowRuntime(download, "runtime", LangflowRuntimeProps(
         flows=[Flow.from_url("https://artifacts.example.com/flows/triage.json", id="3f2b3a4e-1d2c-4b5a-9e8f-7a6b5c4d3e2f",
                              name="Triage")],
-        delivery=FlowDelivery.download(auth_header=SecretKey(name="artifacts", key="header")), ingress=INGRESS))
+        delivery=FlowDelivery.download(auth_header=SecretKey(name="artifacts", key="header")), exposure=INGRESS))
     baked = env("runtime-baked", Stage.PRODUCTION)
     LangflowRuntime(baked, "runtime", LangflowRuntimeProps(
         flows=[f for f in Flow.from_folder(FLOWS) if f.endpoint_from_file],
         delivery=FlowDelivery.baked_into_image(), image=Image(repository="registry.example.com/flows", tag="2026.11.1")))
     group = env("runtime-group", Stage.PRODUCTION)
     LangflowRuntime(group, "runtime", LangflowRuntimeProps(
-        flows=[FlowGroup(name="writers", flows=Flow.from_folder(FLOWS), replicas=2)], autoscaling=None, ingress=INGRESS,
+        flows=[FlowGroup(name="writers", flows=Flow.from_folder(FLOWS), replicas=2)], autoscaling=None, exposure=INGRESS,
         workers=2, job_queue=SecretKey(name="langflow-redis", key="queue-url")))
     postgres = env("ide-postgres", Stage.DEVELOPMENT)
     LangflowIDE(postgres, "ide", LangflowIDEProps(
         database=Database.in_cluster_postgres(), replicas=2,
         object_storage=ObjectStorage(bucket="langflow-uploads", credentials="langflow-s3"),
         production_preflight=ProductionPreflight(pgvector=SecretKey(name="langflow-pgvector", key="url"))))
-    return [download, baked, group, postgres]
+    gke = env("gateway-gke", Stage.DEVELOPMENT, CloudProfile.gke())
+    LangflowIDE(gke, "ide", LangflowIDEProps(exposure=Exposure.own_gateway(
+        "langflow.example.com", certificate=Certificate.secret("langflow-ide-tls"))))
+    LangflowRuntime(gke, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(FLOWS), exposure=Exposure.own_gateway(
+        "flows.example.com", certificate=Certificate.secret("langflow-runtime-tls"))))
+    eks = env("gateway-eks", Stage.PRODUCTION, CloudProfile.eks())
+    LangflowRuntime(eks, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(FLOWS),
+                                                         exposure=Exposure.own_gateway("flows.example.com")))
+    grant = env("gateway-grant", Stage.DEVELOPMENT)
+    LangflowIDE(grant, "ide", LangflowIDEProps(exposure=Exposure.gateway(
+        "langflow.example.com", gateway=GatewayRef(name="shared", namespace="gateway-system", section_name="https"),
+        certificate_secret="langflow-tls")))
+    return [download, baked, group, postgres, gke, eks, grant]
 
 
 @functools.cache

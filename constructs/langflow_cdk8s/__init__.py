@@ -26,6 +26,7 @@ from .patterns.runtime import LangflowRuntime, LangflowRuntimeProps
 from .props.database import Database
 from .props.flow import Flow, FlowDelivery, FlowGroup
 from .props.image import LANGFLOW_VERSION, Image
+from .props.exposure import Certificate, Exposure, GatewayRef
 from .props.ingress import IngressOptions
 from .props.network import NetworkPeer
 from .props.pod import PodOptions
@@ -37,8 +38,9 @@ from .props.secrets import SecretKey, astra_db
 from .props.settings import Auth, Metrics, RedisCache
 
 __all__ = [
-    "LANGFLOW_VERSION", "App", "Auth", "Autoscaling", "CloudProfile", "ConfigError", "CustomComponents", "Database",
-    "Environment", "EnvironmentProps", "Flow", "FlowDelivery", "FlowGroup", "GitOps", "GitOpsProps", "Image",
+    "LANGFLOW_VERSION", "App", "Auth", "Autoscaling", "Certificate", "CloudProfile", "ConfigError", "CustomComponents",
+    "Database", "Environment", "EnvironmentProps", "Exposure", "Flow", "FlowDelivery", "FlowGroup", "GatewayRef",
+    "GitOps", "GitOpsProps", "Image",
     "IngressOptions", "LangflowIDE", "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "Metrics",
     "NetworkPeer", "ObjectStorage", "PodOptions", "ProductionPreflight", "Quota", "RedisCache", "Resources",
     "SecretKey", "Security", "ServiceWorkload", "Stage", "SyncPolicy", "astra_db",

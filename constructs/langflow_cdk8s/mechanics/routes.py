@@ -1,4 +1,5 @@
-"""Ingress with cdk8s-plus: Prefix paths, an explicit class, TLS — the parts the official charts get wrong."""
+"""Routes, and the Ingress kind of exposure with cdk8s-plus: Prefix paths, an explicit class, TLS — the
+parts the official charts get wrong."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from .waves import metadata
 
 @dataclass(frozen=True)
 class Route:
-    """One Prefix path to a port of a Service."""
+    """One Prefix path to a port of a Service: what a workload hands to its exposure, whatever its kind."""
 
     path: str
     service: kplus.Service
@@ -28,20 +29,27 @@ class Route:
             raise ConfigError("ingress path", f"{self.path!r} is not an absolute URL path", "start it with '/'")
 
 
-def ingress(site: Site, scope: Construct, ingress_id: str, *, name: str, labels: Mapping[str, str],
-            options: IngressOptions, routes: Sequence[Route]) -> kplus.Ingress:
-    """The one Ingress of `options.host` in this environment (cdk8s-plus orders its paths). Only
-    ingress-nginx merges Ingresses of one host; the AWS Load Balancer Controller and GKE give each
-    Ingress its own load balancer, so a second Ingress for a host is refused rather than left unreachable."""
+def claim_host(site: Site, kind: str, name: str, host: str, routes: Sequence[Route]) -> None:
+    """Records that `name` serves `host`: one workload per host and environment. Only ingress-nginx
+    merges Ingresses of one host; the AWS Load Balancer Controller and GKE give each Ingress its own
+    load balancer, and two HTTPRoutes with the same paths conflict, so a second claim is refused."""
     if not routes:
-        raise ConfigError(f"ingress {name}", "has no routes", "give at least one path")
-    other = site.ingress_hosts.get(options.host)
+        raise ConfigError(f"{kind} {name}", "has no routes", "give at least one path")
+    other = site.ingress_hosts.get(host)
     if other is not None:
-        raise ConfigError(f"ingress {name}", f"host {options.host!r} already has Ingress {other!r} "
+        raise ConfigError(f"{kind} {name}", f"host {host!r} is already served by {other!r} "
                           f"in environment {site.name!r}",
                           "give each workload its own host, or serve these flows from one LangflowRuntime")
-    site.ingress_hosts[options.host] = name
-    if options.tls_secret is None:
+    site.ingress_hosts[host] = name
+
+
+def ingress(site: Site, scope: Construct, ingress_id: str, *, name: str, labels: Mapping[str, str],
+            options: IngressOptions, routes: Sequence[Route]) -> kplus.Ingress:
+    """The one Ingress of `options.host` in this environment (cdk8s-plus orders its paths). With ACM
+    (EKS) its TLS names the host and no Secret: the ALB attaches the ACM certificate for the host."""
+    claim_host(site, "ingress", name, options.host, routes)
+    acm = options.acm(site.profile)
+    if options.tls_secret is None and not acm:
         site.warn(f"Ingress {name} serves {options.host} without TLS")
     backends: dict[tuple[int, int], kplus.IngressBackend] = {}
     rules = []
@@ -54,7 +62,8 @@ def ingress(site: Site, scope: Construct, ingress_id: str, *, name: str, labels:
     annotations = {**site.profile.ingress_annotations, **options.annotations}
     if site.profile.ingress_group_annotation:
         annotations.setdefault(site.profile.ingress_group_annotation, group_name(options.host))
-    tls = [kplus.IngressTls(hosts=[options.host], secret=site.shared.secret(options.tls_secret))] if options.tls_secret else None
+    tls = ([kplus.IngressTls(hosts=[options.host], secret=site.shared.secret(options.tls_secret))] if options.tls_secret
+           else [kplus.IngressTls(hosts=[options.host])] if acm else None)
     return kplus.Ingress(scope, ingress_id, metadata=metadata(
         "Ingress", name, namespace=site.namespace_name, labels=labels,
         annotations=annotations),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..props.network import NetworkPeer
 from ..props.profiles import CloudProfile
@@ -21,7 +21,11 @@ class Site(Protocol):
 
     @property
     def ingress_hosts(self) -> dict[str, str]:
-        """Host -> the name of the Ingress that serves it (one per host, see routes.ingress)."""
+        """Host -> the name of the Ingress or HTTPRoute that serves it (one per host, see routes.claim_host)."""
+
+    @property
+    def gateways(self) -> dict[str, Any]:
+        """The environment's own Gateway by name, with its class and annotations (mechanics/gateway.py)."""
 
     @property
     def profile(self) -> CloudProfile: ...

@@ -22,11 +22,11 @@ SYNC_WAVES: dict[str, int] = {
     "ServiceAccount": -1, "Role": -1, "RoleBinding": -1, "NetworkPolicy": -1, "ResourceQuota": -1,
     "LimitRange": -1,
     # Configuration and stable addresses that workloads read when they start.
-    "ConfigMap": 0, "Service": 0,
+    "ConfigMap": 0, "Service": 0, "ReferenceGrant": 0,
     # Workloads, once everything above is applied and healthy.
     "Deployment": 1, "StatefulSet": 1,
     # What acts on running workloads: scaling, disruption budgets, and last, traffic.
-    "HorizontalPodAutoscaler": 2, "PodDisruptionBudget": 2, "Ingress": 2,
+    "HorizontalPodAutoscaler": 2, "PodDisruptionBudget": 2, "Ingress": 2, "Gateway": 2, "HTTPRoute": 2,
     # dist/argocd/: projects before the Applications that name them.
     "AppProject": -1, "Application": 0,
 }

@@ -149,6 +149,7 @@ class Environment(CompletingChart):
         self.notes: list[str] = []
         self.flows: list[Flow] = []
         self.ingress_hosts: dict[str, str] = {}
+        self.gateways: dict[str, Any] = {}
         self.shared = SharedConstructs(self)
         self.hardening = Hardening(id, props.enforced_pod_security)
         self._completed = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import cdk8s
 from constructs import Construct
 
 import cdk8s_plus_27 as kplus
@@ -16,11 +17,12 @@ from ..mechanics.containers import ContainerSpec, HttpProbes, empty_dir, env_lis
 from ..mechanics.labels import selector_labels, standard_labels
 from ..mechanics.networking import Traffic
 from ..mechanics.postgres import postgres, postgres_selector
-from ..mechanics.routes import Route, ingress
+from ..mechanics.exposure import expose
+from ..mechanics.routes import Route
 from ..mechanics.workload import PodSpec, ServicePort, ServiceWorkload, Workload
 from ..props.database import Database, DatabaseChoice, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
 from ..props.image import Image
-from ..props.ingress import IngressOptions
+from ..props.exposure import Exposure
 from ..props.network import NetworkPeer
 from ..props.pod import PodOptions
 from ..props.posture import ObjectStorage, Posture, ProductionPreflight, Security, merge_secrets, origins
@@ -45,7 +47,8 @@ class LangflowIDEProps:
     database: Database.sqlite() (default, 5Gi claim, one replica), Database.external_postgres(...)
     or Database.in_cluster_postgres().
     auth: credentials by Secret reference (default Auth.from_secret("langflow-ide-auth"), auto-login off).
-    ingress: host, TLS and class; None (default) exposes nothing outside the cluster.
+    exposure: how the IDE is reached from outside: Exposure.gateway(...) (an HTTPRoute on the platform's
+    Gateway), Exposure.own_gateway(...) or Exposure.ingress(...); None (default) exposes nothing.
     service_type: the frontend Service's type: "ClusterIP" (default) or "LoadBalancer", which gets
     the cloud profile's load-balancer annotations (an internal load balancer on EKS, GKE and AKS).
     replicas: backend replicas (default 1; more need PostgreSQL).
@@ -72,7 +75,7 @@ class LangflowIDEProps:
     frontend_image: Image = field(default_factory=Image.langflow_frontend)
     database: DatabaseChoice = field(default_factory=Database.sqlite)
     auth: Auth = field(default_factory=lambda: Auth.from_secret("langflow-ide-auth"))
-    ingress: IngressOptions | None = None
+    exposure: Exposure | None = None
     service_type: str = "ClusterIP"
     replicas: int = 1
     frontend_replicas: int = 2
@@ -121,8 +124,9 @@ class LangflowIDE(Construct):
     Its cdk8s-plus objects, to extend with the cdk8s-plus API (the environment hardens additions):
     backend (ServiceWorkload: .workload is a StatefulSet with SQLite on a claim, else a Deployment;
     .container, .service, .network_policy, ...), frontend (ServiceWorkload with a Deployment),
-    postgres (ServiceWorkload, with Database.in_cluster_postgres(), else None) and ingress
-    (kplus.Ingress, or None).
+    postgres (ServiceWorkload, with Database.in_cluster_postgres(), else None), exposure_objects (what
+    the exposure built: an HTTPRoute, a Gateway, a ReferenceGrant or a kplus.Ingress) and ingress
+    (the kplus.Ingress with Exposure.ingress, else None).
     """
 
     def __init__(self, scope: Construct, id: str, props: LangflowIDEProps = LangflowIDEProps()) -> None:
@@ -142,8 +146,8 @@ class LangflowIDE(Construct):
             # Build events must not depend on which replica a follow-up request lands on.
             settings["LANGFLOW_EVENT_DELIVERY"] = "direct"
         frontend_url = f"http://{frontend}.{env.namespace_name}.svc.cluster.local:{FRONTEND_PORT}"
-        posture_settings, posture_secrets = props.posture.env(origins=origins(props.ingress, [frontend_url]),
-                                                              behind_proxy=props.ingress is not None)
+        posture_settings, posture_secrets = props.posture.env(origins=origins(props.exposure, [frontend_url], env.profile),
+                                                              behind_proxy=props.exposure is not None)
         settings.update(posture_settings)
         options = props.backend_pod
         main = backend_container(image=props.image, resources=props.backend_resources, database=db, auth=props.auth,
@@ -153,8 +157,8 @@ class LangflowIDE(Construct):
                                  redis=props.redis)
         stateful = db.claim is not None
         backend_ingress = [NetworkPeer.pods(frontend_selector, [PORT], "IDE frontend")]
-        if props.ingress:
-            backend_ingress.append(env.profile.ingress_peer((PORT,)))
+        if props.exposure:
+            backend_ingress.append(props.exposure.entry(env.profile, (PORT,)))
         backend_ingress += scrapers(env, props.metrics)
         egress = [*backend_egress(env, db, props.redis), *props.posture.egress()]
         self.backend = ServiceWorkload(self, "backend", env, Workload(
@@ -185,7 +189,7 @@ class LangflowIDE(Construct):
                                  empty_dir("nginx-logs", "64Mi")]),
             pod_annotations=front_options.annotations, pod_labels=front_options.labels,
             ports=[ServicePort(name="http", port=FRONTEND_PORT)], service_type=props.service_type,
-            traffic=Traffic(ingress=[env.profile.ingress_peer((FRONTEND_PORT,))] if props.ingress else [],
+            traffic=Traffic(ingress=[props.exposure.entry(env.profile, (FRONTEND_PORT,))] if props.exposure else [],
                             egress=[NetworkPeer.pods(backend_selector, [PORT], "IDE backend")]),
             spread=props.frontend_replicas > 1,
         ))
@@ -195,11 +199,13 @@ class LangflowIDE(Construct):
             self.postgres = postgres(env, self, name=postgres_name, instance=props.name, db=props.database,
                                      clients=backend_selector)
 
-        self.ingress: kplus.Ingress | None = None
-        if props.ingress:
+        self.exposure_objects: list[cdk8s.ApiObject] = []
+        if props.exposure:
             # The UI through nginx; the API straight to the backend (long-running builds and
             # streaming skip a proxy hop and its timeouts).
-            self.ingress = ingress(env, self, "ingress", name=props.name, options=props.ingress,
-                                   labels=standard_labels(instance=props.name, component="ingress", version=version),
-                                   routes=[Route(path="/api", service=self.backend.service, port=PORT),
-                                           Route(path="/", service=self.frontend.service, port=FRONTEND_PORT)])
+            self.exposure_objects = expose(
+                env, self, "ingress", name=props.name, exposure=props.exposure,
+                labels=standard_labels(instance=props.name, component="ingress", version=version),
+                routes=[Route(path="/api", service=self.backend.service, port=PORT),
+                        Route(path="/", service=self.frontend.service, port=FRONTEND_PORT)])
+        self.ingress = next((o for o in self.exposure_objects if isinstance(o, kplus.Ingress)), None)

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import cdk8s
 from constructs import Construct
 
 import cdk8s_plus_27 as kplus
@@ -18,7 +19,8 @@ from ..mechanics.backend import (DatabaseWiring, backend_container, backend_egre
 from ..mechanics.containers import ContainerSpec, empty_dir, env_list
 from ..mechanics.labels import standard_labels
 from ..mechanics.networking import Traffic
-from ..mechanics.routes import Route, ingress
+from ..mechanics.exposure import expose
+from ..mechanics.routes import Route
 from ..mechanics.waves import COMPARE_OPTIONS, IGNORE_EXTRANEOUS, metadata
 from ..mechanics.workload import REVISION_HISTORY, PodSpec, ServicePort, ServiceWorkload, Workload
 from ..props.database import (Database, DatabaseChoice, ExternalPostgres, InClusterPostgres, SqliteEphemeral,
@@ -27,7 +29,7 @@ from ..props.flow import (CONFIG_MAP_LIMIT, BakedDelivery, ConfigMapDelivery, De
                           FlowDelivery, FlowGroup, check_unique)
 from ..props.flow import check_runnable
 from ..props.image import Image
-from ..props.ingress import IngressOptions
+from ..props.exposure import Exposure
 from ..props.pod import PodOptions
 from ..props.posture import ObjectStorage, Posture, ProductionPreflight, Security, merge_secrets, origins
 from ..props.posture import CustomComponents
@@ -78,8 +80,9 @@ class LangflowRuntimeProps:
     Either way a pod serves only its unit's flows, exactly as they were when it started.
     auth: superuser, secret key and API key by Secret reference
     (default Auth.from_secret("langflow-runtime-auth", api_key=True)).
-    ingress: one host for all flows: one Ingress whose run and webhook paths route each flow to its
-    own Service, so adding a flow adds routes, never a load balancer (default None).
+    exposure: one host for all flows: Exposure.gateway(...) (an HTTPRoute on the platform's Gateway),
+    Exposure.own_gateway(...) or Exposure.ingress(...), whose run and webhook paths route each flow to
+    its own Service, so adding a flow adds routes, never a load balancer (default None: no exposure).
     service_type: each flow Service's type: "ClusterIP" (default) or "LoadBalancer" with the cloud
     profile's load-balancer annotations.
     resources: per pod (default 1 CPU/2Gi requested, 2 CPU/2Gi limit: Langflow's sizing guidance;
@@ -108,7 +111,7 @@ class LangflowRuntimeProps:
     delivery: Delivery = field(default_factory=FlowDelivery.config_maps)
     database: DatabaseChoice = field(default_factory=Database.sqlite_ephemeral)
     auth: Auth = field(default_factory=lambda: Auth.from_secret("langflow-runtime-auth", api_key=True))
-    ingress: IngressOptions | None = None
+    exposure: Exposure | None = None
     service_type: str = "ClusterIP"
     resources: Resources = Resources(cpu="1", memory="2Gi", cpu_limit="2", memory_limit="2Gi")
     replicas: int = 3
@@ -165,12 +168,13 @@ class _Unit:
 
 class LangflowRuntime(Construct):
     """Headless Langflow serving flows from files: one Deployment, Service, autoscaler, disruption
-    budget and NetworkPolicy per flow (or per FlowGroup), and one Ingress routing to all of them.
+    budget and NetworkPolicy per flow (or per FlowGroup), and one HTTPRoute or Ingress routing to all of them.
 
     Its cdk8s-plus objects, by unit name (the flow's endpoint name, or the FlowGroup's name), to
     extend with the cdk8s-plus API (the environment hardens additions): `workloads[unit]` is a
     ServiceWorkload (.workload the Deployment, .container, .service, .autoscaler, .network_policy,
-    ...), `ingress` the kplus.Ingress when `ingress` is set, `flow_config_maps[endpoint]`
+    ...), `exposure_objects` what the exposure built (HTTPRoutes, a Gateway, a ReferenceGrant or an
+    Ingress), `ingress` the kplus.Ingress with Exposure.ingress, `flow_config_maps[endpoint]`
     the ConfigMap of a flow delivered by FlowDelivery.config_maps(), and `fetch_script` the init
     container's ConfigMap with FlowDelivery.download(), `database_script` the database-preparing
     init container's ConfigMap on PostgreSQL.
@@ -196,7 +200,7 @@ class LangflowRuntime(Construct):
         env.note(f"{props.name}: {state_model(props.database)}")
         self._warn_per_pod_memory(env)
         self.workloads: dict[str, ServiceWorkload] = {}
-        self.ingress: kplus.Ingress | None = None
+        self.exposure_objects: list[cdk8s.ApiObject] = []
         self.flow_config_maps: dict[str, kplus.ConfigMap] = {}
         self.fetch_script: kplus.ConfigMap | None = None
         self.database_script: kplus.ConfigMap | None = None
@@ -207,13 +211,14 @@ class LangflowRuntime(Construct):
         for unit in self.units:
             db, init = self._unit_database(env, unit)
             self._unit(env, unit, db, init)
-        if props.ingress:
+        if props.exposure:
             routes = [Route(path=f"/api/v1/{verb}/{key}", service=self.workloads[unit.key].service, port=PORT)
                       for unit in self.units for flow in unit.flows
                       for key in (flow.endpoint_name, flow.id) for verb in ("run", "webhook")]
-            self.ingress = ingress(env, self, "ingress", name=props.name, options=props.ingress, routes=routes,
-                                   labels=standard_labels(instance=props.name, component="ingress",
-                                                          version=props.image.tag))
+            self.exposure_objects = expose(env, self, "ingress", name=props.name, exposure=props.exposure, routes=routes,
+                                           labels=standard_labels(instance=props.name, component="ingress",
+                                                                  version=props.image.tag))
+        self.ingress = next((o for o in self.exposure_objects if isinstance(o, kplus.Ingress)), None)
 
     @staticmethod
     def _units(props: LangflowRuntimeProps) -> list[_Unit]:
@@ -353,15 +358,15 @@ class LangflowRuntime(Construct):
         inits = [*db_init, *inits]
         options = props.pod
         service_url = f"http://{unit.name}.{env.namespace_name}.svc.cluster.local:{PORT}"
-        posture_settings, posture_secrets = props.posture.env(origins=origins(props.ingress, [service_url]),
-                                                              behind_proxy=props.ingress is not None)
+        posture_settings, posture_secrets = props.posture.env(origins=origins(props.exposure, [service_url], env.profile),
+                                                              behind_proxy=props.exposure is not None)
         main = backend_container(
             image=props.image, resources=unit.resources, database=db, auth=props.auth, metrics=props.metrics,
             settings={**RUNTIME_SETTINGS, "LANGFLOW_LOAD_FLOWS_PATH": load_path, **posture_settings},
             secrets=merge_secrets("secret_env", props.secret_env, posture_secrets),
             extra_env={**options.env, **unit.env}, env_from=options.env_from,
             mounts=[*flow_mounts, *options.volume_mounts], redis=props.redis)
-        ingress_peers = [env.profile.ingress_peer((PORT,))] if props.ingress else []
+        ingress_peers = [props.exposure.entry(env.profile, (PORT,))] if props.exposure else []
         egress = [*backend_egress(env, db, props.redis), *props.posture.egress()]
         self.workloads[unit.key] = ServiceWorkload(self, unit.key, env, Workload(
             name=unit.name, instance=unit.name, component="runtime", version=props.image.tag,

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from .database import DatabaseChoice, ExternalPostgres, InClusterPostgres
 from ..errors import ConfigError
-from .ingress import IngressOptions
+from .exposure import Exposure
 from .network import NetworkPeer
+from .profiles import CloudProfile
 from .secrets import SecretKey
 from .validation import at_least, dns_name, non_empty
 
@@ -224,10 +225,10 @@ class Posture:
         return peers
 
 
-def origins(ingress: IngressOptions | None, services: Sequence[str]) -> list[str]:
+def origins(exposure: Exposure | None, services: Sequence[str], profile: CloudProfile) -> list[str]:
     """The browser origins a workload is reached at: its public host, or else its in-cluster Service URLs."""
-    if ingress is not None:
-        return [f"{'https' if ingress.tls_secret else 'http'}://{ingress.host}"]
+    if exposure is not None:
+        return [exposure.origin(profile)]
     return list(services)
 
 

@@ -6,7 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
+from .exposure import CertificateSource
 from .network import PRIVATE_RANGES, NetworkPeer
+
+SECRETS = frozenset({CertificateSource.SECRET})
+GKE_LOAD_BALANCERS = ("35.191.0.0/16", "130.211.0.0/22")
+"""Google's front ends and health checkers: where GKE's external load balancers reach pods from."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,6 +28,11 @@ class CloudProfile:
     ingress_source_cidrs: where a cloud load balancer's traffic and health checks come from when
     the controller is outside the cluster and reaches pods directly.
     load_balancer_annotations: added to Services of type LoadBalancer.
+    certificates: where this cluster's load balancers take TLS certificates from (default: Secrets).
+    gateway_class: the GatewayClass of a Gateway of the environment's own (default None: the
+    cluster's implementation is not known; Exposure.own_gateway then needs class_name).
+    gateway_source_cidrs: where a cloud Gateway's load balancer reaches pods from (default none: an
+    in-cluster implementation, whose proxies are pods).
     """
 
     name: str
@@ -33,11 +43,15 @@ class CloudProfile:
     ingress_controller_namespace: str | None = "ingress-nginx"
     ingress_source_cidrs: tuple[str, ...] = ()
     load_balancer_annotations: Mapping[str, str] = field(default_factory=dict)
+    certificates: frozenset[CertificateSource] = SECRETS
+    gateway_class: str | None = None
+    gateway_source_cidrs: tuple[str, ...] = ()
 
     @staticmethod
     def generic() -> CloudProfile:
-        """Any conformant cluster with ingress-nginx (one shared controller Service, so one load
-        balancer for every Ingress); the default StorageClass."""
+        """Any conformant cluster: for Gateway API any conformant implementation (its proxies in the
+        Gateway's namespace, a TLS Secret per listener); for Ingress ingress-nginx (one shared
+        controller Service, so one load balancer for every Ingress); the default StorageClass."""
         return CloudProfile(name="generic")
 
     @staticmethod
@@ -49,7 +63,10 @@ class CloudProfile:
     def eks() -> CloudProfile:
         """Amazon EKS with the AWS Load Balancer Controller (ALB Ingress, IP targets) and the
         `gp2` class every EKS cluster has. The controller makes one ALB per Ingress unless Ingresses
-        share `group.name`: each host's Ingress names its own group, so a host is one ALB."""
+        share `group.name`: each host's Ingress names its own group, so a host is one ALB. Gateway API
+        through the same controller (GatewayClass `aws-alb-gateway-class`, controller
+        gateway.k8s.aws/alb). Certificates come from ACM, never from Secrets: the ALB attaches the
+        ACM certificate that matches the host."""
         return CloudProfile(
             name="eks",
             storage_class="gp2",
@@ -63,6 +80,9 @@ class CloudProfile:
             ingress_group_annotation="alb.ingress.kubernetes.io/group.name",
             ingress_controller_namespace=None,
             ingress_source_cidrs=PRIVATE_RANGES,
+            certificates=frozenset({CertificateSource.ACM}),
+            gateway_class="aws-alb-gateway-class",
+            gateway_source_cidrs=PRIVATE_RANGES,
             load_balancer_annotations={
                 "service.beta.kubernetes.io/aws-load-balancer-type": "external",
                 "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
@@ -74,26 +94,35 @@ class CloudProfile:
     def gke() -> CloudProfile:
         """Google GKE: the built-in `gce` Ingress (container-native load balancing through NEGs)
         and the default `standard-rwo` class. GKE makes one load balancer and IP per Ingress and
-        has no grouping: the library emits one Ingress per host."""
+        has no grouping: the library emits one Ingress per host. Gateway API through GKE's own
+        `gke-l7-global-external-managed` class, with a TLS Secret or a Google-managed certificate
+        map (Certificate.google_managed)."""
         return CloudProfile(
             name="gke",
             storage_class="standard-rwo",
             ingress_class="gce",
             ingress_annotations={},
             ingress_controller_namespace=None,
-            ingress_source_cidrs=("35.191.0.0/16", "130.211.0.0/22"),
+            ingress_source_cidrs=GKE_LOAD_BALANCERS,
+            certificates=frozenset({CertificateSource.SECRET, CertificateSource.GOOGLE_MANAGED}),
+            gateway_class="gke-l7-global-external-managed",
+            gateway_source_cidrs=GKE_LOAD_BALANCERS,
             load_balancer_annotations={"networking.gke.io/load-balancer-type": "Internal"},
         )
 
     @staticmethod
     def aks() -> CloudProfile:
         """Azure AKS with the application routing add-on (managed nginx: one load balancer for every
-        Ingress of the class) and the default `managed-csi` class."""
+        Ingress of the class) and the default `managed-csi` class. Gateway API through Application
+        Gateway for Containers (GatewayClass `azure-alb-external`, TLS Secrets), which reaches pods
+        from its subnet in the cluster's virtual network."""
         return CloudProfile(
             name="aks",
             storage_class="managed-csi",
             ingress_class="webapprouting.kubernetes.azure.com",
             ingress_controller_namespace="app-routing-system",
+            gateway_class="azure-alb-external",
+            gateway_source_cidrs=PRIVATE_RANGES,
             load_balancer_annotations={"service.beta.kubernetes.io/azure-load-balancer-internal": "true"},
         )
 

@@ -1,4 +1,4 @@
-"""The Mermaid diagram of one synthesized folder: workloads, Services, Ingress, references and the
+"""The Mermaid diagram of one synthesized folder: workloads, Services, Ingress or HTTPRoutes and Gateway, references and the
 connections NetworkPolicies allow, drawn from the YAML cdk8s wrote (so it cannot drift)."""
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ def diagram(objects: Sequence[Manifest]) -> str:
     graph = _Diagram(namespace)
     workloads = of_kind(objects, *WORKLOAD_KINDS)
     services = of_kind(objects, "Service")
-    secrets = required_secrets(objects)
+    secrets = {**required_secrets(objects), **certificate_secrets(objects)}
     for name, keys in secrets.items():
         graph.node(graph.secrets, _id("secret", name), "{{|}}",
                    f"Secret {name}" + (f"<br/>{', '.join(sorted(keys))}" if keys else ""))
@@ -256,6 +256,8 @@ def diagram(objects: Sequence[Manifest]) -> str:
                 paths.setdefault(path["backend"]["service"]["name"], []).append(path["path"])
         for service, prefixes in paths.items():
             graph.edge(node, "==>", _id("svc", service), "<br/>".join(prefixes))
+
+    _gateway_api(graph, objects)
 
     for service in services:
         spec = service["spec"]
@@ -302,6 +304,54 @@ def diagram(objects: Sequence[Manifest]) -> str:
     return graph.render(" · ".join(title))
 
 
+
+
+def certificate_secrets(objects: Sequence[Manifest]) -> dict[str, set[str]]:
+    """TLS Secrets a Gateway reads, of its own namespace or through a ReferenceGrant from another."""
+    names = [ref["name"] for gateway in of_kind(objects, "Gateway") for listener in gateway["spec"].get("listeners", [])
+             for ref in listener.get("tls", {}).get("certificateRefs", []) if ref.get("kind", "Secret") == "Secret"]
+    names += [to["name"] for grant in of_kind(objects, "ReferenceGrant") for to in grant["spec"]["to"]
+              if to.get("group") == "" and to["kind"] == "Secret" and "name" in to]
+    return {name: {"tls.crt", "tls.key"} for name in sorted(names)}
+
+
+def _gateway_api(graph: _Diagram, objects: Sequence[Manifest]) -> None:
+    """Hosts into HTTPRoutes, each attached to its Gateway (the environment's own, or the platform's
+    outside the namespace), and its path prefixes to Services."""
+    for gateway in of_kind(objects, "Gateway"):
+        spec = gateway["spec"]
+        node = graph.node(graph.inside, _id("gw", name_of(gateway)), "[/|\\]",
+                          f"Gateway {name_of(gateway)}<br/>class {spec['gatewayClassName']}")
+        for listener in spec.get("listeners", []):
+            scheme = "https" if listener["protocol"] == "HTTPS" else "http"
+            host = listener.get("hostname", "*")
+            graph.edge(graph.node(graph.hosts, _id("host", host), "([|])", f"{scheme}://{host}"), "==>", node,
+                       f"{listener['protocol']} {listener['port']}")
+            for ref in listener.get("tls", {}).get("certificateRefs", []):
+                graph.edge(node, "-->", _id("secret", ref["name"]), "TLS")
+    for grant in of_kind(objects, "ReferenceGrant"):
+        for source in grant["spec"]["from"]:
+            outside = graph.external(f"{source['kind']}s of namespace {source['namespace']}")
+            for target in grant["spec"]["to"]:
+                graph.edge(outside, "-->", _id("secret", target["name"]) if target["kind"] == "Secret"
+                           else graph.external(target["kind"]), f"ReferenceGrant {name_of(grant)}")
+    for route in of_kind(objects, "HTTPRoute"):
+        node = graph.node(graph.inside, _id("route", name_of(route)), "[\\|/]", f"HTTPRoute {name_of(route)}")
+        for parent in route["spec"].get("parentRefs", []):
+            listener = f" listener {parent['sectionName']}" if "sectionName" in parent else ""
+            if parent.get("namespace", graph.namespace) == graph.namespace:
+                source = _id("gw", parent["name"])
+            else:
+                source = graph.external(f"Gateway {parent['namespace']}/{parent['name']}{listener}")
+                for host in route["spec"].get("hostnames", []):
+                    graph.edge(graph.node(graph.hosts, _id("host", host), "([|])", f"https://{host}"), "==>", source)
+            graph.edge(source, "==>", node, listener.strip())
+        paths: dict[str, list[str]] = {}
+        for rule in route["spec"].get("rules", []):
+            for backend in rule.get("backendRefs", []):
+                paths.setdefault(backend["name"], []).extend(m["path"]["value"] for m in rule.get("matches", []) if "path" in m)
+        for service, prefixes in paths.items():
+            graph.edge(node, "==>", _id("svc", service), "<br/>".join(prefixes))
 
 
 def _service_type(spec: dict[str, Any]) -> str:

@@ -54,5 +54,6 @@ def required_secrets(objects: Iterable[dict[str, Any]]) -> dict[str, set[str]]:
     for obj in objects:
         if obj["kind"] == "Ingress":
             for tls in obj["spec"].get("tls", []):
-                needed.setdefault(tls["secretName"], set()).update({"tls.crt", "tls.key"})
+                if "secretName" in tls:   # none on EKS: the ALB takes the host's ACM certificate
+                    needed.setdefault(tls["secretName"], set()).update({"tls.crt", "tls.key"})
     return dict(sorted(needed.items()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from .diagram import (Manifest, default_deny, labels_text, matches, name_of, namespace_of, of_kind, pod_labels, sorted_objects,
+from .diagram import (Manifest, certificate_secrets, default_deny, labels_text, matches, name_of, namespace_of, of_kind, pod_labels, sorted_objects,
                       diagram)
 from .inventory import WORKLOAD_KINDS, pod_specs, required_secrets
 from .state import state_section
@@ -69,13 +69,18 @@ def _readers(objects: Sequence[Manifest]) -> dict[str, list[str]]:
     for obj in of_kind(objects, *WORKLOAD_KINDS, "Ingress"):
         for name in required_secrets([obj]):
             readers.setdefault(name, []).append(f"{obj['kind']}/{name_of(obj)}")
+    for obj in of_kind(objects, "Gateway", "ReferenceGrant"):
+        for name in certificate_secrets([obj]):
+            reader = (f"{obj['kind']}/{name_of(obj)}" if obj["kind"] == "Gateway" else
+                      ", ".join(f"Gateways of namespace `{s['namespace']}` (ReferenceGrant/{name_of(obj)})" for s in obj["spec"]["from"]))
+            readers.setdefault(name, []).append(reader)
     return readers
 
 
 def secrets_section(objects: Sequence[Manifest]) -> str:
     """The Secrets the objects read, who reads them, and how to create each: values never enter dist/."""
     objects = sorted_objects(objects)
-    secrets = required_secrets(objects)
+    secrets = dict(sorted({**required_secrets(objects), **certificate_secrets(objects)}.items()))
     if not secrets:
         return "## Secrets to create\n\nNone: nothing here reads a Secret.\n"
     namespace = namespace_of(objects)

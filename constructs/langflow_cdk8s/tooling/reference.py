@@ -19,6 +19,7 @@ from ..patterns.runtime import LangflowRuntimeProps
 from ..props.database import Database
 from ..props.flow import Flow, FlowDelivery, FlowGroup
 from ..props.image import Image
+from ..props.exposure import Certificate, GatewayRef, GatewayRoute, OwnGateway
 from ..props.ingress import IngressOptions
 from ..props.network import NetworkPeer
 from ..props.pod import PodOptions
@@ -33,7 +34,7 @@ from .pages import GENERATED
 
 REFERENCE: tuple[type, ...] = (
     EnvironmentProps, Stage, Quota, CloudProfile, LangflowIDEProps, LangflowRuntimeProps, Flow, FlowGroup, FlowDelivery,
-    Database, IngressOptions, PodOptions, Resources, Autoscaling, Auth, Metrics, RedisCache, Security,
+    Database, GatewayRoute, GatewayRef, OwnGateway, Certificate, IngressOptions, PodOptions, Resources, Autoscaling, Auth, Metrics, RedisCache, Security,
     CustomComponents, ObjectStorage, ProductionPreflight, Image, SecretKey, NetworkPeer, GitOpsProps, SyncPolicy,
 )
 """The classes a user of the library configures, in the order a reader meets them."""
@@ -129,6 +130,8 @@ def _literal(value: Any) -> str:
         return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return f"[{', '.join(_literal(v) for v in value)}]"
+    if isinstance(value, frozenset):
+        return "frozenset({" + ", ".join(sorted(_literal(v) for v in value)) + "})"
     if isinstance(value, tuple):
         return f"({_literal(value[0])},)" if len(value) == 1 else f"({', '.join(_literal(v) for v in value)})"
     return repr(value)

@@ -69,5 +69,5 @@ def state_section(objects: Sequence[Manifest]) -> str:
         lines.append(f"| `{workload['metadata']['name']}` | {_replicas(workload, objects)} | {_where(workload)} | {memory} |")
     if any("LANGFLOW_API_KEY" in str(w["spec"]["template"]["spec"]["containers"][0].get("env", [])) for w in workloads):
         lines += ["", "The runtime's API key (`LANGFLOW_API_KEY`, `x-api-key`) authenticates as the superuser; "
-                  "the Ingress exposes only the run and webhook routes of each flow."]
+                  "its HTTPRoute (or Ingress) exposes only the run and webhook routes of each flow."]
     return "\n".join([*lines, ""])
