@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,15 +84,21 @@ def format_path(path: Sequence[Segment]) -> str:
     return text.lstrip(".")
 
 
-def _identity(old: list[Any], new: list[Any]) -> str | None:
-    """The key that identifies the items of both lists, if every item is a mapping that has it, uniquely."""
+def _identity(old: list[Any], new: list[Any]) -> Callable[[Any], Any] | None:
+    """What identifies the items of both lists, uniquely: a key every item (a mapping) has, or an
+    HTTPRoute rule's matched paths."""
     items = [*old, *new]
     if not items or not all(isinstance(item, dict) for item in items):
         return None
     for key in IDENTITY_KEYS:
         if (all(isinstance(item.get(key), (str, int)) for item in items)
                 and len({item[key] for item in old}) == len(old) and len({item[key] for item in new}) == len(new)):
-            return key
+            return lambda item, key=key: item[key]
+    if all(isinstance(item.get("matches"), list) for item in items):
+        def matched(item: Any) -> str:
+            return " ".join(str((match.get("path") or {}).get("value", "")) for match in item["matches"])
+        if len({matched(item) for item in old}) == len(old) and len({matched(item) for item in new}) == len(new):
+            return matched
     return None
 
 
@@ -125,7 +131,7 @@ def changes(old: Any, new: Any, path: tuple[Segment, ...] = ()) -> list[Change]:
 def _list_changes(old: list[Any], new: list[Any], path: tuple[Segment, ...]) -> list[Change]:
     key = _identity(old, new)
     if key is not None:
-        before, after = {item[key]: item for item in old}, {item[key]: item for item in new}
+        before, after = {key(item): item for item in old}, {key(item): item for item in new}
         order = [*after, *(ident for ident in before if ident not in after)]
         return [change for ident in order
                 for change in changes(before.get(ident, MISSING), after.get(ident, MISSING), (*path, ("item", ident)))]
