@@ -177,6 +177,8 @@ def test_the_cdk8s_plus_address_label_never_enters_a_selector(ref) -> None:
 
     checked = 0
     for obj in ref.objects():
+        if obj["metadata"].get("labels", {}).get("app.kubernetes.io/name") != "langflow":
+            continue  # a team's own cdk8s-plus workload selects as cdk8s-plus does by default: their choice
         for selector in selectors(obj):
             checked += 1
             assert "cdk8s.io/metadata.addr" not in selector, (obj["kind"], obj["metadata"]["name"], selector)

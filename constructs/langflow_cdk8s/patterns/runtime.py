@@ -27,13 +27,12 @@ from ..props.database import (Database, DatabaseChoice, ExternalPostgres, InClus
                               SqliteOnVolume)
 from ..props.flow import (CONFIG_MAP_LIMIT, BakedDelivery, ConfigMapDelivery, Delivery, DownloadDelivery, Flow,
                           FlowDelivery, FlowGroup, check_unique)
-from ..props.flow import check_runnable
 from ..props.image import Image
 from ..props.exposure import Exposure
 from ..props.pod import PodOptions
 from ..props.posture import ObjectStorage, Posture, ProductionPreflight, Security, merge_secrets, origins
-from ..props.posture import CustomComponents
 from ..props.resources import Resources
+from ..props.runnable import check_auth, check_runtime
 from ..props.scaling import Autoscaling
 from ..props.secrets import SecretKey, check_secret_keys
 from ..props.settings import PORT, Auth, Metrics, RedisCache
@@ -142,10 +141,7 @@ class LangflowRuntimeProps:
                               "runtime gives each unit and revision its own",
                               "use Database.external_postgres(host=..., password=...) on the runtime")
         self.posture.check(self.database)
-        for unit in self.flows:
-            for flow in unit.flows if isinstance(unit, FlowGroup) else [unit]:
-                check_runnable(flow, custom_code=self.security.custom_components is not CustomComponents.OFF,
-                               code_interpreters=self.security.code_interpreter_components)
+        check_runtime(self.flows, self.security)
 
     @property
     def posture(self) -> Posture:
@@ -183,10 +179,7 @@ class LangflowRuntime(Construct):
     def __init__(self, scope: Construct, id: str, props: LangflowRuntimeProps) -> None:
         env = Environment.of(scope)
         super().__init__(scope, id)
-        if props.auth.auto_login and env.stage is Stage.PRODUCTION:
-            raise ConfigError("auth.auto_login", f"is True in production environment {env.name!r}: every caller "
-                              "would be the superuser without a key", "leave Auth(auto_login=False), the default "
-                              "(clients send the runtime's API key as x-api-key)")
+        check_auth(props.auth, production=env.stage is Stage.PRODUCTION, environment=env.name)
         self.props = props
         self._script_names: dict[str, str] = {}
         flows = [flow for item in props.flows for flow in (item.flows if isinstance(item, FlowGroup) else [item])]

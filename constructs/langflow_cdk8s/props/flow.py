@@ -215,7 +215,7 @@ def _check_endpoint(source: str, endpoint: object) -> None:
 # ---- secrets and global variables in a flow's fields: one rule for synthesis and `make promote` ----
 
 
-def _nodes(document: Mapping) -> Iterator[tuple[str, str, Mapping, Mapping]]:
+def nodes(document: Mapping) -> Iterator[tuple[str, str, Mapping, Mapping]]:
     """(node id, display name, node data, component) of every component node, including the nodes
     of grouped components (a node's own nested ``flow``)."""
     pending = [document.get("data")]
@@ -236,39 +236,11 @@ def _nodes(document: Mapping) -> Iterator[tuple[str, str, Mapping, Mapping]]:
 
 def _template_fields(document: Mapping) -> Iterator[tuple[str, str, str, Mapping]]:
     """(node id, node display name, field name, field) for every template field of every node."""
-    for node_id, display, _, inner in _nodes(document):
+    for node_id, display, _, inner in nodes(document):
         template = inner.get("template")
         for name, value in (template.items() if isinstance(template, Mapping) else []):
             if isinstance(value, Mapping):
                 yield node_id, display, str(name), value
-
-
-CODE_INTERPRETERS = frozenset({
-    "CSVAgent", "CodeActAgentSmolagents", "Cuga", "LambdaFilterComponent", "OpenDsStarAgent", "PythonCodeStructuredTool",
-    "PythonFunction", "PythonFunctionComponent", "PythonREPLComponent", "PythonREPLToolComponent", "PythonREPLTool",
-})
-"""Component types that run user- or model-supplied Python although their own code is Langflow's:
-LANGFLOW_BLOCK_CODE_INTERPRETER_COMPONENTS refuses them (lfx 1.13.0, utils/flow_validation.py)."""
-
-
-def check_runnable(flow: Flow, *, custom_code: bool, code_interpreters: bool) -> None:
-    """A flow the runtime's posture will refuse at every run fails synthesis instead: a node with
-    code of its own (Langflow's Custom Component, or a component whose code was edited in the IDE)
-    where custom components are off, which Langflow 1.13 refuses or replaces with its own copy;
-    a code-interpreter component where those are blocked."""
-    if flow.content is None:
-        return
-    for node_id, display, node_data, inner in _nodes(json.loads(flow.content)):
-        if not custom_code and (node_data.get("type") == "CustomComponent" or inner.get("edited") is True):
-            raise ConfigError(flow.source, f"node {display!r} ({node_id}) runs code of its own (a custom or edited "
-                              "component), which this runtime refuses: security.custom_components is OFF",
-                              "use the built-in component unedited in the IDE and export again, or, after a review of "
-                              "its code, serve it with Security(custom_components=CustomComponents.ADMIN_ONLY, ...)")
-        if not code_interpreters and node_data.get("type") in CODE_INTERPRETERS:
-            raise ConfigError(flow.source, f"node {display!r} ({node_id}) is a {node_data.get('type')}, which runs "
-                              "supplied Python; this runtime blocks those (security.code_interpreter_components is False)",
-                              "replace it in the IDE and export again, or serve it with "
-                              "Security(code_interpreter_components=True, ...) after a review")
 
 
 def _has_value(value: object) -> bool:
