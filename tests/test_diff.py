@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from langflow_cdk8s.errors import ConfigError
 from langflow_cdk8s.props.image import LANGFLOW_VERSION
 from langflow_cdk8s.tooling import diff, review
 from langflow_cdk8s.tooling.argocd_sync import Sync, applications
@@ -377,3 +378,15 @@ def test_quota_use_is_compared_where_there_is_a_quota() -> None:
     env = environment([quota, manifest("Deployment", "w", pod(app))], [quota, manifest("Deployment", "w", scaled)])
     assert env.effects[-1] == ("quota: pods 10 (unchanged), the workloads need 3 → 5 at maximum scale; "
                                "requests.cpu 4 (unchanged), the workloads need 1.5 → 2.5 at maximum scale")
+
+
+def test_a_tree_that_does_not_synthesize_is_two_lines_naming_it(repo: Path, tmp_path: Path) -> None:
+    try:
+        edit_main(repo, r"\bFlow\.from_folder\(FLOWS\)", "Flow.from_folder(FLOWS / 'missing')")
+        with pytest.raises(ConfigError) as raised:
+            diff.finish_synthesis(diff.start_synthesis(sys.executable, repo, tmp_path / "out"), "the working tree")
+    finally:
+        git(repo, "checkout", "-q", "--", "main.py")
+    assert raised.value.where == "the working tree does not synthesize"
+    assert "flows/missing" in raised.value.problem and "is not a folder" in raised.value.problem
+    assert "Flow.from_folder" in raised.value.fix

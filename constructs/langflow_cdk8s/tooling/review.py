@@ -47,6 +47,7 @@ REASON_ORDER = {"flow": 0, "content": 1, "image": 2, "command": 3, "env": 4}
 
 
 def _replicas(manifest: Manifest, objects: Mapping[Key, Manifest]) -> int:
+    """The pods a workload runs at least: its autoscaler's minimum, else spec.replicas."""
     for other in objects.values():
         target = (other.body.get("spec") or {}).get("scaleTargetRef") or {}
         if other.kind == "HorizontalPodAutoscaler" and target.get("kind") == manifest.kind and target.get("name") == manifest.name:
@@ -78,6 +79,8 @@ def flows_in(manifest: Manifest) -> list[str]:
 
 @dataclass
 class EnvironmentDiff:
+    """One dist/ folder's review: the objects by fate, and `effects`, what Argo CD's sync does, in words."""
+
     name: str
     sync: Sync
     namespace: str
@@ -96,6 +99,8 @@ class EnvironmentDiff:
 
 @dataclass
 class Report:
+    """Every folder that changed, and the names of those that did not (so "nothing else" is visible)."""
+
     base: str
     environments: list[EnvironmentDiff]
     unchanged: list[str]
