@@ -8,6 +8,7 @@ list means the gate passes. A tree is folders of `*.yaml` files, one folder per 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -18,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 import yaml
 from kubernetes_validate.utils import all_versions
@@ -75,11 +77,64 @@ def write_tree(root: Path, manifests: Iterable[Manifest]) -> Path:
 # --------------------------------------------------------------------------------------------
 # Schema gate
 
-CRD_GROUPS = frozenset({"argoproj.io"})
+CRD_GROUPS = frozenset({"argoproj.io", "external-secrets.io"})
 """API groups of custom resources: no OpenAPI schema is bundled for them, so the schema gate skips
 them rather than failing. Their typed bindings (imports/) check them as they are built, and
-tests/test_gitops.py validates the output against the CRDs' own schema, unknown fields refused
+`crd_schema_errors` validates the output against the CRDs' own schema, unknown fields refused
 (the CRDs the bindings were generated from are committed in imports/crds/, so that runs everywhere)."""
+
+CRDS = ROOT / "imports" / "crds"
+
+
+def _strict(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with unknown fields refused, as `kubectl apply` (strict field validation) refuses them;
+    the API server would otherwise prune a misspelt field without a word."""
+    out = dict(schema)
+    if "properties" in schema:
+        out["properties"] = {name: _strict(sub) for name, sub in schema["properties"].items()}
+        if not schema.get("x-kubernetes-preserve-unknown-fields"):
+            out.setdefault("additionalProperties", False)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            out[key] = _strict(schema[key])
+    return out
+
+
+@functools.cache
+def _crd_validators() -> dict[tuple[str, str], jsonschema.Draft7Validator | None]:
+    """(apiVersion, kind) -> a validator of that version's strict schema (None: the version is not
+    served), for every CRD committed in imports/crds/."""
+    schemas: dict[tuple[str, str], jsonschema.Draft7Validator | None] = {}
+    for path in sorted(CRDS.glob("*.yaml")):
+        crd = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+        group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+        for version in crd["spec"]["versions"]:
+            schemas[(f"{group}/{version['name']}", kind)] = (jsonschema.Draft7Validator(
+                _strict(version["schema"]["openAPIV3Schema"])) if version.get("served") else None)
+    return schemas
+
+
+def crd_schema_errors(manifests: Iterable[Manifest]) -> list[str]:
+    """Every object whose API group has a CRD in imports/crds/, validated strictly (unknown fields
+    refused) against the schema of its apiVersion's version; a version the CRD does not have or does
+    not serve, or a kind of such a group without a CRD, is an error too."""
+    schemas = _crd_validators()
+    groups = {api_group(api_version) for api_version, _ in schemas}
+    errors = []
+    for m in manifests:
+        api_version, kind = m.obj.get("apiVersion"), m.obj.get("kind")
+        if not isinstance(api_version, str) or api_group(api_version) not in groups:
+            continue
+        if (api_version, kind) not in schemas:
+            errors.append(f"{m.path}: no CRD in imports/crds/ defines {kind} in {api_version}")
+            continue
+        validator = schemas[(api_version, kind)]
+        if validator is None:
+            errors.append(f"{m.path}: {kind} {api_version} is not served by its CRD (the API server refuses it)")
+            continue
+        errors += [f"{m.path}: {error.json_path}: {error.message}"
+                   for error in validator.iter_errors(m.obj)]
+    return errors
 
 OLDEST_VERSION = "1.27.0"
 """The oldest Kubernetes the manifests must still apply to."""

@@ -44,7 +44,7 @@ def labelled(diagram: str, text: str) -> bool:
 
 
 def test_committed_environment_pages_equal_a_fresh_generation() -> None:
-    expected = {f"{folder}.md": pages.environment_markdown(folder, objects(folder)) for folder in FOLDERS}
+    expected = {f"{folder}.md": reference().page(folder) for folder in FOLDERS}
     committed = {p.name: p.read_text(encoding="utf-8") for p in (DOCS / "environments").glob("*.md")}
     stale = sorted(name for name in set(expected) | set(committed) if expected.get(name) != committed.get(name))
     assert not stale, f"docs/environments/ is stale in {', '.join(stale)}: {REGENERATE}"
@@ -55,26 +55,19 @@ def test_committed_reference_equals_a_fresh_generation() -> None:
         f"docs/reference.md is stale: {REGENERATE}"
 
 
-def test_the_command_line_writes_one_page_per_folder_and_the_reference(ref: Synthesis, tmp_path: Path) -> None:
-    assert docs.main([str(ref.outdir), str(tmp_path)]) == 0
+def test_write_makes_one_page_per_folder_and_the_reference(ref: Synthesis, tmp_path: Path) -> None:
+    written = docs.write(ref.outdir, tmp_path, ref.registries)
     assert sorted(p.name for p in (tmp_path / "environments").iterdir()) == [f"{f}.md" for f in FOLDERS]
     for folder in FOLDERS:
-        written = (tmp_path / "environments" / f"{folder}.md").read_text(encoding="utf-8")
-        assert written == pages.environment_markdown(folder, objects(folder))
-    assert (tmp_path / "reference.md").is_file()
-
-
-def test_the_command_line_refuses_a_folder_without_synthesis(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        docs.main([str(tmp_path), str(tmp_path / "docs")])
-    assert exit_.value.code == 2
-    assert not (tmp_path / "docs").exists()
+        assert (tmp_path / "environments" / f"{folder}.md").read_text(encoding="utf-8") == ref.page(folder)
+    assert tmp_path / "reference.md" in written
 
 
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_output_does_not_depend_on_object_order(folder: str) -> None:
     found = objects(folder)
-    assert pages.environment_markdown(folder, found[::-1]) == pages.environment_markdown(folder, found)
+    registry = reference().registries.get(folder)
+    assert pages.environment_markdown(folder, found[::-1], registry) == pages.environment_markdown(folder, found, registry)
 
 
 @pytest.mark.parametrize("folder", FOLDERS)
@@ -107,7 +100,7 @@ def test_diagram_draws_the_network_boundary(folder: str) -> None:
 
 def test_prod_egress_names_database_https_and_dns() -> None:
     prod = example().objects("prod")
-    edges = [line for line in mermaid(pages.environment_markdown("prod", prod)).splitlines() if "-.->" in line]
+    edges = [line for line in mermaid(example().page("prod")).splitlines() if "-.->" in line]
     for name in ("PostgreSQL", "HTTPS", "DNS"):
         assert any(name in edge for edge in edges), f"no allowed {name} egress drawn"
 
@@ -188,7 +181,8 @@ def test_an_existing_database_password_is_asked_for_not_generated() -> None:
 
     env = environment(Stage.DEVELOPMENT)
     LangflowIDE(env, "ide", LangflowIDEProps(database=Database.in_cluster_postgres()))
-    assert '--from-literal=password="$(openssl rand -hex 32)"' in pages.secrets_section(env.objects)
+    assert '--from-literal=password="$(openssl rand -hex 32)"' in pages.secrets_section(env.namespace_name,
+                                                                                      env.secret_references)
 
 
 def test_the_state_section_says_where_each_workload_keeps_state_and_which_flows_read_memory() -> None:

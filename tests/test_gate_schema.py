@@ -2,8 +2,8 @@
 OpenAPI schemas of Kubernetes 1.27, the oldest cluster we support, and of the newest version
 kubernetes-validate bundles, so removed API versions and typos fail here rather than at sync.
 
-Objects of CRD groups (argoproj.io: Argo CD) have no bundled schema; they are skipped here and
-checked by their typed bindings in imports/.
+Objects of CRD groups (argoproj.io: Argo CD; external-secrets.io) have no bundled schema; they are
+skipped there and validated against their vendored CRD in imports/crds/ (gates.crd_schema_errors).
 """
 
 from __future__ import annotations
@@ -16,7 +16,11 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
-from gates import CRD_GROUPS, OLDEST_VERSION, Manifest, load_tree, newest_version, schema_errors, write_tree
+import yaml
+
+from gates import (CRD_GROUPS, OLDEST_VERSION, Manifest, crd_schema_errors, load_tree, newest_version, schema_errors,
+                   write_tree)
+from test_variant_snapshots import variants
 
 DIST = ROOT / "dist"
 VERSIONS = (OLDEST_VERSION, newest_version())
@@ -49,9 +53,9 @@ def test_dist_validates_strictly(dist: list[Manifest], version: str) -> None:
     assert time.perf_counter() - started < 10, "the schema gate got slow"
 
 
-def test_crd_groups_are_skipped_and_only_argoproj_io() -> None:
-    """Skipping is a reviewed decision: one group, named here."""
-    assert CRD_GROUPS == frozenset({"argoproj.io"})
+def test_crd_groups_are_skipped_and_only_those_with_a_vendored_crd() -> None:
+    """Skipping is a reviewed decision: the groups named here, each validated against its CRD instead."""
+    assert CRD_GROUPS == frozenset({"argoproj.io", "external-secrets.io"})
 
 
 # ---- the gate fails on broken manifests ----------------------------------------------------
@@ -120,3 +124,20 @@ def test_an_unknown_group_fails_but_argo_cd_is_skipped(tmp_path: Path) -> None:
 def test_an_object_without_kind_fails(tmp_path: Path) -> None:
     manifests = load_tree(write_tree(tmp_path, [Manifest("dev/thing.yaml", {"apiVersion": "v1", "metadata": {"name": "x"}})]))
     assert schema_errors(manifests, OLDEST_VERSION) == ["dev/thing.yaml: no apiVersion or kind"]
+
+
+def test_custom_resources_validate_strictly_against_their_vendored_crd(dist: list[Manifest]) -> None:
+    """Every object of a group with a CRD in imports/crds/ (Argo CD, External Secrets) in dist/ and in
+    the variant apps, against the CRD version of its apiVersion."""
+    variant = [Manifest(path, yaml.safe_load(text)) for path, text in variants().items()]
+    checked = [m for m in [*dist, *variant] if m.obj["apiVersion"].split("/")[0] in CRD_GROUPS]
+    assert {m.kind for m in checked} >= {"Application", "AppProject", "ExternalSecret"}
+    assert crd_schema_errors([*dist, *variant]) == []
+
+
+def test_the_crd_gate_refuses_an_unserved_version_and_an_unknown_kind() -> None:
+    old = {"apiVersion": "external-secrets.io/v1beta1", "kind": "ExternalSecret", "metadata": {"name": "x"}, "spec": {}}
+    unknown = {"apiVersion": "external-secrets.io/v1", "kind": "PushSecret", "metadata": {"name": "x"}, "spec": {}}
+    assert crd_schema_errors([Manifest("a/old.yaml", old), Manifest("a/unknown.yaml", unknown)]) == [
+        "a/old.yaml: ExternalSecret external-secrets.io/v1beta1 is not served by its CRD (the API server refuses it)",
+        "a/unknown.yaml: no CRD in imports/crds/ defines PushSecret in external-secrets.io/v1"]

@@ -1,10 +1,11 @@
 """Snapshots of the options the reference app does not use: each delivery mode, a flow group,
-and each IDE database mode. One environment (folder) per variant, one snapshot per object."""
+each IDE database mode, and Secrets from External Secrets Operator. One environment (folder) per variant, one snapshot per object."""
 
 import functools
 import io
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,8 @@ from conftest import read_tree
 from example_app import FLOWS as EXAMPLE_FLOWS
 from langflow_cdk8s import (
     Database, Environment, Flow, FlowDelivery, FlowGroup, Image, IngressOptions, LangflowIDE, LangflowIDEProps,
-    LangflowRuntime, LangflowRuntimeProps, ObjectStorage, ProductionPreflight, SecretKey, Stage,
+    LangflowRuntime, LangflowRuntimeProps, ObjectStorage, PodOptions, ProductionPreflight, RemoteKey, SecretKey,
+    SecretSource, Stage, StoreKind,
 )
 from langflow_cdk8s.tooling.synth import synth
 from support import environment
@@ -23,8 +25,8 @@ INGRESS = IngressOptions(host="flows.example.com", tls_secret="flows-tls")
 
 
 def build(app) -> list[Environment]:
-    def env(name: str, stage: Stage) -> Environment:
-        return Environment(app, name, environment(stage, name=name).props)
+    def env(name: str, stage: Stage, **props: Any) -> Environment:
+        return Environment(app, name, environment(stage, name=name, **props).props)
 
     download = env("runtime-download", Stage.PRODUCTION)
     LangflowRuntime(download, "runtime", LangflowRuntimeProps(
@@ -44,7 +46,23 @@ def build(app) -> list[Environment]:
         database=Database.in_cluster_postgres(), replicas=2,
         object_storage=ObjectStorage(bucket="langflow-uploads", credentials="langflow-s3"),
         production_preflight=ProductionPreflight(pgvector=SecretKey(name="langflow-pgvector", key="url"))))
-    return [download, baked, group, postgres]
+    external = env("runtime-external", Stage.PRODUCTION, secrets=EXTERNAL)
+    LangflowRuntime(external, "runtime", LangflowRuntimeProps(
+        flows=[Flow.from_url("https://artifacts.example.com/flows/triage.json", id="3f2b3a4e-1d2c-4b5a-9e8f-7a6b5c4d3e2f",
+                             name="Triage")],
+        delivery=FlowDelivery.download(auth_header=SecretKey(name="artifacts", key="header")), ingress=INGRESS,
+        database=Database.external_postgres(host="db.internal", password=SecretKey(name="langflow-db", key="password")),
+        secret_env={"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")},
+        pod=PodOptions(env_from=[{"secretRef": {"name": "extra-env"}}], image_pull_secrets=["registry"])))
+    return [download, baked, group, postgres, external]
+
+
+EXTERNAL = SecretSource.external(store="vault", kind=StoreKind.SECRET_STORE, refresh_interval="15m", remote={
+    "langflow-runtime-auth": "langflow/prod/runtime-auth", "llm-api-keys": "langflow/prod/llm",
+    "langflow-db/password": RemoteKey(key="databases/langflow", property="password"),
+    "artifacts/header": "langflow/prod/artifacts-header", "extra-env": "langflow/prod/extra-env",
+    "registry": "platform/registry", "flows-tls": "langflow/prod/tls"})
+"""Every way to map a Secret: per Secret (its keys are properties), per key, a key's property, read whole."""
 
 
 @functools.cache

@@ -33,7 +33,7 @@ from .props.posture import CustomComponents, ObjectStorage, ProductionPreflight,
 from .props.profiles import CloudProfile
 from .props.resources import Resources
 from .props.scaling import Autoscaling
-from .props.secrets import SecretKey, astra_db
+from .props.secrets import RemoteKey, SecretKey, SecretSource, StoreKind, astra_db
 from .props.settings import Auth, Metrics, RedisCache
 
 __all__ = [
@@ -41,5 +41,6 @@ __all__ = [
     "Environment", "EnvironmentProps", "Flow", "FlowDelivery", "FlowGroup", "GitOps", "GitOpsProps", "Image",
     "IngressOptions", "LangflowIDE", "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "Metrics",
     "NetworkPeer", "ObjectStorage", "PodOptions", "ProductionPreflight", "Quota", "RedisCache", "Resources",
-    "SecretKey", "Security", "ServiceWorkload", "Stage", "SyncPolicy", "astra_db",
+    "RemoteKey", "SecretKey", "SecretSource", "Security", "ServiceWorkload", "Stage", "StoreKind", "SyncPolicy",
+    "astra_db",
 ]

@@ -17,11 +17,13 @@ from ..errors import ConfigError
 from ..mechanics.hardening import Hardening
 from ..mechanics.labels import standard_labels
 from ..mechanics.networking import pods
+from ..mechanics.secret_refs import SecretReferences
 from ..mechanics.values import SharedConstructs
 from ..mechanics.waves import metadata, object_meta
 from ..props.network import NetworkPeer
 from ..props.profiles import CloudProfile
 from ..props.resources import Resources
+from ..props.secrets import ExistingSecrets, ExternalSecrets, SecretSource, SecretSourceChoice
 from ..props.validation import at_least, dns_label, quantity
 
 if TYPE_CHECKING:
@@ -88,6 +90,9 @@ class EnvironmentProps:
     (default 100m/128Mi requested, 500m/256Mi limit).
     pod_security: Pod Security Admission level enforced (default: `restricted` in production,
     `baseline` in development; both always warn and audit at `restricted`).
+    secrets: where the Secrets its objects read come from: SecretSource.existing() (default: created
+    by hand from the page's checklist) or SecretSource.external(store=..., remote=...) (an
+    ExternalSecret per Secret, from External Secrets Operator).
     """
 
     stage: Stage
@@ -99,9 +104,13 @@ class EnvironmentProps:
     monitoring_namespace: str | None = None
     container_defaults: Resources = Resources(cpu="100m", memory="128Mi", cpu_limit="500m", memory_limit="256Mi")
     pod_security: str | None = None
+    secrets: SecretSourceChoice = field(default_factory=SecretSource.existing)
 
     def __post_init__(self) -> None:
         dns_label("namespace", self.namespace)
+        if not isinstance(self.secrets, (ExistingSecrets, ExternalSecrets)):
+            raise ConfigError("secrets", f"{self.secrets!r} is not a Secret source",
+                              "use SecretSource.existing() or SecretSource.external(store=..., remote=...)")
         if self.monitoring_namespace is not None:
             dns_label("monitoring_namespace", self.monitoring_namespace)
         if self.pod_security not in (None, "baseline", "restricted"):
@@ -142,6 +151,8 @@ class Environment(cdk8s.Chart):
         self.flows: list[Flow] = []
         self.ingress_hosts: dict[str, str] = {}
         self.shared = SharedConstructs(self)
+        self.secret_references = SecretReferences(self, self.shared, props.secrets, namespace=self.namespace_name,
+                                                  labels=self.labels("secrets"))
         self.hardening = Hardening(self, f"environment {id!r}")
         self.node.add_validation(self.hardening)
         self.namespace_object = kplus.Namespace(self, "namespace", metadata=self._metadata(

@@ -26,7 +26,7 @@ from ..props.posture import CustomComponents, ObjectStorage, ProductionPreflight
 from ..props.profiles import CloudProfile
 from ..props.resources import Resources
 from ..props.scaling import Autoscaling
-from ..props.secrets import SecretKey
+from ..props.secrets import RemoteKey, SecretKey, SecretSource, StoreKind
 from ..props.settings import Auth, Metrics, RedisCache
 from .pages import GENERATED
 
@@ -34,7 +34,8 @@ from .pages import GENERATED
 REFERENCE: tuple[type, ...] = (
     EnvironmentProps, Stage, Quota, CloudProfile, LangflowIDEProps, LangflowRuntimeProps, Flow, FlowGroup, FlowDelivery,
     Database, IngressOptions, PodOptions, Resources, Autoscaling, Auth, Metrics, RedisCache, Security,
-    CustomComponents, ObjectStorage, ProductionPreflight, Image, SecretKey, NetworkPeer, GitOpsProps, SyncPolicy,
+    CustomComponents, ObjectStorage, ProductionPreflight, Image, SecretKey, SecretSource, RemoteKey, StoreKind,
+    NetworkPeer, GitOpsProps, SyncPolicy,
 )
 """The classes a user of the library configures, in the order a reader meets them."""
 
