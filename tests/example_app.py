@@ -6,12 +6,13 @@ tested on this app, with the flows in tests/fixtures/flows/. What main.py itself
 generically (tests on `ref`), so a team edits main.py and flows/ without touching tests/.
 """
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import cdk8s
 
 from langflow_cdk8s import (
-    CloudProfile, Database, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
+    CloudProfile, Database, Destination, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
     LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Quota, SecretKey, Stage, SyncPolicy, astra_db,
 )
 
@@ -20,7 +21,8 @@ LLM_KEYS = {"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")}
 REPO = "https://github.com/example/langflow-k8s.git"
 
 
-def build(app: cdk8s.App, *, repo_url: str = REPO, revision: str = "main") -> list[Environment]:
+def build(app: cdk8s.App, *, repo_url: str = REPO, revision: str = "main",
+          destinations: Mapping[str, Destination] | None = None) -> list[Environment]:
     dev = Environment(app, "dev", EnvironmentProps(
         stage=Stage.DEVELOPMENT,
         namespace="langflow-dev",
@@ -54,5 +56,6 @@ def build(app: cdk8s.App, *, repo_url: str = REPO, revision: str = "main") -> li
         repo_url=repo_url,
         target_revision=revision,
         production_sync=SyncPolicy.production(),
+        destinations=destinations or {},
     ))
     return [dev, prod]

@@ -20,7 +20,7 @@ jsii_channel.install()
 from .errors import ConfigError  # noqa: E402 - after the jsii settings above
 from .mechanics.workload import ServiceWorkload
 from .patterns.environment import Environment, EnvironmentProps, Quota, Stage
-from .patterns.gitops import GitOps, GitOpsProps, SyncPolicy
+from .patterns.gitops import Destination, GitOps, GitOpsProps, SyncPolicy
 from .patterns.ide import LangflowIDE, LangflowIDEProps
 from .patterns.runtime import LangflowRuntime, LangflowRuntimeProps
 from .props.database import Database
@@ -37,7 +37,7 @@ from .props.secrets import RemoteKey, SecretKey, SecretSource, StoreKind, astra_
 from .props.settings import Auth, Metrics, RedisCache
 
 __all__ = [
-    "LANGFLOW_VERSION", "Auth", "Autoscaling", "CloudProfile", "ConfigError", "CustomComponents", "Database",
+    "LANGFLOW_VERSION", "Auth", "Autoscaling", "CloudProfile", "ConfigError", "CustomComponents", "Database", "Destination",
     "Environment", "EnvironmentProps", "Flow", "FlowDelivery", "FlowGroup", "GitOps", "GitOpsProps", "Image",
     "IngressOptions", "LangflowIDE", "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "Metrics",
     "NetworkPeer", "ObjectStorage", "PodOptions", "ProductionPreflight", "Quota", "RedisCache", "Resources",

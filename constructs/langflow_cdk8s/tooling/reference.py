@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..patterns.environment import EnvironmentProps, Quota, Stage
-from ..patterns.gitops import GitOpsProps, SyncPolicy
+from ..patterns.gitops import Destination, GitOpsProps, SyncPolicy
 from ..patterns.ide import LangflowIDEProps
 from ..patterns.runtime import LangflowRuntimeProps
 from ..props.database import Database
@@ -35,7 +35,7 @@ REFERENCE: tuple[type, ...] = (
     EnvironmentProps, Stage, Quota, CloudProfile, LangflowIDEProps, LangflowRuntimeProps, Flow, FlowGroup, FlowDelivery,
     Database, IngressOptions, PodOptions, Resources, Autoscaling, Auth, Metrics, RedisCache, Security,
     CustomComponents, ObjectStorage, ProductionPreflight, Image, SecretKey, SecretSource, RemoteKey, StoreKind,
-    NetworkPeer, GitOpsProps, SyncPolicy,
+    NetworkPeer, GitOpsProps, Destination, SyncPolicy,
 )
 """The classes a user of the library configures, in the order a reader meets them."""
 
