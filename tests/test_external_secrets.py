@@ -180,3 +180,16 @@ def test_the_registry_records_each_reference_with_its_consumer() -> None:
 def test_bad_secret_sources_are_refused(bad: Any, where: str) -> None:
     with pytest.raises(ConfigError, match=f"^{where.replace('[', '.').replace(']', '.')}"):
         bad()
+
+
+@pytest.mark.parametrize("which", ["reference", "example"])
+def test_the_registry_lists_exactly_what_the_written_objects_read(which: str) -> None:
+    """Every path by which the library makes a reference records it: the registry equals what the
+    written pods and Ingresses read (read back here, by the test, never by the library)."""
+    from conftest import example, reference
+    from langflow_cdk8s.tooling.inventory import required_secrets
+
+    synthesis = reference() if which == "reference" else example()
+    assert synthesis.registries
+    for name, registry in synthesis.registries.items():
+        assert registry.secrets() == required_secrets(synthesis.objects(name)), name

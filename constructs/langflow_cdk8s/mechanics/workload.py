@@ -114,6 +114,8 @@ class ServiceWorkload(Construct):
     def __init__(self, scope: Construct, id: str, site: Site, spec: Workload) -> None:
         super().__init__(scope, id)
         self.name = spec.name
+        self.reader = f"{spec.controller}/{spec.name}"
+        """How the environment's registry of Secret references names this workload as a reader."""
         labels, selector = spec.labels, spec.selector
 
         def meta(kind: str, name: str = spec.name, annotations: Mapping[str, str] | None = None) -> Any:
@@ -179,7 +181,7 @@ class ServiceWorkload(Construct):
         shared = site.shared
         volumes: dict[str, kplus.Volume] = {}
         raw_volumes = []
-        consumer = f"{spec.controller}/{spec.name}"
+        consumer = self.reader
         for definition in (*pod.volumes, *options.volumes):
             _record_secret_volume(site.secret_references, definition, consumer)
             volume = shared.volume(definition)

@@ -182,7 +182,6 @@ class LangflowRuntime(Construct):
         self.units = self._units(props)
         env.flows.extend(flows)
         self._check_delivery(props.delivery)
-        self._warn_missing_variables(env)
         env.note(f"{props.name}: {state_model(props.database)}")
         self._warn_per_pod_memory(env)
         self.workloads: dict[str, ServiceWorkload] = {}
@@ -197,6 +196,7 @@ class LangflowRuntime(Construct):
         for unit in self.units:
             db, init = self._unit_database(env, unit)
             self._unit(env, unit, db, init)
+        self._warn_missing_variables(env)
         if props.ingress:
             routes = [Route(path=f"/api/v1/{verb}/{key}", service=self.workloads[unit.key].service, port=PORT)
                       for unit in self.units for flow in unit.flows
@@ -249,8 +249,12 @@ class LangflowRuntime(Construct):
         Unknown (empty) when the pods take env vars from `pod.env_from`, whose names are not visible here."""
         if self.props.pod.env_from:
             return []
-        unit_env = next((u.env for u in self.units if any(f.id == flow.id for f in u.flows)), {})
-        provided = {*self.props.secret_env, *self.props.pod.env, *unit_env}
+        unit = next((u for u in self.units if any(f.id == flow.id for f in u.flows)), None)
+        if unit is None or unit.key not in self.workloads:
+            provided = {*self.props.secret_env, *self.props.pod.env}
+        else:  # what its pods read from Secrets, as the environment's registry recorded it, and plain env
+            secrets = Environment.of(self.node.scope).secret_references.variables(self.workloads[unit.key].reader)
+            provided = {*secrets, *self.props.pod.env, *unit.env}
         return sorted(flow.global_variables - provided)
 
     def _warn_missing_variables(self, env: Environment) -> None:
