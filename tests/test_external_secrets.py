@@ -193,3 +193,15 @@ def test_the_registry_lists_exactly_what_the_written_objects_read(which: str) ->
     assert synthesis.registries
     for name, registry in synthesis.registries.items():
         assert registry.secrets() == required_secrets(synthesis.objects(name)), name
+
+
+def test_the_diagram_draws_each_external_secret_reading_its_store_and_creating_its_secret() -> None:
+    from langflow_cdk8s.tooling.diagram import diagram
+
+    drawn = diagram(objects())
+    assert '"Secrets External Secrets Operator creates (never in dist/)"' in drawn
+    store = next(line.split(">")[0].strip() for line in drawn.splitlines() if '"SecretStore vault"' in line)
+    for name in (o["metadata"]["name"] for o in objects() if o["kind"] == "ExternalSecret"):
+        node = f"es_{name.replace('-', '_')}"
+        assert f'{node}[/"ExternalSecret {name}<br/>refresh 15m"/]' in drawn
+        assert f'{store} -->|"reads"| {node}' in drawn and f'{node} -->|"creates"| secret_{name.replace("-", "_")}' in drawn
