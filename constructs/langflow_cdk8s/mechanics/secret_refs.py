@@ -7,17 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cdk8s_plus_27 as kplus
 import jsii
 from constructs import Construct, IValidation
 
-from imports.external_secrets.io.external_secrets import (
-    ExternalSecret, ExternalSecretSpec, ExternalSecretSpecData, ExternalSecretSpecDataFrom,
-    ExternalSecretSpecDataFromExtract, ExternalSecretSpecDataRemoteRef, ExternalSecretSpecSecretStoreRef,
-    ExternalSecretSpecSecretStoreRefKind, ExternalSecretSpecTarget, ExternalSecretSpecTargetCreationPolicy,
-    ExternalSecretSpecTargetTemplate,
-)
+if TYPE_CHECKING:
+    from imports.external_secrets.io.external_secrets import ExternalSecret
 
 from ..errors import ConfigError
 from ..props.secrets import ExternalSecrets, SecretKey, SecretSourceChoice, StoreKind
@@ -26,8 +23,6 @@ from .waves import metadata
 
 TLS_KEYS = frozenset({"tls.crt", "tls.key"})
 PULL_KEY = ".dockerconfigjson"
-_STORE_KINDS = {StoreKind.CLUSTER_SECRET_STORE: ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE,
-                StoreKind.SECRET_STORE: ExternalSecretSpecSecretStoreRefKind.SECRET_STORE}
 
 
 @dataclass(frozen=True, order=True)
@@ -118,7 +113,17 @@ class SecretReferences:
                 if ref.consumer == consumer and ref.use == "env" and ref.variable is not None}
 
     def _external_secret(self, source: ExternalSecrets, name: str) -> None:
-        """(Re)builds the ExternalSecret of Secret `name` from every key read so far."""
+        """(Re)builds the ExternalSecret of Secret `name` from every key read so far. The binding is
+        imported here: an environment without a store does not load it (about 0.1 s of jsii)."""
+        from imports.external_secrets.io.external_secrets import (
+            ExternalSecret, ExternalSecretSpec, ExternalSecretSpecData, ExternalSecretSpecDataFrom,
+            ExternalSecretSpecDataFromExtract, ExternalSecretSpecDataRemoteRef, ExternalSecretSpecSecretStoreRef,
+            ExternalSecretSpecSecretStoreRefKind, ExternalSecretSpecTarget, ExternalSecretSpecTargetCreationPolicy,
+            ExternalSecretSpecTargetTemplate,
+        )
+
+        store_kind = (ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE
+                      if source.kind is StoreKind.CLUSTER_SECRET_STORE else ExternalSecretSpecSecretStoreRefKind.SECRET_STORE)
         keys = self.secrets()[name]
         whole = self.whole(name)
         path = source.remote.get(name)
@@ -150,7 +155,7 @@ class SecretReferences:
             self._scope, f"external-secret-{name}",
             metadata=metadata("ExternalSecret", name, namespace=self._namespace, labels=self._labels),
             spec=ExternalSecretSpec(
-                secret_store_ref=ExternalSecretSpecSecretStoreRef(name=source.store, kind=_STORE_KINDS[source.kind]),
+                secret_store_ref=ExternalSecretSpecSecretStoreRef(name=source.store, kind=store_kind),
                 refresh_interval=source.refresh_interval,
                 target=ExternalSecretSpecTarget(
                     name=name, creation_policy=ExternalSecretSpecTargetCreationPolicy.OWNER,
