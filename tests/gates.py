@@ -77,7 +77,7 @@ def write_tree(root: Path, manifests: Iterable[Manifest]) -> Path:
 # --------------------------------------------------------------------------------------------
 # Schema gate
 
-CRD_GROUPS = frozenset({"argoproj.io", "external-secrets.io"})
+CRD_GROUPS = frozenset({"argoproj.io", "external-secrets.io", "monitoring.coreos.com"})
 """API groups of custom resources: no OpenAPI schema is bundled for them, so the schema gate skips
 them rather than failing. Their typed bindings (imports/) check them as they are built, and
 `crd_schema_errors` validates the output against the CRDs' own schema, unknown fields refused

@@ -1,5 +1,6 @@
 """Snapshots of the options the reference app does not use: each delivery mode, a flow group,
-each IDE database mode, and Secrets from External Secrets Operator. One environment (folder) per variant, one snapshot per object."""
+each IDE database mode, Secrets from External Secrets Operator, and Prometheus Operator monitors
+with OpenTelemetry export. One environment (folder) per variant, one snapshot per object."""
 
 import functools
 import io
@@ -13,7 +14,7 @@ from conftest import read_tree
 from example_app import FLOWS as EXAMPLE_FLOWS
 from langflow_cdk8s import (
     Database, Environment, Flow, FlowDelivery, FlowGroup, Image, IngressOptions, LangflowIDE, LangflowIDEProps,
-    LangflowRuntime, LangflowRuntimeProps, ObjectStorage, PodOptions, ProductionPreflight, RemoteKey, SecretKey,
+    LangflowRuntime, LangflowRuntimeProps, Metrics, Monitor, ObjectStorage, OpenTelemetry, PodOptions, ProductionPreflight, RemoteKey, SecretKey,
     SecretSource, Stage, StoreKind,
 )
 from langflow_cdk8s.tooling.synth import synth
@@ -54,7 +55,14 @@ def build(app) -> list[Environment]:
         database=Database.external_postgres(host="db.internal", password=SecretKey(name="langflow-db", key="password")),
         secret_env={"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")},
         pod=PodOptions(env_from=[{"secretRef": {"name": "extra-env"}}], image_pull_secrets=["registry"])))
-    return [download, baked, group, postgres, external]
+    pod_monitor = env("runtime-monitored", Stage.PRODUCTION, monitoring_namespace="monitoring")
+    LangflowRuntime(pod_monitor, "runtime", LangflowRuntimeProps(
+        flows=[FlowGroup(name="writers", flows=Flow.from_folder(FLOWS)[:2], replicas=2)], autoscaling=None,
+        metrics=Metrics(monitor=Monitor.POD_MONITOR, opentelemetry=OpenTelemetry(
+            endpoint="http://otel-collector.observability:4318", resource_attributes={"deployment.environment": "prod"}))))
+    service_monitor = env("ide-monitored", Stage.DEVELOPMENT, monitoring_namespace="monitoring")
+    LangflowIDE(service_monitor, "ide", LangflowIDEProps(metrics=Metrics(monitor=Monitor.SERVICE_MONITOR, port=9464)))
+    return [download, baked, group, postgres, external, pod_monitor, service_monitor]
 
 
 EXTERNAL = SecretSource.external(store="vault", kind=StoreKind.SECRET_STORE, refresh_interval="15m", remote={

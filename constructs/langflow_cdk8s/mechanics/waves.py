@@ -30,6 +30,8 @@ SYNC_WAVES: dict[str, int] = {
     "Deployment": 1, "StatefulSet": 1,
     # What acts on running workloads: scaling, disruption budgets, and last, traffic.
     "HorizontalPodAutoscaler": 2, "PodDisruptionBudget": 2, "Ingress": 2,
+    # Scraping, once there are pods to scrape.
+    "PodMonitor": 2, "ServiceMonitor": 2,
     # dist/argocd/: projects before the Applications that name them.
     "AppProject": -1, "Application": 0,
 }

@@ -108,7 +108,8 @@ class ServiceWorkload(Construct):
     you add when it synthesizes.
 
     service_account, workload (Deployment or StatefulSet), container (the main one), service,
-    headless_service (StatefulSets), autoscaler and disruption_budget (when they apply), network_policy.
+    headless_service (StatefulSets), autoscaler and disruption_budget (when they apply), network_policy,
+    monitor (a PodMonitor or ServiceMonitor, when Metrics(monitor=...) asks for one).
     """
 
     def __init__(self, scope: Construct, id: str, site: Site, spec: Workload) -> None:
@@ -116,6 +117,9 @@ class ServiceWorkload(Construct):
         self.name = spec.name
         self.reader = f"{spec.controller}/{spec.name}"
         """How the environment's registry of Secret references names this workload as a reader."""
+        self.labels, self.selector = spec.labels, spec.selector
+        self.monitor: cdk8s.ApiObject | None = None
+        """Its PodMonitor or ServiceMonitor, when Metrics(monitor=...) asks for one (mechanics/monitors.py)."""
         labels, selector = spec.labels, spec.selector
 
         def meta(kind: str, name: str = spec.name, annotations: Mapping[str, str] | None = None) -> Any:

@@ -14,9 +14,10 @@ import cdk8s_plus_27 as kplus
 
 from ..errors import ConfigError
 from ..mechanics.backend import (DatabaseWiring, backend_container, backend_egress, backend_volumes,
-                                 scrape_annotations, scrapers, wire_database)
+                                 scrape_annotations, scrapers, telemetry_egress, telemetry_env, wire_database)
 from ..mechanics.containers import ContainerSpec, empty_dir, env_list
 from ..mechanics.labels import standard_labels
+from ..mechanics.monitors import attach_monitor
 from ..mechanics.networking import Traffic
 from ..mechanics.routes import Route, ingress
 from ..mechanics.waves import COMPARE_OPTIONS, IGNORE_EXTRANEOUS, metadata
@@ -351,12 +352,13 @@ class LangflowRuntime(Construct):
                                                               behind_proxy=props.ingress is not None)
         main = backend_container(
             image=props.image, resources=unit.resources, database=db, auth=props.auth, metrics=props.metrics,
-            settings={**RUNTIME_SETTINGS, "LANGFLOW_LOAD_FLOWS_PATH": load_path, **posture_settings},
+            settings={**RUNTIME_SETTINGS, "LANGFLOW_LOAD_FLOWS_PATH": load_path, **posture_settings,
+                      **telemetry_env(props.metrics, unit.name)},
             secrets=merge_secrets("secret_env", props.secret_env, posture_secrets),
             extra_env={**options.env, **unit.env}, env_from=options.env_from,
             mounts=[*flow_mounts, *options.volume_mounts], redis=props.redis)
         ingress_peers = [env.profile.ingress_peer((PORT,))] if props.ingress else []
-        egress = [*backend_egress(env, db, props.redis), *props.posture.egress()]
+        egress = [*backend_egress(env, db, props.redis), *props.posture.egress(), *telemetry_egress(props.metrics)]
         self.workloads[unit.key] = ServiceWorkload(self, unit.key, env, Workload(
             name=unit.name, instance=unit.name, component="runtime", version=props.image.tag,
             replicas=unit.replicas, autoscaling=unit.autoscaling, spread=True,
@@ -367,6 +369,7 @@ class LangflowRuntime(Construct):
             ports=[ServicePort(name="http", port=PORT)], service_type=props.service_type,
             traffic=Traffic(ingress=[*ingress_peers, *scrapers(env, props.metrics)], egress=egress),
         ))
+        attach_monitor(env, self.workloads[unit.key], props.metrics)
 
 
 def uses_memory(flow: Flow) -> bool:

@@ -217,6 +217,26 @@ def _external_secrets(diagram: _Diagram, external_secrets: Sequence[Manifest]) -
         diagram.edge(node, "-->", _id("secret", spec.get("target", {}).get("name") or name_of(external)), "creates")
 
 
+def _monitors(diagram: _Diagram, objects: Sequence[Manifest], workloads: Sequence[Manifest],
+              services: Sequence[Manifest]) -> None:
+    """Each PodMonitor points at the workloads whose pods it selects, each ServiceMonitor at its Services."""
+    for monitor in of_kind(objects, "PodMonitor", "ServiceMonitor"):
+        spec = monitor["spec"]
+        endpoints = spec.get("podMetricsEndpoints") or spec.get("endpoints") or []
+        scraped = ", ".join(f"port {e.get('port', '?')} {e.get('path', '/metrics')}" for e in endpoints)
+        node = diagram.node(diagram.inside, _id("mon", f"{monitor['kind']}_{name_of(monitor)}"), "[[|]]",
+                            f"{monitor['kind']} {name_of(monitor)}<br/>{scraped}")
+        selector = spec.get("selector", {}).get("matchLabels", {})
+        if monitor["kind"] == "PodMonitor":
+            targets = [_id("wl", name_of(w)) for w in workloads if matches(selector, pod_labels(w))]
+        else:
+            targets = [_id("svc", name_of(s)) for s in services
+                       if matches(selector, s["metadata"].get("labels", {}))
+                       and any(p.get("name") in {e.get("port") for e in endpoints} for p in s["spec"].get("ports", []))]
+        for target in targets:
+            diagram.edge(node, "-->", target, "scrapes")
+
+
 def _sync(policy: Mapping[str, Any]) -> str:
     automated = policy.get("automated")
     if automated is None:
@@ -305,6 +325,7 @@ def diagram(objects: Sequence[Manifest]) -> str:
             if matches(spec.get("selector", {}).get("matchLabels", {}), pod_labels(workload)):
                 graph.edge(node, "-->", _id("wl", name_of(workload)), "protects")
 
+    _monitors(graph, objects, workloads, services)
     _network(graph, of_kind(objects, "NetworkPolicy"), workloads)
     _argocd(graph, objects)
 

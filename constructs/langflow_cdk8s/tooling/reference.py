@@ -27,13 +27,13 @@ from ..props.profiles import CloudProfile
 from ..props.resources import Resources
 from ..props.scaling import Autoscaling
 from ..props.secrets import RemoteKey, SecretKey, SecretSource, StoreKind
-from ..props.settings import Auth, Metrics, RedisCache
+from ..props.settings import Auth, Metrics, Monitor, OpenTelemetry, RedisCache
 from .pages import GENERATED
 
 
 REFERENCE: tuple[type, ...] = (
     EnvironmentProps, Stage, Quota, CloudProfile, LangflowIDEProps, LangflowRuntimeProps, Flow, FlowGroup, FlowDelivery,
-    Database, IngressOptions, PodOptions, Resources, Autoscaling, Auth, Metrics, RedisCache, Security,
+    Database, IngressOptions, PodOptions, Resources, Autoscaling, Auth, Metrics, Monitor, OpenTelemetry, RedisCache, Security,
     CustomComponents, ObjectStorage, ProductionPreflight, Image, SecretKey, SecretSource, RemoteKey, StoreKind,
     NetworkPeer, GitOpsProps, Destination, SyncPolicy,
 )
