@@ -7,7 +7,8 @@ from pathlib import Path
 # langflow_cdk8s first: it quiets jsii's Node 20 end-of-life banner before cdk8s starts jsii.
 from langflow_cdk8s import (
     CloudProfile, Database, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
-    LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Quota, SecretKey, Stage, SyncPolicy, astra_db,
+    LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Metrics, Monitor, Quota, SecretKey, SecretSource, Stage,
+    SyncPolicy, astra_db,
 )
 from langflow_cdk8s.tooling.synth import synth
 
@@ -15,6 +16,12 @@ import cdk8s  # noqa: E402, I001 - after langflow_cdk8s, see above
 
 FLOWS = Path(__file__).parent / "flows"
 LLM_KEYS = {"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")}
+METRICS = Metrics(monitor=Monitor.POD_MONITOR)   # the Prometheus Operator scrapes each workload's pods
+PROD_SECRETS = SecretSource.external(           # External Secrets Operator, from the platform's store
+    store="platform-secrets",
+    remote={name: f"langflow/prod/{name}" for name in (
+        "langflow-runtime-auth", "langflow-prod-db", "llm-api-keys", "astra-db", "langflow-prod-tls")},
+)
 
 
 def build(app: cdk8s.App, *, repo_url: str = "https://github.com/example/langflow-k8s.git", revision: str = "main",
@@ -30,6 +37,7 @@ def build(app: cdk8s.App, *, repo_url: str = "https://github.com/example/langflo
         database=Database.sqlite(size="10Gi"),
         ingress=IngressOptions(host="langflow.dev.example.com", tls_secret="langflow-dev-tls"),
         secret_env={**LLM_KEYS, **astra_db("astra-db")},
+        metrics=METRICS,
     ))
 
     prod = Environment(app, "prod", EnvironmentProps(
@@ -38,6 +46,7 @@ def build(app: cdk8s.App, *, repo_url: str = "https://github.com/example/langflo
         profile=CloudProfile.generic(),
         monitoring_namespace="monitoring",
         quota=Quota(requests_cpu="32", requests_memory="64Gi", limits_cpu="64", limits_memory="64Gi", pods=80),
+        secrets=PROD_SECRETS,
     ))
     LangflowRuntime(prod, "runtime", LangflowRuntimeProps(
         flows=Flow.from_folder(FLOWS),
@@ -45,6 +54,7 @@ def build(app: cdk8s.App, *, repo_url: str = "https://github.com/example/langflo
                                             password=SecretKey(name="langflow-prod-db", key="password")),
         ingress=IngressOptions(host="flows.example.com", tls_secret="langflow-prod-tls"),
         secret_env={**LLM_KEYS, **astra_db("astra-db")},
+        metrics=METRICS,
     ))
 
     GitOps(app, "argocd", GitOpsProps(

@@ -111,7 +111,11 @@ def test_no_kubectl_create_secret_with_external_secrets() -> None:
     env = runtime_env(SecretSource.external(store="vault", remote=REMOTE))
     page = secrets_section(env.namespace_name, env.secret_references)
     assert "kubectl" not in page and "create secret" not in page
-    assert "| `llm-api-keys` | `openai` | `openai` ← `langflow/llm` property `openai` |" in page
+    assert "| `llm-api-keys` | `openai` | `langflow/llm`, a property per key |" in page
+    mixed = runtime_env(SecretSource.external(store="vault", remote={
+        "langflow-runtime-auth": "langflow/auth", "llm-api-keys/openai": RemoteKey(key="shared/openai", property="key")}))
+    assert "| `llm-api-keys` | `openai` | `openai` ← `shared/openai` property `key` |" in secrets_section(
+        mixed.namespace_name, mixed.secret_references)
     existing = runtime_env(SecretSource.existing())
     assert "kubectl -n ns-test create secret generic llm-api-keys" in secrets_section(
         existing.namespace_name, existing.secret_references)

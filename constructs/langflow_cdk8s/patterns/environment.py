@@ -138,7 +138,9 @@ class Environment(cdk8s.Chart):
 
     Its objects: namespace_object (kplus.Namespace), default_deny and allow_dns (kplus.NetworkPolicy),
     developer_role (kplus.Role, production only), developer_binding (kplus.RoleBinding, unless
-    developer_group is None), quota (k8s.KubeResourceQuota), limits (k8s.KubeLimitRange).
+    developer_group is None), quota (k8s.KubeResourceQuota), limits (k8s.KubeLimitRange);
+    secret_references, the registry of every Secret its objects read (with SecretSource.external, its
+    `external_secrets` are the ExternalSecrets producing them).
     """
 
     def __init__(self, scope: Construct, id: str, props: EnvironmentProps) -> None:

@@ -98,11 +98,15 @@ def _external_section(namespace: str, secrets: SecretReferences, source: Externa
     """Where each Secret comes from in the store: what to put there, not a command to run here."""
     rows = []
     for name, keys in secrets.secrets().items():
+        remotes = {key: source.remote_key(name, key) for key in sorted(keys)}
+        path = source.remote.get(name)
         if secrets.whole(name):
-            where = f"every property of `{source.remote[name]}`"
+            where = f"every property of `{path}`"
+        elif isinstance(path, str) and all(r is not None and (r.key, r.property) == (path, k) for k, r in remotes.items()):
+            where = f"`{path}`, a property per key"
         else:
             where = ", ".join(f"`{key}` ← `{remote.key}`" + (f" property `{remote.property}`" if remote.property else "")
-                              for key in sorted(keys) if (remote := source.remote_key(name, key)) is not None)
+                              for key, remote in remotes.items() if remote is not None)
         rows.append(f"| `{name}` | {_keys_text(keys)} | {where} | {', '.join(secrets.readers(name))} |")
     return "\n".join([
         "## Secrets from the store",
