@@ -13,11 +13,18 @@ import cdk8s
 
 from langflow_cdk8s import (
     CloudProfile, Database, Destination, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
-    LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Quota, SecretKey, Stage, SyncPolicy, astra_db,
+    LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Metrics, Monitor, Quota, SecretKey, SecretSource, Stage,
+    SyncPolicy, astra_db,
 )
 
 FLOWS = Path(__file__).parent / "fixtures" / "flows"
 LLM_KEYS = {"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")}
+METRICS = Metrics(monitor=Monitor.POD_MONITOR)
+PROD_SECRETS = SecretSource.external(
+    store="platform-secrets",
+    remote={name: f"langflow/prod/{name}" for name in (
+        "langflow-runtime-auth", "langflow-prod-db", "llm-api-keys", "astra-db", "langflow-prod-tls")},
+)
 REPO = "https://github.com/example/langflow-k8s.git"
 
 
@@ -34,6 +41,7 @@ def build(app: cdk8s.App, *, repo_url: str = REPO, revision: str = "main",
         database=Database.sqlite(size="10Gi"),
         ingress=IngressOptions(host="langflow.dev.example.com", tls_secret="langflow-dev-tls"),
         secret_env={**LLM_KEYS, **astra_db("astra-db")},
+        metrics=METRICS,
     ))
 
     prod = Environment(app, "prod", EnvironmentProps(
@@ -42,6 +50,7 @@ def build(app: cdk8s.App, *, repo_url: str = REPO, revision: str = "main",
         profile=CloudProfile.generic(),
         monitoring_namespace="monitoring",
         quota=Quota(requests_cpu="32", requests_memory="64Gi", limits_cpu="64", limits_memory="64Gi", pods=80),
+        secrets=PROD_SECRETS,
     ))
     LangflowRuntime(prod, "runtime", LangflowRuntimeProps(
         flows=Flow.from_folder(FLOWS),
@@ -49,6 +58,7 @@ def build(app: cdk8s.App, *, repo_url: str = REPO, revision: str = "main",
                                             password=SecretKey(name="langflow-prod-db", key="password")),
         ingress=IngressOptions(host="flows.example.com", tls_secret="langflow-prod-tls"),
         secret_env={**LLM_KEYS, **astra_db("astra-db")},
+        metrics=METRICS,
     ))
 
     GitOps(app, "argocd", GitOpsProps(

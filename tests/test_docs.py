@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+import example_app
 from conftest import ROOT, Synthesis, environment_folders, example, reference
+from langflow_cdk8s.props.secrets import ExternalSecrets
 from langflow_cdk8s.tooling import docs, pages
 from langflow_cdk8s.tooling import reference as props_reference
 from langflow_cdk8s.tooling.inventory import WORKLOAD_KINDS, required_secrets
@@ -105,8 +107,20 @@ def test_prod_egress_names_database_https_and_dns() -> None:
         assert any(name in edge for edge in edges), f"no allowed {name} egress drawn"
 
 
+def from_a_store(folder: str) -> bool:
+    """Whether the environment of `folder` takes its Secrets from a store (SecretSource.external)."""
+    registry = reference().registries.get(folder)
+    return registry is not None and isinstance(registry.source, ExternalSecrets)
+
+
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_every_required_secret_has_a_create_command(folder: str) -> None:
+    if from_a_store(folder):
+        section = page(folder).split("## Secrets from the store", 1)[1].split("\n## ", 1)[0]
+        assert "kubectl" not in section, f"docs/environments/{folder}.md tells to create Secrets that a store provides"
+        for name in required_secrets(objects(folder)):
+            assert f"| `{name}` |" in section, f"no store path for {name} in docs/environments/{folder}.md"
+        return
     commands = re.findall(r"```sh\n(.*?)```", page(folder), re.S)
     text = commands[0].split("\n\n") if commands else []
     for name, keys in required_secrets(objects(folder)).items():
@@ -164,7 +178,8 @@ def test_generated_secret_values_are_what_langflow_accepts(folder: str) -> None:
     """The secret key decodes as a Fernet key (32 bytes, url-safe base64); passwords stay URL-safe."""
     import base64
 
-    commands = re.findall(r"```sh\n(.*?)```", page(folder), re.S)[0].split("\n\n")
+    commands = re.findall(r"```sh\n(.*?)```", example().page(folder) if folder == "dev" else existing_prod_page(),
+                          re.S)[0].split("\n\n")
     values = {key: value for command in commands for key, value in generated_values(command).items()}
     assert "secret-key" in values
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}=", values["secret-key"])
@@ -172,8 +187,20 @@ def test_generated_secret_values_are_what_langflow_accepts(folder: str) -> None:
     assert all(re.fullmatch(r"[0-9a-f]{64}", v) for k, v in values.items() if k != "secret-key")
 
 
+def existing_prod_page() -> str:
+    """The Secrets section of the example's prod with SecretSource.existing(): commands, not store paths."""
+    from langflow_cdk8s import Database, Flow, LangflowRuntime, LangflowRuntimeProps, SecretKey, Stage
+    from support import environment
+
+    env = environment(Stage.PRODUCTION, name="prod")
+    LangflowRuntime(env, "runtime", LangflowRuntimeProps(
+        flows=Flow.from_folder(example_app.FLOWS), secret_env=example_app.LLM_KEYS,
+        database=Database.external_postgres(host="db.internal", password=SecretKey(name="langflow-prod-db", key="password"))))
+    return pages.secrets_section(env.namespace_name, env.secret_references)
+
+
 def test_an_existing_database_password_is_asked_for_not_generated() -> None:
-    [command] = [c for c in re.findall(r"```sh\n(.*?)```", page("prod"), re.S)[0].split("\n\n") if "prod-db" in c]
+    [command] = [c for c in re.findall(r"```sh\n(.*?)```", existing_prod_page(), re.S)[0].split("\n\n") if "prod-db" in c]
     assert "--from-literal=password='<the existing password of the database user>'" in command
     # An in-cluster PostgreSQL initializes itself from the same Secret key, so there a new one is right.
     from langflow_cdk8s import Database, LangflowIDE, LangflowIDEProps, Stage

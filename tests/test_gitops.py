@@ -157,9 +157,9 @@ def test_sync_waves_put_the_namespace_then_rbac_and_configuration_then_workloads
         waves.setdefault(obj["kind"], set()).add(wave(obj))
     stages = [("Namespace",),
               ("ServiceAccount", "Role", "RoleBinding", "NetworkPolicy", "ResourceQuota", "LimitRange"),
-              ("ConfigMap", "Service"),
+              ("ConfigMap", "Service", "ExternalSecret"),
               ("Deployment", "StatefulSet"),
-              ("HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress")]
+              ("HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress", "PodMonitor", "ServiceMonitor")]
     assert {kind for kinds in stages for kind in kinds} >= set(waves), "a kind this test does not order"
     present = [stage for kinds in stages if (stage := set().union(*(waves.get(kind, set()) for kind in kinds)))]
     for earlier, later in zip(present, present[1:]):
