@@ -59,7 +59,10 @@ class SecretReferences:
         self.source = source
         self._namespace = namespace
         self._labels = dict(labels)
-        self._references: list[SecretReference] = []
+        self._references: dict[SecretReference, None] = {}
+        self._keys: dict[str, set[str]] = {}
+        self._whole: set[str] = set()
+        self._variables: dict[str, set[str]] = {}
         self.external_secrets: dict[str, ExternalSecret] = {}
         """Secret name -> the ExternalSecret producing it (SecretSource.external only)."""
         if isinstance(source, ExternalSecrets):
@@ -81,9 +84,15 @@ class SecretReferences:
         reference = SecretReference(name, key, consumer, use, variable)
         if reference in self._references:
             return
-        before = (self.secrets().get(name), self.whole(name))
-        self._references.append(reference)
-        if isinstance(self.source, ExternalSecrets) and (self.secrets()[name], self.whole(name)) != before:
+        self._references[reference] = None
+        if use == "env" and variable is not None:
+            self._variables.setdefault(consumer, set()).add(variable)
+        keys = self._keys.get(name)
+        changed = keys is None or (key is None and name not in self._whole) or (key is not None and key not in keys)
+        self._keys.setdefault(name, set()).update([key] if key is not None else [])
+        if key is None:
+            self._whole.add(name)
+        if changed and isinstance(self.source, ExternalSecrets):
             self._external_secret(self.source, name)
 
     @property
@@ -92,16 +101,11 @@ class SecretReferences:
 
     def secrets(self) -> dict[str, set[str]]:
         """Secret name -> keys read (an empty set: read whole, as by envFrom), sorted by name."""
-        needed: dict[str, set[str]] = {}
-        for ref in self._references:
-            keys = needed.setdefault(ref.secret, set())
-            if ref.key is not None:
-                keys.add(ref.key)
-        return dict(sorted(needed.items()))
+        return {name: set(keys) for name, keys in sorted(self._keys.items())}
 
     def whole(self, name: str) -> bool:
         """Whether some object reads every key of Secret `name` (envFrom)."""
-        return any(ref.secret == name and ref.key is None for ref in self._references)
+        return name in self._whole
 
     def readers(self, name: str) -> list[str]:
         """The objects that read Secret `name`, in order."""
@@ -109,8 +113,7 @@ class SecretReferences:
 
     def variables(self, consumer: str) -> set[str]:
         """The env vars of `consumer` whose values come from Secrets."""
-        return {ref.variable for ref in self._references
-                if ref.consumer == consumer and ref.use == "env" and ref.variable is not None}
+        return set(self._variables.get(consumer, ()))
 
     def _external_secret(self, source: ExternalSecrets, name: str) -> None:
         """(Re)builds the ExternalSecret of Secret `name` from every key read so far. The binding is
@@ -124,7 +127,7 @@ class SecretReferences:
 
         store_kind = (ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE
                       if source.kind is StoreKind.CLUSTER_SECRET_STORE else ExternalSecretSpecSecretStoreRefKind.SECRET_STORE)
-        keys = self.secrets()[name]
+        keys = self._keys[name]
         whole = self.whole(name)
         path = source.remote.get(name)
         if whole and not isinstance(path, str):

@@ -250,10 +250,10 @@ class LangflowRuntime(Construct):
         Unknown (empty) when the pods take env vars from `pod.env_from`, whose names are not visible here."""
         if self.props.pod.env_from:
             return []
-        unit = next(u for u in self.units if any(f.id == flow.id for f in u.flows))
-        # What its pods read from Secrets (the environment's registry of references), and plain env.
-        secrets = Environment.of(self.node.scope).secret_references.variables(self.workloads[unit.key].reader)
-        return sorted(flow.global_variables - {*secrets, *self.props.pod.env, *unit.env})
+        served = next((u for u in self.units if any(f.id == flow.id for f in u.flows)), None)
+        # Secret-backed variables (the registry; for a flow not served yet the first unit's), and plain env.
+        secrets = Environment.of(self.node.scope).secret_references.variables(self.workloads[(served or self.units[0]).key].reader)
+        return sorted(flow.global_variables - {*secrets, *self.props.pod.env, *(served.env if served else {})})
 
     def _warn_missing_variables(self, env: Environment) -> None:
         for flow in (f for unit in self.units for f in unit.flows):
