@@ -75,8 +75,19 @@ def produced_keys(external_secret: dict[str, Any]) -> set[str] | None:
     return {entry["secretKey"] for entry in external_secret["spec"].get("data", [])}
 
 
-def test_every_secret_a_pod_reads_has_exactly_one_external_secret_with_its_keys() -> None:
-    objs = objects()
+def external_folders() -> list[tuple[str, list[dict[str, Any]]]]:
+    """The variant's folder, and every folder of main.py's app whose environment uses a store."""
+    from conftest import reference
+    from langflow_cdk8s.props.secrets import ExternalSecrets
+
+    ref = reference()
+    return [(FOLDER, objects()), *((name, ref.objects(name)) for name, registry in ref.registries.items()
+                                   if isinstance(registry.source, ExternalSecrets))]
+
+
+@pytest.mark.parametrize("folder", [name for name, _ in external_folders()])
+def test_every_secret_a_pod_reads_has_exactly_one_external_secret_with_its_keys(folder: str) -> None:
+    objs = dict(external_folders())[folder]
     read, made = read_by_pods(objs), produced(objs)
     tls = {t["secretName"] for o in objs if o["kind"] == "Ingress" for t in o["spec"].get("tls", [])}
     assert read and set(made) == set(read) | tls

@@ -18,7 +18,20 @@ from test_variant_snapshots import FLOWS, variants
 
 
 def objects(folder: str) -> list[dict[str, Any]]:
+    """A variant's folder, or `main:<folder>` of main.py's app."""
+    if folder.startswith("main:"):
+        from conftest import reference
+        return reference().objects(folder.removeprefix("main:"))
     return [yaml.safe_load(text) for path, text in sorted(variants().items()) if path.startswith(f"{folder}/")]
+
+
+def monitored() -> list[tuple[str, str]]:
+    """(folder, monitor kind) of the variants, and of main.py's folders that have monitors."""
+    from conftest import reference
+    ref = reference()
+    found = {(f"main:{path.split('/')[0]}", path.split("/")[1].split(".")[0]) for path in ref.files
+             if path.split("/")[1].split(".")[0] in ("PodMonitor", "ServiceMonitor")}
+    return [("runtime-monitored", "PodMonitor"), ("ide-monitored", "ServiceMonitor"), *sorted(found)]
 
 
 def matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
@@ -49,7 +62,7 @@ def admitted_from(objs: list[dict[str, Any]], workload: dict[str, Any], namespac
     return admitted
 
 
-@pytest.mark.parametrize("folder, kind", [("runtime-monitored", "PodMonitor"), ("ide-monitored", "ServiceMonitor")])
+@pytest.mark.parametrize("folder, kind", monitored())
 def test_each_monitor_selects_exactly_the_metric_pods_on_a_port_the_policy_admits(folder: str, kind: str) -> None:
     objs = objects(folder)
     monitors = [o for o in objs if o["kind"] == kind]
