@@ -6,7 +6,8 @@ from pathlib import Path
 
 from langflow_cdk8s import (
     App, CloudProfile, Database, Environment, EnvironmentProps, Exposure, Flow, GatewayRef, GitOps, GitOpsProps, LangflowIDE,
-    LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Quota, SecretKey, Stage, SyncPolicy, astra_db,
+    LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Metrics, Monitor, Quota, SecretKey, SecretSource, Stage,
+    SyncPolicy, astra_db,
 )
 from langflow_cdk8s.tooling.synth import synth
 
@@ -14,6 +15,12 @@ FLOWS = Path(__file__).parent / "flows"
 GATEWAY = GatewayRef(name="platform", namespace="gateway-system", section_name="https")
 """The platform's shared Gateway (Gateway API) and its HTTPS listener, which holds the certificates."""
 LLM_KEYS = {"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")}
+METRICS = Metrics(monitor=Monitor.POD_MONITOR)   # the Prometheus Operator scrapes each workload's pods
+PROD_SECRETS = SecretSource.external(           # External Secrets Operator, from the platform's store
+    store="platform-secrets",
+    remote={name: f"langflow/prod/{name}" for name in (
+        "langflow-runtime-auth", "langflow-prod-db", "llm-api-keys", "astra-db")},
+)
 
 
 def build(app: App, *, repo_url: str = "https://github.com/example/langflow-k8s.git", revision: str = "main",
@@ -29,6 +36,7 @@ def build(app: App, *, repo_url: str = "https://github.com/example/langflow-k8s.
         database=Database.sqlite(size="10Gi"),
         exposure=Exposure.gateway("langflow.dev.example.com", gateway=GATEWAY),
         secret_env={**LLM_KEYS, **astra_db("astra-db")},
+        metrics=METRICS,
     ))
 
     prod = Environment(app, "prod", EnvironmentProps(
@@ -37,6 +45,7 @@ def build(app: App, *, repo_url: str = "https://github.com/example/langflow-k8s.
         profile=CloudProfile.generic(),
         monitoring_namespace="monitoring",
         quota=Quota(requests_cpu="32", requests_memory="64Gi", limits_cpu="64", limits_memory="64Gi", pods=80),
+        secrets=PROD_SECRETS,
     ))
     LangflowRuntime(prod, "runtime", LangflowRuntimeProps(
         flows=Flow.from_folder(FLOWS),
@@ -44,6 +53,7 @@ def build(app: App, *, repo_url: str = "https://github.com/example/langflow-k8s.
                                             password=SecretKey(name="langflow-prod-db", key="password")),
         exposure=Exposure.gateway("flows.example.com", gateway=GATEWAY),
         secret_env={**LLM_KEYS, **astra_db("astra-db")},
+        metrics=METRICS,
     ))
 
     GitOps(app, "argocd", GitOpsProps(

@@ -15,7 +15,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +36,17 @@ class Synthesis:
 
     outdir: Path
     files: dict[str, str]
+    registries: dict[str, Any] = field(default_factory=dict)
+    """Environment name -> its registry of Secret references (Environment.secret_references)."""
 
     def objects(self, folder: str | None = None) -> list[dict]:
         return [yaml.safe_load(text) for path, text in sorted(self.files.items())
                 if folder is None or path.startswith(f"{folder}/")]
+
+    def page(self, folder: str) -> str:
+        """docs/environments/<folder>.md as `make synth` generates it from this synthesis."""
+        from langflow_cdk8s.tooling import pages
+        return pages.environment_markdown(folder, self.objects(folder), self.registries.get(folder))
 
     def get(self, folder: str, kind: str, name: str) -> dict:
         return yaml.safe_load(self.files[f"{folder}/{kind}.{name}.k8s.yaml"])
@@ -52,11 +59,20 @@ def read_tree(root: Path) -> dict[str, str]:
 def _synthesize(build: Callable[[Any], Any], what: str) -> Synthesis:
     from langflow_cdk8s.tooling.synth import synth
 
+    from langflow_cdk8s import Environment
+
     outdir = Path(tempfile.mkdtemp(prefix=f"langflow-{what}-"))
+    apps = []
+
+    def kept(app: Any) -> Any:
+        apps.append(app)
+        return build(app)
+
     with open(os.devnull, "w") as quiet:
-        code = synth(build, outdir=str(outdir), stream=quiet)
+        code = synth(kept, outdir=str(outdir), stream=quiet)
     assert code == 0, f"the {what} app failed to synthesize: run `make synth` to see why"
-    return Synthesis(outdir=outdir, files=read_tree(outdir))
+    registries = {env.name: env.secret_references for env in apps[0].node.children if isinstance(env, Environment)}
+    return Synthesis(outdir=outdir, files=read_tree(outdir), registries=registries)
 
 
 STARTERS = ROOT / "tests" / "fixtures" / "starter_flows"

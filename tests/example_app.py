@@ -6,22 +6,31 @@ tested on this app, with the flows in tests/fixtures/flows/. What main.py itself
 generically (tests on `ref`), so a team edits main.py and flows/ without touching tests/.
 """
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import cdk8s
 
 from langflow_cdk8s import (
-    CloudProfile, Database, Environment, EnvironmentProps, Exposure, Flow, GatewayRef, GitOps, GitOpsProps, LangflowIDE,
-    LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Quota, SecretKey, Stage, SyncPolicy, astra_db,
+    CloudProfile, Database, Destination, Environment, EnvironmentProps, Exposure, Flow, GatewayRef, GitOps, GitOpsProps,
+    LangflowIDE, LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Metrics, Monitor, Quota, SecretKey, SecretSource,
+    Stage, SyncPolicy, astra_db,
 )
 
 FLOWS = Path(__file__).parent / "fixtures" / "flows"
 GATEWAY = GatewayRef(name="platform", namespace="gateway-system", section_name="https")
 LLM_KEYS = {"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")}
+METRICS = Metrics(monitor=Monitor.POD_MONITOR)
+PROD_SECRETS = SecretSource.external(
+    store="platform-secrets",
+    remote={name: f"langflow/prod/{name}" for name in (
+        "langflow-runtime-auth", "langflow-prod-db", "llm-api-keys", "astra-db")},
+)
 REPO = "https://github.com/example/langflow-k8s.git"
 
 
-def build(app: cdk8s.App, *, repo_url: str = REPO, revision: str = "main") -> list[Environment]:
+def build(app: cdk8s.App, *, repo_url: str = REPO, revision: str = "main",
+          destinations: Mapping[str, Destination] | None = None) -> list[Environment]:
     dev = Environment(app, "dev", EnvironmentProps(
         stage=Stage.DEVELOPMENT,
         namespace="langflow-dev",
@@ -33,6 +42,7 @@ def build(app: cdk8s.App, *, repo_url: str = REPO, revision: str = "main") -> li
         database=Database.sqlite(size="10Gi"),
         exposure=Exposure.gateway("langflow.dev.example.com", gateway=GATEWAY),
         secret_env={**LLM_KEYS, **astra_db("astra-db")},
+        metrics=METRICS,
     ))
 
     prod = Environment(app, "prod", EnvironmentProps(
@@ -41,6 +51,7 @@ def build(app: cdk8s.App, *, repo_url: str = REPO, revision: str = "main") -> li
         profile=CloudProfile.generic(),
         monitoring_namespace="monitoring",
         quota=Quota(requests_cpu="32", requests_memory="64Gi", limits_cpu="64", limits_memory="64Gi", pods=80),
+        secrets=PROD_SECRETS,
     ))
     LangflowRuntime(prod, "runtime", LangflowRuntimeProps(
         flows=Flow.from_folder(FLOWS),
@@ -48,6 +59,7 @@ def build(app: cdk8s.App, *, repo_url: str = REPO, revision: str = "main") -> li
                                             password=SecretKey(name="langflow-prod-db", key="password")),
         exposure=Exposure.gateway("flows.example.com", gateway=GATEWAY),
         secret_env={**LLM_KEYS, **astra_db("astra-db")},
+        metrics=METRICS,
     ))
 
     GitOps(app, "argocd", GitOpsProps(
@@ -55,5 +67,6 @@ def build(app: cdk8s.App, *, repo_url: str = REPO, revision: str = "main") -> li
         repo_url=repo_url,
         target_revision=revision,
         production_sync=SyncPolicy.production(),
+        destinations=destinations or {},
     ))
     return [dev, prod]

@@ -14,11 +14,14 @@ import main
 from langflow_cdk8s import (
     ConfigError,
     Database, Environment, EnvironmentProps, Flow, FlowDelivery, GitOps, GitOpsProps, IngressOptions, LangflowIDE, LangflowIDEProps,
-    LangflowRuntime, LangflowRuntimeProps, RedisCache, SecretKey, Stage,
+    LangflowRuntime, LangflowRuntimeProps, Metrics, Monitor, RedisCache, SecretKey, SecretSource, Stage,
 )
 from imports.gateway_api_gateway.io.k8s.networking.gateway import Gateway
 from imports.gateway_api_httproute.io.k8s.networking.gateway import HttpRoute
 from imports.gateway_api_referencegrant.io.k8s.networking.gateway import ReferenceGrant
+from imports.external_secrets.io.external_secrets import ExternalSecret
+from imports.prometheus_podmonitor.com.coreos.monitoring import PodMonitor
+from imports.prometheus_servicemonitor.com.coreos.monitoring import ServiceMonitor
 from support import QUOTA, find, main_container, pod, unsynthesized_app
 
 PLUS_KINDS: dict[str, tuple[type, ...]] = {
@@ -30,22 +33,25 @@ PLUS_KINDS: dict[str, tuple[type, ...]] = {
 """Kind -> the cdk8s-plus construct every object of that kind must come from."""
 
 BINDINGS = {"PodDisruptionBudget": k8s.KubePodDisruptionBudget, "ResourceQuota": k8s.KubeResourceQuota,
-            "LimitRange": k8s.KubeLimitRange}
-CRD_BINDINGS = {"HTTPRoute": HttpRoute, "Gateway": Gateway, "ReferenceGrant": ReferenceGrant}
-"""Kinds cdk8s-plus-27 lacks, from `cdk8s import` of the vendored CRDs (imports/)."""
+            "LimitRange": k8s.KubeLimitRange, "ExternalSecret": ExternalSecret, "PodMonitor": PodMonitor,
+            "ServiceMonitor": ServiceMonitor, "HTTPRoute": HttpRoute, "Gateway": Gateway, "ReferenceGrant": ReferenceGrant}
+"""Kinds cdk8s-plus lacks -> their typed binding (bundled k8s, or imported from the CRDs in imports/crds/)."""
 
 
 def every_option_on(app: cdk8s.App) -> list[Environment]:
-    """A variant with every option that adds objects: in-cluster PostgreSQL, ingress, Redis, download delivery."""
+    """A variant with every option that adds objects: in-cluster PostgreSQL, ingress, Redis, download delivery,
+    Secrets from a store, Prometheus Operator monitors."""
     dev = Environment(app, "dev", EnvironmentProps(stage=Stage.DEVELOPMENT, namespace="opt-dev", quota=QUOTA,
                                                     monitoring_namespace="monitoring"))
     LangflowIDE(dev, "ide", LangflowIDEProps(database=Database.in_cluster_postgres(),
                                              exposure=IngressOptions(host="ide.example.com", tls_secret="tls"),
-                                             service_type="LoadBalancer",
+                                             service_type="LoadBalancer", metrics=Metrics(monitor=Monitor.SERVICE_MONITOR),
                                              redis=RedisCache(url=SecretKey(name="r", key="url"),
                                                               signing_key=SecretKey(name="r", key="key"))))
-    prod = Environment(app, "prod", EnvironmentProps(stage=Stage.PRODUCTION, namespace="opt-prod", quota=QUOTA))
-    LangflowRuntime(prod, "runtime", LangflowRuntimeProps(
+    prod = Environment(app, "prod", EnvironmentProps(
+        stage=Stage.PRODUCTION, namespace="opt-prod", quota=QUOTA, monitoring_namespace="monitoring",
+        secrets=SecretSource.external(store="vault", remote={"h": "h", "tls": "tls", "langflow-runtime-auth": "auth"})))
+    LangflowRuntime(prod, "runtime", LangflowRuntimeProps(metrics=Metrics(monitor=Monitor.POD_MONITOR),
         flows=[Flow.from_url("https://flows.example.com/a.json", id="0b7f4b44-2b3c-4ae1-9b0e-1c6f1b0b9d11", name="A")],
         delivery=FlowDelivery.download(auth_header=SecretKey(name="h", key="header")),
         exposure=IngressOptions(host="flows.example.com", tls_secret="tls")))

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+import example_app
 from conftest import ROOT, Synthesis, environment_folders, example, reference
+from langflow_cdk8s.props.secrets import ExternalSecrets
 from langflow_cdk8s.tooling import docs, pages
 from langflow_cdk8s.tooling import reference as props_reference
 from langflow_cdk8s.tooling.inventory import WORKLOAD_KINDS, required_secrets
@@ -44,7 +46,7 @@ def labelled(diagram: str, text: str) -> bool:
 
 
 def test_committed_environment_pages_equal_a_fresh_generation() -> None:
-    expected = {f"{folder}.md": pages.environment_markdown(folder, objects(folder)) for folder in FOLDERS}
+    expected = {f"{folder}.md": reference().page(folder) for folder in FOLDERS}
     committed = {p.name: p.read_text(encoding="utf-8") for p in (DOCS / "environments").glob("*.md")}
     stale = sorted(name for name in set(expected) | set(committed) if expected.get(name) != committed.get(name))
     assert not stale, f"docs/environments/ is stale in {', '.join(stale)}: {REGENERATE}"
@@ -56,19 +58,18 @@ def test_committed_reference_equals_a_fresh_generation() -> None:
 
 
 def test_write_makes_one_page_per_folder_and_the_reference(ref: Synthesis, tmp_path: Path) -> None:
-    """What `make synth` publishes (tooling/publish.py calls docs.write on the staged synthesis)."""
-    docs.write(ref.outdir, tmp_path)
+    written = docs.write(ref.outdir, tmp_path, ref.registries)
     assert sorted(p.name for p in (tmp_path / "environments").iterdir()) == [f"{f}.md" for f in FOLDERS]
     for folder in FOLDERS:
-        written = (tmp_path / "environments" / f"{folder}.md").read_text(encoding="utf-8")
-        assert written == pages.environment_markdown(folder, objects(folder))
-    assert (tmp_path / "reference.md").is_file()
+        assert (tmp_path / "environments" / f"{folder}.md").read_text(encoding="utf-8") == ref.page(folder)
+    assert tmp_path / "reference.md" in written
 
 
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_output_does_not_depend_on_object_order(folder: str) -> None:
     found = objects(folder)
-    assert pages.environment_markdown(folder, found[::-1]) == pages.environment_markdown(folder, found)
+    registry = reference().registries.get(folder)
+    assert pages.environment_markdown(folder, found[::-1], registry) == pages.environment_markdown(folder, found, registry)
 
 
 @pytest.mark.parametrize("folder", FOLDERS)
@@ -101,13 +102,25 @@ def test_diagram_draws_the_network_boundary(folder: str) -> None:
 
 def test_prod_egress_names_database_https_and_dns() -> None:
     prod = example().objects("prod")
-    edges = [line for line in mermaid(pages.environment_markdown("prod", prod)).splitlines() if "-.->" in line]
+    edges = [line for line in mermaid(example().page("prod")).splitlines() if "-.->" in line]
     for name in ("PostgreSQL", "HTTPS", "DNS"):
         assert any(name in edge for edge in edges), f"no allowed {name} egress drawn"
 
 
+def from_a_store(folder: str) -> bool:
+    """Whether the environment of `folder` takes its Secrets from a store (SecretSource.external)."""
+    registry = reference().registries.get(folder)
+    return registry is not None and isinstance(registry.source, ExternalSecrets)
+
+
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_every_required_secret_has_a_create_command(folder: str) -> None:
+    if from_a_store(folder):
+        section = page(folder).split("## Secrets from the store", 1)[1].split("\n## ", 1)[0]
+        assert "kubectl" not in section, f"docs/environments/{folder}.md tells to create Secrets that a store provides"
+        for name in required_secrets(objects(folder)):
+            assert f"| `{name}` |" in section, f"no store path for {name} in docs/environments/{folder}.md"
+        return
     commands = re.findall(r"```sh\n(.*?)```", page(folder), re.S)
     text = commands[0].split("\n\n") if commands else []
     for name, keys in required_secrets(objects(folder)).items():
@@ -165,7 +178,8 @@ def test_generated_secret_values_are_what_langflow_accepts(folder: str) -> None:
     """The secret key decodes as a Fernet key (32 bytes, url-safe base64); passwords stay URL-safe."""
     import base64
 
-    commands = re.findall(r"```sh\n(.*?)```", page(folder), re.S)[0].split("\n\n")
+    commands = re.findall(r"```sh\n(.*?)```", example().page(folder) if folder == "dev" else existing_prod_page(),
+                          re.S)[0].split("\n\n")
     values = {key: value for command in commands for key, value in generated_values(command).items()}
     assert "secret-key" in values
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}=", values["secret-key"])
@@ -173,8 +187,20 @@ def test_generated_secret_values_are_what_langflow_accepts(folder: str) -> None:
     assert all(re.fullmatch(r"[0-9a-f]{64}", v) for k, v in values.items() if k != "secret-key")
 
 
+def existing_prod_page() -> str:
+    """The Secrets section of the example's prod with SecretSource.existing(): commands, not store paths."""
+    from langflow_cdk8s import Database, Flow, LangflowRuntime, LangflowRuntimeProps, SecretKey, Stage
+    from support import environment
+
+    env = environment(Stage.PRODUCTION, name="prod")
+    LangflowRuntime(env, "runtime", LangflowRuntimeProps(
+        flows=Flow.from_folder(example_app.FLOWS), secret_env=example_app.LLM_KEYS,
+        database=Database.external_postgres(host="db.internal", password=SecretKey(name="langflow-prod-db", key="password"))))
+    return pages.secrets_section(env.namespace_name, env.secret_references)
+
+
 def test_an_existing_database_password_is_asked_for_not_generated() -> None:
-    [command] = [c for c in re.findall(r"```sh\n(.*?)```", page("prod"), re.S)[0].split("\n\n") if "prod-db" in c]
+    [command] = [c for c in re.findall(r"```sh\n(.*?)```", existing_prod_page(), re.S)[0].split("\n\n") if "prod-db" in c]
     assert "--from-literal=password='<the existing password of the database user>'" in command
     # An in-cluster PostgreSQL initializes itself from the same Secret key, so there a new one is right.
     from langflow_cdk8s import Database, LangflowIDE, LangflowIDEProps, Stage
@@ -182,7 +208,8 @@ def test_an_existing_database_password_is_asked_for_not_generated() -> None:
 
     env = environment(Stage.DEVELOPMENT)
     LangflowIDE(env, "ide", LangflowIDEProps(database=Database.in_cluster_postgres()))
-    assert '--from-literal=password="$(openssl rand -hex 32)"' in pages.secrets_section(env.objects)
+    assert '--from-literal=password="$(openssl rand -hex 32)"' in pages.secrets_section(env.namespace_name,
+                                                                                      env.secret_references)
 
 
 def test_the_state_section_says_where_each_workload_keeps_state_and_which_flows_read_memory() -> None:

@@ -2,8 +2,8 @@
 OpenAPI schemas of Kubernetes 1.27, the oldest cluster we support, and of the newest version
 kubernetes-validate bundles, so removed API versions and typos fail here rather than at sync.
 
-Objects of CRD groups (a CRD file in imports/crds/: Argo CD, Gateway API) have no bundled schema; they
-are skipped here and checked against their CRD by tests/test_gate_crd.py.
+Objects of CRD groups (a CRD file in imports/crds/: Argo CD, Gateway API, External Secrets, Prometheus
+Operator) have no bundled schema; they are skipped here and validated against their CRD (gates.crd_schema_errors).
 """
 
 from __future__ import annotations
@@ -15,7 +15,11 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
-from gates import CRD_GROUPS, OLDEST_VERSION, Manifest, load_tree, newest_version, schema_errors, write_tree
+import yaml
+
+from gates import (CRD_GROUPS, OLDEST_VERSION, Manifest, crd_schema_errors, load_tree, newest_version, schema_errors,
+                   write_tree)
+from test_variant_snapshots import variants
 
 DIST = ROOT / "dist"
 VERSIONS = (OLDEST_VERSION, newest_version())
@@ -48,7 +52,7 @@ def test_dist_validates_strictly(dist: list[Manifest], version: str) -> None:
 
 def test_crd_groups_are_exactly_the_groups_of_the_vendored_crds() -> None:
     """Skipping a group here is safe only because crd_schema_errors checks it: a CRD file says so."""
-    assert {"argoproj.io", "gateway.networking.k8s.io"} <= CRD_GROUPS
+    assert {"argoproj.io", "gateway.networking.k8s.io", "external-secrets.io", "monitoring.coreos.com"} <= CRD_GROUPS
     assert "networking.k8s.io" not in CRD_GROUPS and "" not in CRD_GROUPS
 
 
@@ -118,3 +122,20 @@ def test_an_unknown_group_fails_but_argo_cd_is_skipped(tmp_path: Path) -> None:
 def test_an_object_without_kind_fails(tmp_path: Path) -> None:
     manifests = load_tree(write_tree(tmp_path, [Manifest("dev/thing.yaml", {"apiVersion": "v1", "metadata": {"name": "x"}})]))
     assert schema_errors(manifests, OLDEST_VERSION) == ["dev/thing.yaml: no apiVersion or kind"]
+
+
+def test_custom_resources_validate_strictly_against_their_vendored_crd(dist: list[Manifest]) -> None:
+    """Every object of a group with a CRD in imports/crds/ (Argo CD, External Secrets, Prometheus Operator) in dist/ and in
+    the variant apps, against the CRD version of its apiVersion."""
+    variant = [Manifest(path, yaml.safe_load(text)) for path, text in variants().items()]
+    checked = [m for m in [*dist, *variant] if m.obj["apiVersion"].split("/")[0] in CRD_GROUPS]
+    assert {m.kind for m in checked} >= {"Application", "AppProject", "ExternalSecret", "PodMonitor", "ServiceMonitor"}
+    assert crd_schema_errors([*dist, *variant]) == []
+
+
+def test_the_crd_gate_refuses_an_unserved_version_and_an_unknown_kind() -> None:
+    old = {"apiVersion": "external-secrets.io/v1beta1", "kind": "ExternalSecret", "metadata": {"name": "x"}, "spec": {}}
+    unknown = {"apiVersion": "external-secrets.io/v1", "kind": "PushSecret", "metadata": {"name": "x"}, "spec": {}}
+    assert crd_schema_errors([Manifest("a/old.yaml", old), Manifest("a/unknown.yaml", unknown)]) == [
+        "a/old.yaml: ExternalSecret external-secrets.io/v1beta1 is not served by its CRD (the API server refuses it)",
+        "a/unknown.yaml: no CRD in imports/crds/ defines PushSecret in external-secrets.io/v1"]

@@ -9,6 +9,7 @@ that bypasses `emit` still shows up as a mismatch.
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import cdk8s
@@ -154,9 +155,9 @@ def test_sync_waves_put_the_namespace_then_rbac_and_configuration_then_workloads
         waves.setdefault(obj["kind"], set()).add(wave(obj))
     stages = [("Namespace",),
               ("ServiceAccount", "Role", "RoleBinding", "NetworkPolicy", "ResourceQuota", "LimitRange"),
-              ("ConfigMap", "Service", "ReferenceGrant"),
+              ("ConfigMap", "Service", "ReferenceGrant", "ExternalSecret"),
               ("Deployment", "StatefulSet"),
-              ("HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress", "Gateway", "HTTPRoute")]
+              ("HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress", "Gateway", "HTTPRoute", "PodMonitor", "ServiceMonitor")]
     assert {kind for kinds in stages for kind in kinds} >= set(waves), "a kind this test does not order"
     present = [stage for kinds in stages if (stage := set().union(*(waves.get(kind, set()) for kind in kinds)))]
     for earlier, later in zip(present, present[1:]):
@@ -320,3 +321,47 @@ def test_the_crd_schema_check_catches_a_misspelt_field(example: Synthesis) -> No
     broken["spec"]["source"]["repoUrl"] = broken["spec"]["source"].pop("repoURL")
     messages = crd_schema_errors([Manifest("argocd/Application.langflow-prod", broken)])
     assert any("'repoUrl' was unexpected" in m for m in messages) and any("'repoURL' is a required" in m for m in messages)
+
+
+# --- a cluster per environment --------------------------------------------------------------------
+
+
+def test_dev_and_prod_on_two_clusters_each_allowed_only_their_own(tmp_path) -> None:
+    from langflow_cdk8s import Destination
+
+    def build(app: cdk8s.App) -> list[Environment]:
+        return example_app.build(app, destinations={"dev": Destination.cluster_name("dev-eu-1"),
+                                                    "prod": Destination.server_url("https://prod.k8s.example.com")})
+
+    assert synth(build, outdir=str(tmp_path), stream=io.StringIO()) == 0
+    wanted = {"dev": ({"name": "dev-eu-1", "namespace": "langflow-dev"}, "dev-eu-1"),
+              "prod": ({"server": "https://prod.k8s.example.com", "namespace": "langflow-prod"},
+                       "https://prod.k8s.example.com")}
+    for env, (destination, cluster) in wanted.items():
+        app = yaml.safe_load((tmp_path / "argocd" / f"Application.langflow-{env}.k8s.yaml").read_text())
+        project = yaml.safe_load((tmp_path / "argocd" / f"AppProject.langflow-{env}.k8s.yaml").read_text())
+        assert app["spec"]["destination"] == destination
+        assert project["spec"]["destinations"] == [destination], "the project allows exactly its own cluster"
+        assert cluster in project["spec"]["description"]
+    root = yaml.safe_load((tmp_path / "argocd" / "AppProject.langflow-argocd.k8s.yaml").read_text())
+    assert root["spec"]["destinations"] == [{"server": "https://kubernetes.default.svc", "namespace": "argocd"}]
+
+
+@pytest.mark.parametrize("destinations, where", [
+    ({"staging": "https://x"}, "destinations['staging']"),
+    ({"dev": "https://x"}, "destinations['dev']"),
+])
+def test_bad_destinations_are_refused(destinations: dict, where: str) -> None:
+    app = unsynthesized_app()
+    with pytest.raises(ConfigError, match=re.escape(where)):
+        GitOpsProps(environments=[dev_environment(app)], repo_url=REPO, destinations=destinations)
+
+
+@pytest.mark.parametrize("make, where", [
+    (lambda: __import__("langflow_cdk8s").Destination.server_url("http://insecure"), "destination.server"),
+    (lambda: __import__("langflow_cdk8s").Destination.cluster_name("two words"), "destination.name"),
+    (lambda: __import__("langflow_cdk8s").Destination(), "destination"),
+])
+def test_bad_destination_values_are_refused(make, where: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{re.escape(where)}:"):
+        make()

@@ -287,6 +287,25 @@ def test_a_global_variable_the_target_environment_does_not_provide(repo: Repo) -
                         "LangflowRuntime 'runtime' in main.py, and create that Secret in langflow-prod")
 
 
+def test_a_variable_any_secret_reference_of_the_pods_provides_is_enough(repo: Repo) -> None:
+    """The check reads the environment's registry of Secret references: a variable the pods read from
+    a Secret through another option (here the runtime's auth) counts, not only secret_env."""
+    repo.ide.add(flow("Basic Prompting", api_key="LANGFLOW_API_KEY", bound=True))
+    code, _, err = repo.promote("--flow", "Basic Prompting")
+    assert code == 0, err
+
+
+def test_with_secrets_from_a_store_the_fix_names_the_remote_mapping(repo: Repo) -> None:
+    (repo.root / "main.py").write_text(MAIN.replace("NAME", '"langflow-runtime"').replace(
+        'namespace="langflow-prod",', 'namespace="langflow-prod", secrets=SecretSource.external(store="vault", '
+        'remote={"llm-api-keys": "llm", "langflow-runtime-auth": "auth"}),').replace("SecretKey, Stage)",
+                                                                                  "SecretKey, SecretSource, Stage)"))
+    repo.ide.add(flow("Basic Prompting", api_key="ANTHROPIC_API_KEY", bound=True))
+    lines = repo.refused("--flow", "Basic Prompting")
+    assert lines[1].endswith("in main.py, and map it in SecretSource.external(remote=...) of environment 'prod' "
+                             "(store 'vault')")
+
+
 def test_a_check_of_synthesis_fails_promote_with_its_own_message(repo: Repo) -> None:
     """main.py's build() runs over the new flows/: a runtime name that leaves no room for this
     endpoint fails promote exactly as it would fail make synth."""

@@ -13,7 +13,6 @@ import pytest
 
 from conftest import ROOT, example
 from example_app import FLOWS
-from langflow_cdk8s.tooling import pages
 from langflow_cdk8s.tooling.synth import new_app
 
 README = ROOT / "README.md"
@@ -55,7 +54,7 @@ def test_snippet_runs(heading: str, line: int, code: str, tmp_path: Path, monkey
 def test_quoted_secret_commands_are_the_generated_ones() -> None:
     """A `kubectl create secret` command in the README is a copy from the template's docs/environments/."""
     synthesis = example()
-    generated = "\n".join(pages.environment_markdown(folder, synthesis.objects(folder))
+    generated = "\n".join(synthesis.page(folder)
                           for folder in sorted({path.split("/")[0] for path in synthesis.files}))
     commands = re.findall(r"^ *(kubectl -n \S+ create secret .*?)(?<!\\)$", TEXT, re.M | re.S)
     assert commands

@@ -20,7 +20,7 @@ from .tooling import report  # noqa: E402
 report.install_excepthook()  # a mistake at module level of main.py: two lines, exit 2, never a stack
 from .mechanics.workload import ServiceWorkload
 from .patterns.environment import Environment, EnvironmentProps, Quota, Stage
-from .patterns.gitops import GitOps, GitOpsProps, SyncPolicy
+from .patterns.gitops import Destination, GitOps, GitOpsProps, SyncPolicy
 from .patterns.ide import LangflowIDE, LangflowIDEProps
 from .patterns.runtime import LangflowRuntime, LangflowRuntimeProps
 from .props.database import Database
@@ -34,14 +34,16 @@ from .props.posture import CustomComponents, ObjectStorage, ProductionPreflight,
 from .props.profiles import CloudProfile
 from .props.resources import Resources
 from .props.scaling import Autoscaling
-from .props.secrets import SecretKey, astra_db
-from .props.settings import Auth, Metrics, RedisCache
+from .props.secrets import RemoteKey, SecretKey, SecretSource, StoreKind, astra_db
+from .props.settings import Auth, Metrics, Monitor, OpenTelemetry, RedisCache
 
 __all__ = [
     "LANGFLOW_VERSION", "App", "Auth", "Autoscaling", "Certificate", "CloudProfile", "ConfigError", "CustomComponents",
-    "Database", "Environment", "EnvironmentProps", "Exposure", "Flow", "FlowDelivery", "FlowGroup", "GatewayRef",
-    "GitOps", "GitOpsProps", "Image",
-    "IngressOptions", "LangflowIDE", "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "Metrics",
+    "Database", "Destination", "Environment", "EnvironmentProps", "Exposure", "Flow", "FlowDelivery", "FlowGroup",
+    "GatewayRef", "GitOps", "GitOpsProps", "Image",
+    "IngressOptions", "LangflowIDE", "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "Metrics", "Monitor",
+    "OpenTelemetry",
     "NetworkPeer", "ObjectStorage", "PodOptions", "ProductionPreflight", "Quota", "RedisCache", "Resources",
-    "SecretKey", "Security", "ServiceWorkload", "Stage", "SyncPolicy", "astra_db",
+    "RemoteKey", "SecretKey", "SecretSource", "Security", "ServiceWorkload", "Stage", "StoreKind", "SyncPolicy",
+    "astra_db",
 ]

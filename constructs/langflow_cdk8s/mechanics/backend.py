@@ -114,6 +114,16 @@ def scrape_annotations(site: Site, metrics: Metrics) -> dict[str, str]:
     return metrics.pod_annotations() if scrapers(site, metrics) else {}
 
 
+def telemetry_env(metrics: Metrics, service: str) -> dict[str, str]:
+    """OpenTelemetry's settings for a workload that reports as `service`, when export is on."""
+    return metrics.opentelemetry.env(service) if metrics.opentelemetry else {}
+
+
+def telemetry_egress(metrics: Metrics) -> list[NetworkPeer]:
+    """The OTLP collector, when export is on: default-deny would otherwise drop every export."""
+    return [metrics.opentelemetry.network] if metrics.opentelemetry else []
+
+
 def backend_egress(site: Site, database: DatabaseWiring, redis: RedisCache | None) -> list[NetworkPeer]:
     """Where a Langflow backend connects: its database, its cache, and the environment's external APIs."""
     return [*database.egress, *([redis.network] if redis else []), *site.external_apis]

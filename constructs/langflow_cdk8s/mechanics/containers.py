@@ -12,6 +12,8 @@ import cdk8s_plus_27 as kplus
 from ..errors import ConfigError
 from ..props.image import Image
 from ..props.resources import Resources
+from ..props.secrets import SecretKey
+from .secret_refs import SecretReferences
 from .values import SharedConstructs, command_probe, cpu, env_value, http_probe, mebibytes
 
 PULL_POLICIES = {"IfNotPresent": kplus.ImagePullPolicy.IF_NOT_PRESENT, "Always": kplus.ImagePullPolicy.ALWAYS,
@@ -101,14 +103,18 @@ def resources(value: Resources) -> kplus.ContainerResources:
 
 
 def container_props(spec: ContainerSpec, shared: SharedConstructs, volumes: Mapping[str, kplus.Volume],
-                    ) -> tuple[kplus.ContainerProps, list[dict[str, Any]]]:
+                    secrets: SecretReferences, consumer: str) -> tuple[kplus.ContainerProps, list[dict[str, Any]]]:
     """The cdk8s-plus props of `spec`, and the mounts it cannot express (of volumes that are not
-    cdk8s-plus Volumes: claim templates and other volume types), to append as patches."""
+    cdk8s-plus Volumes: claim templates and other volume types), to append as patches. Every Secret
+    it reads is recorded in `secrets` as read by `consumer` (`Kind/name` of its workload)."""
     variables: dict[str, kplus.EnvValue] = {}
     for entry in spec.env:
         ref = entry.get("valueFrom", {}).get("secretKeyRef")
-        if ref is not None:
-            variables[entry["name"]] = shared.secret_value(ref["name"], ref["key"])
+        if isinstance(ref, SecretKey):
+            variables[entry["name"]] = secrets.env_value(ref, consumer=consumer, variable=entry["name"])
+        elif ref is not None:  # a dict-defined container's own entry (PodOptions.sidecars, init_containers)
+            variables[entry["name"]] = secrets.env_value(SecretKey(name=ref["name"], key=ref["key"]), consumer=consumer,
+                                                         variable=entry["name"])
         elif "value" in entry:
             variables[entry["name"]] = env_value(entry["value"])
         else:
@@ -128,15 +134,15 @@ def container_props(spec: ContainerSpec, shared: SharedConstructs, volumes: Mapp
         command=list(spec.command) if spec.command else None, args=list(spec.args) if spec.args else None,
         ports=[kplus.ContainerPort(number=number, name=name, protocol=kplus.Protocol.TCP)
                for name, number in spec.ports.items()] or None,
-        env_variables=variables or None, env_from=[env_from(entry, shared) for entry in spec.env_from] or None,
+        env_variables=variables or None, env_from=[env_from(entry, shared, secrets, consumer) for entry in spec.env_from] or None,
         resources=resources(spec.resources), volume_mounts=mounts or None, **probes)
     return props, raw_mounts
 
 
-def env_from(entry: Mapping[str, Any], shared: SharedConstructs) -> kplus.EnvFrom:
+def env_from(entry: Mapping[str, Any], shared: SharedConstructs, secrets: SecretReferences, consumer: str) -> kplus.EnvFrom:
     """An `envFrom` dict ({secretRef: {name}} or {configMapRef: {name}, prefix}) as cdk8s-plus EnvFrom."""
     if set(entry) == {"secretRef"}:
-        return kplus.Env.from_secret(shared.secret(entry["secretRef"]["name"]))
+        return kplus.Env.from_secret(secrets.secret(entry["secretRef"]["name"], None, consumer=consumer, use="envFrom"))
     if set(entry) <= {"configMapRef", "prefix"} and "configMapRef" in entry:
         return kplus.Env.from_config_map(shared.config_map(entry["configMapRef"]["name"]), entry.get("prefix"))
     raise ConfigError("pod_options.env_from", f"{dict(entry)!r} is not a secretRef or configMapRef entry",

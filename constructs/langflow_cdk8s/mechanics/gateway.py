@@ -89,7 +89,8 @@ def attached_routes(site: Site, scope: Construct, route_id: str, *, name: str, l
             raise ConfigError("gateway.certificate_secret", f"{options.certificate_secret!r}: profile "
                               f"{site.profile.name!r} takes certificates from AWS Certificate Manager, not Secrets",
                               "drop certificate_secret: the platform's Gateway uses the ACM certificate for the host")
-        site.shared.secret(options.certificate_secret)
+        site.secret_references.secret(options.certificate_secret, {"tls.crt", "tls.key"},
+                                      consumer=f"Gateway {ref.namespace}/{ref.name}", use="tls")
         if not same:
             made.append(ReferenceGrant(scope, f"{route_id}-certificate", metadata=metadata(
                 "ReferenceGrant", f"{name}-certificate", namespace=site.namespace_name, labels=labels),
@@ -109,7 +110,7 @@ def _listener(options: OwnGateway, site: Site) -> tuple[dict[str, Any], dict[str
     listener: dict[str, Any] = {"name": f"https-{_label(host)}", "hostname": host, "port": 443, "protocol": "HTTPS"}
     if certificate.source is CertificateSource.SECRET:
         assert certificate.name is not None
-        site.shared.secret(certificate.name)
+        site.secret_references.secret(certificate.name, {"tls.crt", "tls.key"}, consumer=f"Gateway/{GATEWAY_NAME}", use="tls")
         listener["tls"] = {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": certificate.name}]}
     if certificate.source is CertificateSource.GOOGLE_MANAGED:
         assert certificate.name is not None

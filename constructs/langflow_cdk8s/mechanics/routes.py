@@ -62,7 +62,8 @@ def ingress(site: Site, scope: Construct, ingress_id: str, *, name: str, labels:
     annotations = {**site.profile.ingress_annotations, **options.annotations}
     if site.profile.ingress_group_annotation:
         annotations.setdefault(site.profile.ingress_group_annotation, group_name(options.host))
-    tls = ([kplus.IngressTls(hosts=[options.host], secret=site.shared.secret(options.tls_secret))] if options.tls_secret
+    tls = ([kplus.IngressTls(hosts=[options.host], secret=site.secret_references.secret(
+        options.tls_secret, {"tls.crt", "tls.key"}, consumer=f"Ingress/{name}", use="tls"))] if options.tls_secret
            else [kplus.IngressTls(hosts=[options.host])] if acm else None)
     return kplus.Ingress(scope, ingress_id, metadata=metadata(
         "Ingress", name, namespace=site.namespace_name, labels=labels,

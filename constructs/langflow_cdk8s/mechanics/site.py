@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..props.network import NetworkPeer
 from ..props.profiles import CloudProfile
 from .values import SharedConstructs
+
+if TYPE_CHECKING:
+    from .secret_refs import SecretReferences
 
 
 class Site(Protocol):
@@ -32,6 +35,10 @@ class Site(Protocol):
 
     @property
     def shared(self) -> SharedConstructs: ...
+
+    @property
+    def secret_references(self) -> SecretReferences:
+        """The registry every Secret reference is made through (mechanics/secret_refs.py)."""
 
     @property
     def monitoring_namespace(self) -> str | None: ...

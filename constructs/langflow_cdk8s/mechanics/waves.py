@@ -23,10 +23,15 @@ SYNC_WAVES: dict[str, int] = {
     "LimitRange": -1,
     # Configuration and stable addresses that workloads read when they start.
     "ConfigMap": 0, "Service": 0, "ReferenceGrant": 0,
+    # Secrets External Secrets Operator materializes: Argo CD waits for each to be Ready (its health
+    # check), so no pod starts before the Secret it reads exists.
+    "ExternalSecret": 0,
     # Workloads, once everything above is applied and healthy.
     "Deployment": 1, "StatefulSet": 1,
     # What acts on running workloads: scaling, disruption budgets, and last, traffic.
     "HorizontalPodAutoscaler": 2, "PodDisruptionBudget": 2, "Ingress": 2, "Gateway": 2, "HTTPRoute": 2,
+    # Scraping, once there are pods to scrape.
+    "PodMonitor": 2, "ServiceMonitor": 2,
     # dist/argocd/: projects before the Applications that name them.
     "AppProject": -1, "Application": 0,
 }

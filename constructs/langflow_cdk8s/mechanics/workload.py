@@ -21,6 +21,7 @@ from .containers import ContainerSpec, container_props, from_dict
 from .hardening import RUN_AS_USER, Gaps, checkov_skips
 from .labels import selector_labels, standard_labels
 from .networking import Traffic, network_policy, pods
+from .secret_refs import PULL_KEY, SecretReferences
 from .site import Site
 from .values import seconds
 from .waves import metadata, object_meta
@@ -107,12 +108,18 @@ class ServiceWorkload(Construct):
     you add when it synthesizes.
 
     service_account, workload (Deployment or StatefulSet), container (the main one), service,
-    headless_service (StatefulSets), autoscaler and disruption_budget (when they apply), network_policy.
+    headless_service (StatefulSets), autoscaler and disruption_budget (when they apply), network_policy,
+    monitor (a PodMonitor or ServiceMonitor, when Metrics(monitor=...) asks for one).
     """
 
     def __init__(self, scope: Construct, id: str, site: Site, spec: Workload) -> None:
         super().__init__(scope, id)
         self.name = spec.name
+        self.reader = f"{spec.controller}/{spec.name}"
+        """How the environment's registry of Secret references names this workload as a reader."""
+        self.labels, self.selector = spec.labels, spec.selector
+        self.monitor: cdk8s.ApiObject | None = None
+        """Its PodMonitor or ServiceMonitor, when Metrics(monitor=...) asks for one (mechanics/monitors.py)."""
         labels, selector = spec.labels, spec.selector
 
         def meta(kind: str, name: str = spec.name, annotations: Mapping[str, str] | None = None) -> Any:
@@ -178,7 +185,9 @@ class ServiceWorkload(Construct):
         shared = site.shared
         volumes: dict[str, kplus.Volume] = {}
         raw_volumes = []
+        consumer = self.reader
         for definition in (*pod.volumes, *options.volumes):
+            _record_secret_volume(site.secret_references, definition, consumer)
             volume = shared.volume(definition)
             if volume is not None:
                 volumes[definition["name"]] = volume
@@ -193,7 +202,7 @@ class ServiceWorkload(Construct):
         for kind, containers in (("initContainers", [*pod.init_containers, *extra_inits]),
                                  ("containers", [*pod.containers, *sidecars])):
             for index, container in enumerate(containers):
-                props, unexpressed = container_props(container, shared, volumes)
+                props, unexpressed = container_props(container, shared, volumes, site.secret_references, consumer)
                 for mount in unexpressed:
                     if mount["name"] not in claims:
                         raise ConfigError(f"{spec.name}: container {container.name!r}",
@@ -207,6 +216,8 @@ class ServiceWorkload(Construct):
             {"name": c.name, "image": c.image.reference, "imagePullPolicy": c.image.pull_policy, "env": list(c.env),
              "envFrom": list(c.env_from)}
             for c in (*pod.init_containers, *extra_inits, *pod.containers, *sidecars)]})
+        pull_secrets = [site.secret_references.secret(name, {PULL_KEY}, consumer=consumer, use="imagePullSecrets")
+                        for name in options.image_pull_secrets]
         common: dict[str, Any] = dict(
             metadata=meta(spec.controller, annotations=skips), select=False, service_account=self.service_account,
             automount_service_account_token=False, security_context=_POD_SECURITY(),
@@ -214,7 +225,7 @@ class ServiceWorkload(Construct):
             containers=built["containers"], init_containers=built["initContainers"] or None,
             volumes=list(volumes.values()) or None,
             pod_metadata=_pod_metadata({**spec.pod_labels, **spec.labels}, spec.pod_annotations),
-            docker_registry_auth=shared.secret(options.image_pull_secrets[0]) if len(options.image_pull_secrets) == 1 else None)
+            docker_registry_auth=pull_secrets[0] if len(pull_secrets) == 1 else None)
         replicas = None if spec.autoscaling else spec.replicas
         controller: kplus.Deployment | kplus.StatefulSet
         if spec.controller == "StatefulSet":
@@ -235,6 +246,15 @@ class ServiceWorkload(Construct):
         _pod_gaps(gaps, spec, raw_volumes, raw_mounts)
         gaps.apply()
         return controller
+
+
+def _record_secret_volume(secrets: SecretReferences, volume: Mapping[str, Any], consumer: str) -> None:
+    """A Secret volume (or projected source) reads its items' keys, or the whole Secret."""
+    for source in [volume, *volume.get("projected", {}).get("sources", [])]:
+        if "secret" in source:
+            name = source["secret"].get("secretName") or source["secret"]["name"]
+            keys = {item["key"] for item in source["secret"].get("items", [])}
+            secrets.secret(name, keys or None, consumer=consumer, use="volume", variable=volume["name"])
 
 
 def _pod_gaps(gaps: Gaps, spec: Workload, raw_volumes: Sequence[dict[str, Any]],

@@ -21,12 +21,14 @@ from ..mechanics.completion import CompletingChart
 from ..mechanics.hardening import Hardening
 from ..mechanics.labels import environment_labels, standard_labels
 from ..mechanics.networking import pods
-from ..mechanics.values import SharedConstructs, patch_remove
+from ..mechanics.secret_refs import SecretReferences
 from ..mechanics.tree import api_objects, api_version_kind
+from ..mechanics.values import SharedConstructs, patch_remove
 from ..mechanics.waves import SYNC_WAVE, SYNC_WAVES, metadata, object_meta, sync_wave
 from ..props.network import NetworkPeer
 from ..props.profiles import CloudProfile
 from ..props.resources import Resources
+from ..props.secrets import ExistingSecrets, ExternalSecrets, SecretSource, SecretSourceChoice
 from ..props.validation import at_least, dns_label, quantity
 
 if TYPE_CHECKING:
@@ -93,6 +95,9 @@ class EnvironmentProps:
     (default 100m/128Mi requested, 500m/256Mi limit).
     pod_security: Pod Security Admission level enforced (default: `restricted` in production,
     `baseline` in development; both always warn and audit at `restricted`).
+    secrets: where the Secrets its objects read come from: SecretSource.existing() (default: created
+    by hand from the page's checklist) or SecretSource.external(store=..., remote=...) (an
+    ExternalSecret per Secret, from External Secrets Operator).
     """
 
     stage: Stage
@@ -104,9 +109,13 @@ class EnvironmentProps:
     monitoring_namespace: str | None = None
     container_defaults: Resources = Resources(cpu="100m", memory="128Mi", cpu_limit="500m", memory_limit="256Mi")
     pod_security: str | None = None
+    secrets: SecretSourceChoice = field(default_factory=SecretSource.existing)
 
     def __post_init__(self) -> None:
         dns_label("namespace", self.namespace)
+        if not isinstance(self.secrets, (ExistingSecrets, ExternalSecrets)):
+            raise ConfigError("secrets", f"{self.secrets!r} is not a Secret source",
+                              "use SecretSource.existing() or SecretSource.external(store=..., remote=...)")
         if self.monitoring_namespace is not None:
             dns_label("monitoring_namespace", self.monitoring_namespace)
         if self.pod_security not in (None, "baseline", "restricted"):
@@ -134,7 +143,9 @@ class Environment(CompletingChart):
 
     Its objects: namespace_object (kplus.Namespace), default_deny and allow_dns (kplus.NetworkPolicy),
     developer_role (kplus.Role, production only), developer_binding (kplus.RoleBinding, unless
-    developer_group is None), quota (k8s.KubeResourceQuota), limits (k8s.KubeLimitRange).
+    developer_group is None), quota (k8s.KubeResourceQuota), limits (k8s.KubeLimitRange);
+    secret_references, the registry of every Secret its objects read (with SecretSource.external, its
+    `external_secrets` are the ExternalSecrets producing them).
     """
 
     def __init__(self, scope: Construct, id: str, props: EnvironmentProps) -> None:
@@ -151,6 +162,8 @@ class Environment(CompletingChart):
         self.ingress_hosts: dict[str, str] = {}
         self.gateways: dict[str, Any] = {}
         self.shared = SharedConstructs(self)
+        self.secret_references = SecretReferences(self, self.shared, props.secrets, namespace=self.namespace_name,
+                                                  labels=self.labels("secrets"))
         self.hardening = Hardening(id, props.enforced_pod_security)
         self._completed = False
         self.node.add_validation(_Completed(self))

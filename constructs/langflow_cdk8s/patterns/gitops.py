@@ -9,8 +9,8 @@ dist/argocd/ (itself included) in sync, and every environment follows its own Ap
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import cdk8s
 import constructs
@@ -98,6 +98,46 @@ class SyncPolicy:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Destination:
+    """The cluster an environment goes to, as Argo CD knows it: its API server URL, or the name it was
+    registered under (`argocd cluster add`). Build it with the static factories.
+
+    server: the API server URL (default None).
+    name: the cluster's name in Argo CD (default None); exactly one of the two is set.
+    """
+
+    server: str | None = None
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.server is None) == (self.name is None):
+            raise ConfigError("destination", "needs exactly one of server and name",
+                              "use Destination.server_url('https://...') or Destination.cluster_name('prod')")
+        if self.server is not None and (not isinstance(self.server, str) or not re.fullmatch(r"https://\S+", self.server)):
+            raise ConfigError("destination.server", f"{self.server!r} is not an https:// API server URL",
+                              f"use the cluster's API server URL as Argo CD knows it, such as {IN_CLUSTER!r}")
+        if self.name is not None and (not isinstance(self.name, str) or not re.fullmatch(r"[\w.:@-]+", self.name)):
+            raise ConfigError("destination.name", f"{self.name!r} is not a cluster name",
+                              "use the name `argocd cluster list` shows, such as 'prod-eu-1'")
+
+    @staticmethod
+    def server_url(url: str) -> Destination:
+        """The cluster whose API server is at `url` (Argo CD's own: https://kubernetes.default.svc)."""
+        return Destination(server=url)
+
+    @staticmethod
+    def cluster_name(name: str) -> Destination:
+        """A cluster registered in Argo CD under `name`: the URL stays in Argo CD's cluster Secret."""
+        return Destination(name=name)
+
+    def application(self, namespace: str) -> ApplicationSpecDestination:
+        return ApplicationSpecDestination(server=self.server, name=self.name, namespace=namespace)
+
+    def project(self, namespace: str) -> AppProjectSpecDestinations:
+        return AppProjectSpecDestinations(server=self.server, name=self.name, namespace=namespace)
+
+
+@dataclass(frozen=True, kw_only=True)
 class GitOpsProps:
     """Where Argo CD finds the synthesized YAML and where it applies it.
 
@@ -109,6 +149,9 @@ class GitOpsProps:
     (default "argocd").
     destination_server: the API server of the cluster the environments go to (default
     "https://kubernetes.default.svc", the cluster Argo CD runs in).
+    destinations: a cluster per environment, by environment name: Destination.server_url(...) or
+    Destination.cluster_name(...) (default none: every environment goes to destination_server). Each
+    environment's AppProject allows only its own cluster.
     development_sync: sync policy of DEVELOPMENT environments (default SyncPolicy.development()).
     production_sync: sync policy of PRODUCTION environments (default SyncPolicy.production()).
     """
@@ -118,6 +161,7 @@ class GitOpsProps:
     target_revision: str = "main"
     argocd_namespace: str = "argocd"
     destination_server: str = IN_CLUSTER
+    destinations: Mapping[str, Destination] = field(default_factory=dict)
     development_sync: SyncPolicy = SyncPolicy.development()
     production_sync: SyncPolicy = SyncPolicy.production()
 
@@ -143,10 +187,21 @@ class GitOpsProps:
         if not isinstance(self.destination_server, str) or not re.fullmatch(r"https://\S+", self.destination_server):
             raise ConfigError("destination_server", f"{self.destination_server!r} is not an https:// API server URL",
                               f"use the cluster's API server URL as Argo CD knows it, such as {IN_CLUSTER!r}")
+        names = {env.name for env in self.environments}
+        for name, destination in self.destinations.items():
+            if name not in names:
+                raise ConfigError(f"destinations[{name!r}]", "is not an environment of this GitOps",
+                                  f"use one of {', '.join(sorted(names))}")
+            if not isinstance(destination, Destination):
+                raise ConfigError(f"destinations[{name!r}]", f"{destination!r} is not a Destination",
+                                  "use Destination.server_url('https://...') or Destination.cluster_name('...')")
         for prop in ("development_sync", "production_sync"):
             if not isinstance(getattr(self, prop), SyncPolicy):
                 raise ConfigError(prop, f"{getattr(self, prop)!r} is not a SyncPolicy",
                                   "use SyncPolicy.development(), .production(), .manual() or SyncPolicy(...)")
+
+    def destination(self, env: Environment) -> Destination:
+        return self.destinations.get(env.name) or Destination.server_url(self.destination_server)
 
     def sync_policy(self, env: Environment) -> SyncPolicy:
         return self.production_sync if env.stage is Stage.PRODUCTION else self.development_sync
@@ -189,17 +244,20 @@ class GitOps(CompletingChart):
         self.applications: list[str] = []
         self.environment_projects: dict[str, AppProject] = {}
         for env in props.environments:
+            destination = props.destination(env)
+            cluster = f" on {destination.name or destination.server}" if env.name in props.destinations else ""
             self.environment_projects[env.name] = self._project(
-                f"langflow-{env.name}", f"Langflow {env.name}: dist/{env.name}/ into {env.namespace_name}",
-                server=props.destination_server, namespace=env.namespace_name,
+                f"langflow-{env.name}", f"Langflow {env.name}: dist/{env.name}/ into {env.namespace_name}{cluster}",
+                destination=destination, namespace=env.namespace_name,
                 namespaced=set(), own_namespace=env.namespace_name)  # filled in at synthesis: see _Whitelists
-            self._application(f"langflow-{env.name}", path=f"dist/{env.name}", server=props.destination_server,
+            self._application(f"langflow-{env.name}", path=f"dist/{env.name}", destination=destination,
                               namespace=env.namespace_name, policy=props.sync_policy(env))
         # The root prunes: an environment removed from main.py loses its Application and project.
         root = f"langflow-{id}"
-        self._project(root, f"Langflow's Argo CD objects: dist/{id}/", server=IN_CLUSTER,
+        home = Destination.server_url(IN_CLUSTER)
+        self._project(root, f"Langflow's Argo CD objects: dist/{id}/", destination=home,
                       namespace=props.argocd_namespace, namespaced={(ARGO_GROUP, "Application"), (ARGO_GROUP, "AppProject")})
-        self._application(root, path=f"dist/{id}", server=IN_CLUSTER, namespace=props.argocd_namespace,
+        self._application(root, path=f"dist/{id}", destination=home, namespace=props.argocd_namespace,
                           policy=SyncPolicy(prune=True, self_heal=True))
         self._whitelists = _Whitelists(props.environments, self.environment_projects)
         self.node.add_validation(self._whitelists)
@@ -213,12 +271,12 @@ class GitOps(CompletingChart):
                                        labels=standard_labels(instance=f"langflow-{self.name}", component="gitops"),
                                        annotations={SYNC_WAVE: sync_wave(kind)})
 
-    def _project(self, name: str, description: str, *, server: str, namespace: str, namespaced: set[GroupKind],
+    def _project(self, name: str, description: str, *, destination: Destination, namespace: str, namespaced: set[GroupKind],
                  own_namespace: str | None = None) -> AppProject:
         project = AppProject(self, f"{name}-project", metadata=self._metadata(name, "AppProject"), spec=AppProjectSpec(
             description=description,
             source_repos=[self.props.repo_url],
-            destinations=[AppProjectSpecDestinations(server=server, namespace=namespace)],
+            destinations=[destination.project(namespace)],
             namespace_resource_whitelist=[AppProjectSpecNamespaceResourceWhitelist(group=group, kind=kind)
                                           for group, kind in sorted(namespaced)],
             cluster_resource_whitelist=[AppProjectSpecClusterResourceWhitelist(
@@ -227,12 +285,12 @@ class GitOps(CompletingChart):
         self.projects.append(name)
         return project
 
-    def _application(self, name: str, *, path: str, server: str, namespace: str, policy: SyncPolicy) -> None:
+    def _application(self, name: str, *, path: str, destination: Destination, namespace: str, policy: SyncPolicy) -> None:
         Application(self, f"{name}-application", metadata=self._metadata(name, "Application"), spec=ApplicationSpec(
             project=name,
             source=ApplicationSpecSource(repo_url=self.props.repo_url, path=path,
                                          target_revision=self.props.target_revision),
-            destination=ApplicationSpecDestination(server=server, namespace=namespace),
+            destination=destination.application(namespace),
             sync_policy=policy.to_spec(),
         ))
         self.applications.append(name)

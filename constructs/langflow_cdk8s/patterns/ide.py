@@ -12,9 +12,10 @@ import cdk8s_plus_27 as kplus
 
 from ..errors import ConfigError
 from ..mechanics.backend import (backend_container, backend_egress, backend_volumes, scrape_annotations, scrapers,
-                                 wire_database)
+                                 telemetry_egress, telemetry_env, wire_database)
 from ..mechanics.containers import ContainerSpec, HttpProbes, empty_dir, env_list
 from ..mechanics.labels import selector_labels, standard_labels
+from ..mechanics.monitors import attach_monitor
 from ..mechanics.networking import Traffic
 from ..mechanics.postgres import postgres, postgres_selector
 from ..mechanics.exposure import expose
@@ -148,7 +149,7 @@ class LangflowIDE(Construct):
         frontend_url = f"http://{frontend}.{env.namespace_name}.svc.cluster.local:{FRONTEND_PORT}"
         posture_settings, posture_secrets = props.posture.env(origins=origins(props.exposure, [frontend_url], env.profile),
                                                               behind_proxy=props.exposure is not None)
-        settings.update(posture_settings)
+        settings.update({**posture_settings, **telemetry_env(props.metrics, backend)})
         options = props.backend_pod
         main = backend_container(image=props.image, resources=props.backend_resources, database=db, auth=props.auth,
                                  metrics=props.metrics, settings=settings,
@@ -160,7 +161,7 @@ class LangflowIDE(Construct):
         if props.exposure:
             backend_ingress.append(props.exposure.entry(env.profile, (PORT,)))
         backend_ingress += scrapers(env, props.metrics)
-        egress = [*backend_egress(env, db, props.redis), *props.posture.egress()]
+        egress = [*backend_egress(env, db, props.redis), *props.posture.egress(), *telemetry_egress(props.metrics)]
         self.backend = ServiceWorkload(self, "backend", env, Workload(
             name=backend, instance=props.name, component="backend", version=version,
             controller="StatefulSet" if stateful else "Deployment", replicas=props.replicas,
@@ -171,6 +172,7 @@ class LangflowIDE(Construct):
             traffic=Traffic(ingress=backend_ingress, egress=egress),
             volume_claim_templates=[db.claim] if db.claim else (), spread=props.replicas > 1,
         ))
+        attach_monitor(env, self.backend, props.metrics)
 
         front_options = props.frontend_pod
         nginx = ContainerSpec(

@@ -15,9 +15,10 @@ import cdk8s_plus_27 as kplus
 
 from ..errors import ConfigError
 from ..mechanics.backend import (DatabaseWiring, backend_container, backend_egress, backend_volumes,
-                                 scrape_annotations, scrapers, wire_database)
+                                 scrape_annotations, scrapers, telemetry_egress, telemetry_env, wire_database)
 from ..mechanics.containers import ContainerSpec, empty_dir, env_list
 from ..mechanics.labels import standard_labels
+from ..mechanics.monitors import attach_monitor
 from ..mechanics.networking import Traffic
 from ..mechanics.exposure import expose
 from ..mechanics.routes import Route
@@ -189,7 +190,6 @@ class LangflowRuntime(Construct):
         self.units = self._units(props)
         env.flows.extend(flows)
         self._check_delivery(props.delivery)
-        self._warn_missing_variables(env)
         env.note(f"{props.name}: {state_model(props.database)}")
         self._warn_per_pod_memory(env)
         self.workloads: dict[str, ServiceWorkload] = {}
@@ -204,6 +204,7 @@ class LangflowRuntime(Construct):
         for unit in self.units:
             db, init = self._unit_database(env, unit)
             self._unit(env, unit, db, init)
+        self._warn_missing_variables(env)
         if props.exposure:
             routes = [Route(path=f"/api/v1/{verb}/{key}", service=self.workloads[unit.key].service, port=PORT)
                       for unit in self.units for flow in unit.flows
@@ -257,9 +258,10 @@ class LangflowRuntime(Construct):
         Unknown (empty) when the pods take env vars from `pod.env_from`, whose names are not visible here."""
         if self.props.pod.env_from:
             return []
-        unit_env = next((u.env for u in self.units if any(f.id == flow.id for f in u.flows)), {})
-        provided = {*self.props.secret_env, *self.props.pod.env, *unit_env}
-        return sorted(flow.global_variables - provided)
+        served = next((u for u in self.units if any(f.id == flow.id for f in u.flows)), None)
+        # Secret-backed variables (the registry; for a flow not served yet the first unit's), and plain env.
+        secrets = Environment.of(self.node.scope).secret_references.variables(self.workloads[(served or self.units[0]).key].reader)
+        return sorted(flow.global_variables - {*secrets, *self.props.pod.env, *(served.env if served else {})})
 
     def _warn_missing_variables(self, env: Environment) -> None:
         for flow in (f for unit in self.units for f in unit.flows):
@@ -355,12 +357,13 @@ class LangflowRuntime(Construct):
                                                               behind_proxy=props.exposure is not None)
         main = backend_container(
             image=props.image, resources=unit.resources, database=db, auth=props.auth, metrics=props.metrics,
-            settings={**RUNTIME_SETTINGS, "LANGFLOW_LOAD_FLOWS_PATH": load_path, **posture_settings},
+            settings={**RUNTIME_SETTINGS, "LANGFLOW_LOAD_FLOWS_PATH": load_path, **posture_settings,
+                      **telemetry_env(props.metrics, unit.name)},
             secrets=merge_secrets("secret_env", props.secret_env, posture_secrets),
             extra_env={**options.env, **unit.env}, env_from=options.env_from,
             mounts=[*flow_mounts, *options.volume_mounts], redis=props.redis)
         ingress_peers = [props.exposure.entry(env.profile, (PORT,))] if props.exposure else []
-        egress = [*backend_egress(env, db, props.redis), *props.posture.egress()]
+        egress = [*backend_egress(env, db, props.redis), *props.posture.egress(), *telemetry_egress(props.metrics)]
         self.workloads[unit.key] = ServiceWorkload(self, unit.key, env, Workload(
             name=unit.name, instance=unit.name, component="runtime", version=props.image.tag,
             replicas=unit.replicas, autoscaling=unit.autoscaling, spread=True,
@@ -371,6 +374,7 @@ class LangflowRuntime(Construct):
             ports=[ServicePort(name="http", port=PORT)], service_type=props.service_type,
             traffic=Traffic(ingress=[*ingress_peers, *scrapers(env, props.metrics)], egress=egress),
         ))
+        attach_monitor(env, self.workloads[unit.key], props.metrics)
 
 
 def uses_memory(flow: Flow) -> bool:

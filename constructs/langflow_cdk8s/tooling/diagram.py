@@ -81,6 +81,7 @@ class _Diagram:
         self.hosts: dict[str, str] = {}
         self.inside: dict[str, str] = {}
         self.secrets: dict[str, str] = {}
+        self.secrets_title = "Secrets you create (never in dist/)"
         self.outside: dict[str, str] = {}
         self.external_ids: dict[str, str] = {}
         self.edges: dict[str, None] = {}
@@ -106,7 +107,7 @@ class _Diagram:
         lines.append(f'  subgraph {self.ns_id}["{title}"]')
         lines += [f"    {declaration}" for declaration in self.inside.values()]
         if self.secrets:
-            lines.append(f'    subgraph {_id("secrets", self.namespace)}["Secrets you create (never in dist/)"]')
+            lines.append(f'    subgraph {_id("secrets", self.namespace)}["{self.secrets_title}"]')
             lines += [f"      {declaration}" for declaration in self.secrets.values()]
             lines.append("    end")
         lines.append("  end")
@@ -202,6 +203,40 @@ def _network(diagram: _Diagram, policies: Sequence[Manifest], workloads: Sequenc
                     diagram.edge(peer, "-.->", subject, _ports(rule))
 
 
+def _external_secrets(diagram: _Diagram, external_secrets: Sequence[Manifest]) -> None:
+    """Each ExternalSecret reads its store (outside the namespace) and creates its Secret."""
+    if external_secrets:
+        diagram.secrets_title = "Secrets External Secrets Operator creates (never in dist/)"
+    for external in external_secrets:
+        spec = external["spec"]
+        store = spec.get("secretStoreRef", {})
+        source = diagram.external(f"{store.get('kind', 'SecretStore')} {store.get('name', '')}")
+        node = diagram.node(diagram.inside, _id("es", name_of(external)), "[/|/]",
+                            f"ExternalSecret {name_of(external)}<br/>refresh {spec.get('refreshInterval', '1h')}")
+        diagram.edge(source, "-->", node, "reads")
+        diagram.edge(node, "-->", _id("secret", spec.get("target", {}).get("name") or name_of(external)), "creates")
+
+
+def _monitors(diagram: _Diagram, objects: Sequence[Manifest], workloads: Sequence[Manifest],
+              services: Sequence[Manifest]) -> None:
+    """Each PodMonitor points at the workloads whose pods it selects, each ServiceMonitor at its Services."""
+    for monitor in of_kind(objects, "PodMonitor", "ServiceMonitor"):
+        spec = monitor["spec"]
+        endpoints = spec.get("podMetricsEndpoints") or spec.get("endpoints") or []
+        scraped = ", ".join(f"port {e.get('port', '?')} {e.get('path', '/metrics')}" for e in endpoints)
+        node = diagram.node(diagram.inside, _id("mon", f"{monitor['kind']}_{name_of(monitor)}"), "[[|]]",
+                            f"{monitor['kind']} {name_of(monitor)}<br/>{scraped}")
+        selector = spec.get("selector", {}).get("matchLabels", {})
+        if monitor["kind"] == "PodMonitor":
+            targets = [_id("wl", name_of(w)) for w in workloads if matches(selector, pod_labels(w))]
+        else:
+            targets = [_id("svc", name_of(s)) for s in services
+                       if matches(selector, s["metadata"].get("labels", {}))
+                       and any(p.get("name") in {e.get("port") for e in endpoints} for p in s["spec"].get("ports", []))]
+        for target in targets:
+            diagram.edge(node, "-->", target, "scrapes")
+
+
 def _sync(policy: Mapping[str, Any]) -> str:
     automated = policy.get("automated")
     if automated is None:
@@ -238,6 +273,8 @@ def diagram(objects: Sequence[Manifest]) -> str:
     for name, keys in secrets.items():
         graph.node(graph.secrets, _id("secret", name), "{{|}}",
                    f"Secret {name}" + (f"<br/>{', '.join(sorted(keys))}" if keys else ""))
+
+    _external_secrets(graph, of_kind(objects, "ExternalSecret"))
 
     for ingress in of_kind(objects, "Ingress"):
         spec = ingress["spec"]
@@ -290,6 +327,7 @@ def diagram(objects: Sequence[Manifest]) -> str:
             if matches(spec.get("selector", {}).get("matchLabels", {}), pod_labels(workload)):
                 graph.edge(node, "-->", _id("wl", name_of(workload)), "protects")
 
+    _monitors(graph, objects, workloads, services)
     _network(graph, of_kind(objects, "NetworkPolicy"), workloads)
     _argocd(graph, objects)
 

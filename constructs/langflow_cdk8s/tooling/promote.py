@@ -26,6 +26,7 @@ from ..errors import ConfigError
 from ..patterns.environment import Environment
 from ..patterns.runtime import LangflowRuntime
 from ..props.flow import Flow, _check_endpoint, check_secret_free, check_unique, slugify
+from ..props.secrets import ExternalSecrets
 from .langflow_api import KEY_ENV, URL_ENV, LangflowAPI, api_key, base_url
 from .synth import new_app
 
@@ -241,10 +242,14 @@ def _check_variables(changes: Sequence[Change], runtimes: Sequence[LangflowRunti
             if missing:
                 env = Environment.of(runtime.node.scope)
                 wanted = ", ".join(f'"{name}": SecretKey(name="...", key="...")' for name in missing)
+                source = env.secret_references.source
+                then = (f"map it in SecretSource.external(remote=...) of environment {env.name!r} (store "
+                        f"{source.store!r})" if isinstance(source, ExternalSecrets)
+                        else f"create that Secret in {env.namespace_name}")
                 raise ConfigError(f"flow {change.pulled.name!r}",
                                   f"reads global variable(s) {', '.join(missing)}, which environment {env.name!r} "
                                   "does not provide", f"add {wanted} to secret_env of LangflowRuntime "
-                                  f"{runtime.node.id!r} in main.py, and create that Secret in {env.namespace_name}")
+                                  f"{runtime.node.id!r} in main.py, and {then}")
     return serving
 
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 import inspect
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
 import cdk8s
 
+from ..patterns.environment import Environment
 from . import docs
 
 FAILED_MARKER = "synthesis-failed.yaml"
@@ -67,14 +68,14 @@ def _swap(new: Path, target: Path, old: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def publish(root: Path, staging: Path) -> None:
+def publish(root: Path, staging: Path, environments: Sequence[Environment]) -> None:
     """Generates the docs from the synthesized `staging` folder, then replaces dist/,
     docs/environments/ and docs/reference.md. Nothing is replaced if the docs fail."""
     build = root / ".build"
     new_dist, new_docs = build / "dist.new", build / "docs.new"
     for folder in (new_dist, new_docs):
         shutil.rmtree(folder, ignore_errors=True)
-    docs.write(staging, new_docs)
+    docs.write(staging, new_docs, {env.name: env.secret_references for env in environments})
     # cdk8s-cli lists (and validation plugins read) its output folder after the app: keep it.
     shutil.copytree(staging, new_dist)
     (root / "docs").mkdir(exist_ok=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..patterns.environment import EnvironmentProps, Quota, Stage
-from ..patterns.gitops import GitOpsProps, SyncPolicy
+from ..patterns.gitops import Destination, GitOpsProps, SyncPolicy
 from ..patterns.ide import LangflowIDEProps
 from ..patterns.runtime import LangflowRuntimeProps
 from ..props.database import Database
@@ -27,15 +27,16 @@ from ..props.posture import CustomComponents, ObjectStorage, ProductionPreflight
 from ..props.profiles import CloudProfile
 from ..props.resources import Resources
 from ..props.scaling import Autoscaling
-from ..props.secrets import SecretKey
-from ..props.settings import Auth, Metrics, RedisCache
+from ..props.secrets import RemoteKey, SecretKey, SecretSource, StoreKind
+from ..props.settings import Auth, Metrics, Monitor, OpenTelemetry, RedisCache
 from .pages import GENERATED
 
 
 REFERENCE: tuple[type, ...] = (
     EnvironmentProps, Stage, Quota, CloudProfile, LangflowIDEProps, LangflowRuntimeProps, Flow, FlowGroup, FlowDelivery,
-    Database, GatewayRoute, GatewayRef, OwnGateway, Certificate, IngressOptions, PodOptions, Resources, Autoscaling, Auth, Metrics, RedisCache, Security,
-    CustomComponents, ObjectStorage, ProductionPreflight, Image, SecretKey, NetworkPeer, GitOpsProps, SyncPolicy,
+    Database, GatewayRoute, GatewayRef, OwnGateway, Certificate, IngressOptions, PodOptions, Resources, Autoscaling, Auth,
+    Metrics, Monitor, OpenTelemetry, RedisCache, Security, CustomComponents, ObjectStorage, ProductionPreflight, Image,
+    SecretKey, SecretSource, RemoteKey, StoreKind, NetworkPeer, GitOpsProps, Destination, SyncPolicy,
 )
 """The classes a user of the library configures, in the order a reader meets them."""
 

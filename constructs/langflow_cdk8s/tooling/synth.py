@@ -103,7 +103,7 @@ def synth(build: Build, *, outdir: str | None = None, stream: TextIO = sys.stder
         if built is None:
             return publish.report_failure(staging, 2)
         text = summary(*built)  # from the staged files, before publish moves them
-        publish.publish(root, staging)
+        publish.publish(root, staging, [c for c in built[0].node.children if isinstance(c, Environment)])
     except Exception:  # noqa: BLE001 - a bug of ours: its traceback, and still no Node stack under cdk8s synth
         traceback.print_exc(file=stream)
         return publish.report_failure(staging, 1)
