@@ -65,7 +65,7 @@ def build(app) -> list[Environment]:
     LangflowRuntime(external, "runtime", LangflowRuntimeProps(
         flows=[Flow.from_url("https://artifacts.example.com/flows/triage.json", id="3f2b3a4e-1d2c-4b5a-9e8f-7a6b5c4d3e2f",
                              name="Triage")],
-        delivery=FlowDelivery.download(auth_header=SecretKey(name="artifacts", key="header")), ingress=INGRESS,
+        delivery=FlowDelivery.download(auth_header=SecretKey(name="artifacts", key="header")), exposure=INGRESS,
         database=Database.external_postgres(host="db.internal", password=SecretKey(name="langflow-db", key="password")),
         secret_env={"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")},
         pod=PodOptions(env_from=[{"secretRef": {"name": "extra-env"}}], image_pull_secrets=["registry"])))
@@ -90,7 +90,8 @@ EXTERNAL = SecretSource.external(store="vault", kind=StoreKind.SECRET_STORE, ref
 @functools.cache
 def variants() -> dict[str, str]:
     outdir = Path(tempfile.mkdtemp(prefix="langflow-variants-"))
-    assert synth(build, outdir=str(outdir), stream=io.StringIO()) == 0
+    printed = io.StringIO()
+    assert synth(build, outdir=str(outdir), stream=printed) == 0, printed.getvalue()
     return read_tree(outdir)
 
 
