@@ -83,7 +83,7 @@ def test_no_write_fails_under_the_read_only_root(pods: dict[str, Pod]) -> None:
         assert not errors, f"Deployment {name}: writes failed under the read-only root:\n" + "\n".join(errors[:10])
 
 
-def test_every_ingress_route_reaches_its_flow_with_authentication(pods: dict[str, Pod], secrets: dict) -> None:
+def test_every_route_reaches_its_flow_with_authentication(pods: dict[str, Pod], secrets: dict) -> None:
     routes = flows_by_route()
     services = {s["metadata"]["name"]: s for s in objects("Service")}
     workloads = objects("Deployment")
