@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from .conftest import DIST, record
+from .exposure import origin
 from .pod import Pod
 
 CUSTOM_COMPONENT = '''
@@ -69,9 +70,7 @@ def served_flow(pod: Pod) -> dict[str, Any]:
 
 
 def ingress_origin(folder: str) -> str:
-    [ingress] = [yaml.safe_load(p.read_text()) for p in sorted((DIST / folder).glob("Ingress.*.k8s.yaml"))]
-    host = ingress["spec"]["rules"][0]["host"]
-    return f"{'https' if ingress['spec'].get('tls') else 'http'}://{host}"
+    return origin(yaml.safe_load(p.read_text()) for p in sorted((DIST / folder).glob("*.k8s.yaml")))
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from .conftest import DIST, record
+from .exposure import routes
 from .flows import output_text, run, runs_offline
 from .pod import Pod
 from .postgres import Postgres
@@ -43,7 +44,7 @@ def pods(booted: dict[str, Any]) -> dict[str, Pod]:
 
 
 def flows_by_route() -> dict[str, tuple[str, dict[str, Any]]]:
-    """Ingress path -> (Service name, flow document) for every run and webhook route."""
+    """Route path (HTTPRoute or Ingress) -> (Service name, flow document) for every run and webhook route."""
     documents = {}
     for config_map in objects("ConfigMap"):
         for key, text in (config_map.get("data") or {}).items():
@@ -52,13 +53,8 @@ def flows_by_route() -> dict[str, tuple[str, dict[str, Any]]]:
             flow = json.loads(text)
             documents[flow["id"]] = flow
             documents[flow["endpoint_name"]] = flow
-    routes = {}
-    for ingress in objects("Ingress"):
-        for rule in ingress["spec"]["rules"]:
-            for path in rule["http"]["paths"]:
-                key = path["path"].rstrip("/").split("/")[-1]
-                routes[path["path"]] = (path["backend"]["service"]["name"], documents[key])
-    return routes
+    return {path: (service, documents[path.rstrip("/").split("/")[-1]])
+            for _, path, service in routes(objects("HTTPRoute") + objects("Ingress"))}
 
 
 def startup_window(workload: dict[str, Any]) -> float:
@@ -103,12 +99,12 @@ def test_no_write_fails_under_the_read_only_root(pods: dict[str, Pod]) -> None:
         assert not errors, f"Deployment {name}: writes failed under the read-only root:\n" + "\n".join(errors[:10])
 
 
-def test_every_ingress_route_reaches_its_flow_with_authentication(pods: dict[str, Pod], secrets: dict) -> None:
+def test_every_route_reaches_its_flow_with_authentication(pods: dict[str, Pod], secrets: dict) -> None:
     routes = flows_by_route()
     services = {s["metadata"]["name"]: s for s in objects("Service")}
     workloads = objects("Deployment")
     api_key = secrets["langflow-runtime-auth"]["api-key"]
-    assert routes, "dist/prod has no Ingress routes"
+    assert routes, "dist/prod has no run or webhook routes"
     for path, (service, flow) in sorted(routes.items()):
         pod = pods[backing(services[service], workloads)["metadata"]["name"]]
         webhook = "/webhook/" in path

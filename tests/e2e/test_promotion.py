@@ -21,6 +21,7 @@ import yaml
 from conftest import STARTERS, with_choices_made
 
 from .conftest import ROOT, PodFactory, record
+from .exposure import routes
 from .flows import output_text, run
 from .pod import Pod
 from .podspec import Objects
@@ -161,8 +162,8 @@ def serving(prod: Path, flow_id: str) -> tuple[dict[str, Any], str]:
         for source in volume.get("projected", {}).get("sources", [])))
     endpoint = json.loads(next(c for c in load("ConfigMap") if c["metadata"]["name"] == config_map)["data"][
         f"{flow_id}.json"])["endpoint_name"]
-    route = next(p["path"] for ingress in load("Ingress") for rule in ingress["spec"]["rules"]
-                 for p in rule["http"]["paths"] if p["path"].rstrip("/").endswith(f"/run/{endpoint}"))
+    route = next(path for _, path, _ in routes(load("HTTPRoute") + load("Ingress"))
+                 if path.rstrip("/").endswith(f"/run/{endpoint}"))
     return workload, route
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
@@ -137,8 +137,7 @@ def _gateway_peer(profile: CloudProfile, namespace: str | None, ports: Sequence[
     """A cloud Gateway's traffic comes from its load balancer's addresses; an in-cluster implementation's
     from its proxies, which most (Istio, NGINX Gateway Fabric) run in the Gateway's namespace."""
     if own is not None:
-        return NetworkPeer(pod_labels=own.pod_labels, namespace_labels=own.namespace_labels, cidrs=own.cidrs,
-                           excepted=own.excepted, ports=tuple(ports), description=own.description)
+        return replace(own, ports=tuple(ports))
     if profile.gateway_source_cidrs:
         return NetworkPeer.cidr_blocks(profile.gateway_source_cidrs, ports, "cloud Gateway load balancer")
     if namespace is None:
@@ -159,7 +158,8 @@ class GatewayRoute(Exposure):
     namespace a ReferenceGrant to read it (default None: the platform holds the certificate).
     peer: where the Gateway's traffic comes from (default: the profile's load balancer ranges on
     EKS, GKE and AKS; elsewhere pods of the Gateway's namespace, where Istio and NGINX Gateway Fabric
-    run its proxies; for Envoy Gateway pass NetworkPeer.namespace("envoy-gateway-system", ...)).
+    run its proxies; for Envoy Gateway pass NetworkPeer.namespace("envoy-gateway-system", [], ...); its
+    ports are replaced by the serving port).
     """
 
     host: str
@@ -191,7 +191,8 @@ class OwnGateway(Exposure):
     required with the generic and kind profiles, which name none).
     annotations: on the Gateway (e.g. AKS's alb.networking.azure.io/alb-name and -namespace).
     peer: where the Gateway's traffic comes from (default: the profile's load balancer ranges;
-    required with in-cluster implementations, whose proxies' namespace is not known here).
+    required with in-cluster implementations, whose proxies' namespace is not known here; its ports
+    are replaced by the serving port).
     """
 
     host: str
