@@ -12,7 +12,8 @@ from cdk8s_plus_27 import k8s
 import example_app
 import main
 from langflow_cdk8s import (
-    Database, Environment, EnvironmentProps, Flow, FlowDelivery, GitOps, GitOpsProps, IngressOptions, LangflowIDE, LangflowIDEProps,
+    Database, Environment, EnvironmentProps, Flow, FlowDelivery, Frontend, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
+    LangflowIDEProps,
     LangflowRuntime, LangflowRuntimeProps, RedisCache, SecretKey, Stage,
 )
 from support import QUOTA, find, main_container, pod, unsynthesized_app
@@ -30,12 +31,13 @@ BINDINGS = {"PodDisruptionBudget": k8s.KubePodDisruptionBudget, "ResourceQuota":
 
 
 def every_option_on(app: cdk8s.App) -> list[Environment]:
-    """A variant with every option that adds objects: in-cluster PostgreSQL, ingress, Redis, download delivery."""
+    """A variant with every option that adds objects: in-cluster PostgreSQL, ingress, the nginx frontend, Redis,
+    download delivery."""
     dev = Environment(app, "dev", EnvironmentProps(stage=Stage.DEVELOPMENT, namespace="opt-dev", quota=QUOTA,
                                                     monitoring_namespace="monitoring"))
     LangflowIDE(dev, "ide", LangflowIDEProps(database=Database.in_cluster_postgres(),
                                              ingress=IngressOptions(host="ide.example.com", tls_secret="tls"),
-                                             service_type="LoadBalancer",
+                                             service_type="LoadBalancer", frontend=Frontend.nginx(),
                                              redis=RedisCache(url=SecretKey(name="r", key="url"),
                                                               signing_key=SecretKey(name="r", key="key"))))
     prod = Environment(app, "prod", EnvironmentProps(stage=Stage.PRODUCTION, namespace="opt-prod", quota=QUOTA))
@@ -93,7 +95,7 @@ def test_the_objects_are_public_by_unit_name() -> None:
     ide = LangflowIDE(Environment(unsynthesized_app(), "dev", EnvironmentProps(
         stage=Stage.DEVELOPMENT, namespace="ext-dev", quota=QUOTA)), "ide", LangflowIDEProps())
     assert isinstance(ide.backend.workload, kplus.StatefulSet)
-    assert isinstance(ide.frontend.workload, kplus.Deployment)
+    assert ide.frontend is None  # the backend serves the UI
 
 
 def test_user_extensions_through_the_cdk8s_plus_api_are_hardened_and_admissible() -> None:

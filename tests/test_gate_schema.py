@@ -17,6 +17,7 @@ import pytest
 
 from conftest import ROOT
 from gates import CRD_GROUPS, OLDEST_VERSION, Manifest, load_tree, newest_version, schema_errors, write_tree
+from test_variant_snapshots import variant_tree
 
 DIST = ROOT / "dist"
 VERSIONS = (OLDEST_VERSION, newest_version())
@@ -47,6 +48,15 @@ def test_dist_validates_strictly(dist: list[Manifest], version: str) -> None:
     errors = schema_errors(dist, version)
     assert not errors, "\n".join(errors)
     assert time.perf_counter() - started < 10, "the schema gate got slow"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_variants_validate_strictly(version: str) -> None:
+    """The options the reference app does not use (tests/test_variant_snapshots.py) pass the same gate."""
+    variants = load_tree(variant_tree())
+    assert any(m.path.startswith("ide-nginx/") for m in variants)
+    errors = schema_errors(variants, version)
+    assert not errors, "\n".join(errors)
 
 
 def test_crd_groups_are_skipped_and_only_argoproj_io() -> None:

@@ -1,5 +1,5 @@
 """Snapshots of the options the reference app does not use: each delivery mode, a flow group,
-and each IDE database mode. One environment (folder) per variant, one snapshot per object."""
+each IDE database mode and the IDE's split nginx frontend. One environment (folder) per variant, one snapshot per object."""
 
 import functools
 import io
@@ -11,7 +11,7 @@ import pytest
 from conftest import read_tree
 from example_app import FLOWS as EXAMPLE_FLOWS
 from langflow_cdk8s import (
-    Database, Environment, Flow, FlowDelivery, FlowGroup, Image, IngressOptions, LangflowIDE, LangflowIDEProps,
+    Database, Environment, Flow, FlowDelivery, FlowGroup, Frontend, Image, IngressOptions, LangflowIDE, LangflowIDEProps,
     LangflowRuntime, LangflowRuntimeProps, ObjectStorage, ProductionPreflight, SecretKey, Stage,
 )
 from langflow_cdk8s.tooling.synth import synth
@@ -44,14 +44,23 @@ def build(app) -> list[Environment]:
         database=Database.in_cluster_postgres(), replicas=2,
         object_storage=ObjectStorage(bucket="langflow-uploads", credentials="langflow-s3"),
         production_preflight=ProductionPreflight(pgvector=SecretKey(name="langflow-pgvector", key="url"))))
-    return [download, baked, group, postgres]
+    split = env("ide-nginx", Stage.DEVELOPMENT)
+    LangflowIDE(split, "ide", LangflowIDEProps(
+        frontend=Frontend.nginx(), ingress=IngressOptions(host="langflow.example.com", tls_secret="langflow-tls")))
+    return [download, baked, group, postgres, split]
+
+
+@functools.cache
+def variant_tree() -> Path:
+    """The variants synthesized once per session; the schema, semantic and policy gates read it too."""
+    outdir = Path(tempfile.mkdtemp(prefix="langflow-variants-"))
+    assert synth(build, outdir=str(outdir), stream=io.StringIO()) == 0
+    return outdir
 
 
 @functools.cache
 def variants() -> dict[str, str]:
-    outdir = Path(tempfile.mkdtemp(prefix="langflow-variants-"))
-    assert synth(build, outdir=str(outdir), stream=io.StringIO()) == 0
-    return read_tree(outdir)
+    return read_tree(variant_tree())
 
 
 PATHS = sorted(variants())

@@ -25,6 +25,7 @@ from .patterns.ide import LangflowIDE, LangflowIDEProps
 from .patterns.runtime import LangflowRuntime, LangflowRuntimeProps
 from .props.database import Database
 from .props.flow import Flow, FlowDelivery, FlowGroup
+from .props.frontend import Frontend
 from .props.image import LANGFLOW_VERSION, Image
 from .props.ingress import IngressOptions
 from .props.network import NetworkPeer
@@ -38,7 +39,7 @@ from .props.settings import Auth, Metrics, RedisCache
 
 __all__ = [
     "LANGFLOW_VERSION", "Auth", "Autoscaling", "CloudProfile", "ConfigError", "CustomComponents", "Database",
-    "Environment", "EnvironmentProps", "Flow", "FlowDelivery", "FlowGroup", "GitOps", "GitOpsProps", "Image",
+    "Environment", "EnvironmentProps", "Flow", "FlowDelivery", "FlowGroup", "Frontend", "GitOps", "GitOpsProps", "Image",
     "IngressOptions", "LangflowIDE", "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "Metrics",
     "NetworkPeer", "ObjectStorage", "PodOptions", "ProductionPreflight", "Quota", "RedisCache", "Resources",
     "SecretKey", "Security", "ServiceWorkload", "Stage", "SyncPolicy", "astra_db",

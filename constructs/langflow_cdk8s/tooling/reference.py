@@ -18,6 +18,7 @@ from ..patterns.ide import LangflowIDEProps
 from ..patterns.runtime import LangflowRuntimeProps
 from ..props.database import Database
 from ..props.flow import Flow, FlowDelivery, FlowGroup
+from ..props.frontend import Frontend, NginxFrontend
 from ..props.image import Image
 from ..props.ingress import IngressOptions
 from ..props.network import NetworkPeer
@@ -33,7 +34,7 @@ from .pages import GENERATED
 
 REFERENCE: tuple[type, ...] = (
     EnvironmentProps, Stage, Quota, CloudProfile, LangflowIDEProps, LangflowRuntimeProps, Flow, FlowGroup, FlowDelivery,
-    Database, IngressOptions, PodOptions, Resources, Autoscaling, Auth, Metrics, RedisCache, Security,
+    Frontend, NginxFrontend, Database, IngressOptions, PodOptions, Resources, Autoscaling, Auth, Metrics, RedisCache, Security,
     CustomComponents, ObjectStorage, ProductionPreflight, Image, SecretKey, NetworkPeer, GitOpsProps, SyncPolicy,
 )
 """The classes a user of the library configures, in the order a reader meets them."""
