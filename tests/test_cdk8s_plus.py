@@ -12,9 +12,8 @@ from cdk8s_plus_27 import k8s
 import example_app
 import main
 from langflow_cdk8s import (
-    Database, Environment, EnvironmentProps, Flow, FlowDelivery, Frontend, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
-    LangflowIDEProps,
-    LangflowRuntime, LangflowRuntimeProps, RedisCache, SecretKey, Stage,
+    Database, Environment, EnvironmentProps, Flow, FlowDelivery, Frontend, GitOps, GitOpsProps, IngressOptions,
+    LangflowIDE, LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, RedisCache, SecretKey, Stage,
 )
 from support import QUOTA, find, main_container, pod, unsynthesized_app
 

@@ -171,7 +171,8 @@ def routes(env) -> dict[str, tuple[str, str, int]]:
 
 def test_ingress_routes_ui_and_api_to_the_one_backend_service() -> None:
     env = ide(ingress=IngressOptions(host="lf.example.com", tls_secret="lf-tls"))
-    assert routes(env) == {"/api": ("Prefix", "langflow-ide-backend", 7860), "/": ("Prefix", "langflow-ide-backend", 7860)}
+    backend = ("Prefix", "langflow-ide-backend", 7860)
+    assert routes(env) == {"/api": backend, "/": backend}
     assert env_of(main_container(find(env, "StatefulSet")))["LANGFLOW_CORS_ORIGINS"] == "https://lf.example.com"
     peers = find(env, "NetworkPolicy", "langflow-ide-backend")["spec"]["ingress"][0]
     assert peers["ports"] == [{"protocol": "TCP", "port": 7860}] and "namespaceSelector" in peers["from"][0]
@@ -183,7 +184,8 @@ def test_ingress_routes_ui_to_nginx_and_api_to_the_backend_with_class_and_tls() 
     ingress = find(env, "Ingress", "langflow-ide")
     assert ingress["spec"]["ingressClassName"] == "nginx"
     assert ingress["spec"]["tls"] == [{"hosts": ["lf.example.com"], "secretName": "lf-tls"}]
-    assert routes(env) == {"/api": ("Prefix", "langflow-ide-backend", 7860), "/": ("Prefix", "langflow-ide-frontend", 8080)}
+    assert routes(env) == {"/api": ("Prefix", "langflow-ide-backend", 7860),
+                           "/": ("Prefix", "langflow-ide-frontend", 8080)}
     assert ingress["metadata"]["annotations"] == {"a": "b", "argocd.argoproj.io/sync-wave": "2"}
 
 

@@ -1,5 +1,6 @@
 """Snapshots of the options the reference app does not use: each delivery mode, a flow group,
-each IDE database mode and the IDE's split nginx frontend. One environment (folder) per variant, one snapshot per object."""
+each IDE database mode and the IDE's split nginx frontend. One environment (folder) per variant,
+one snapshot per object."""
 
 import functools
 import io
@@ -11,8 +12,8 @@ import pytest
 from conftest import read_tree
 from example_app import FLOWS as EXAMPLE_FLOWS
 from langflow_cdk8s import (
-    Database, Environment, Flow, FlowDelivery, FlowGroup, Frontend, Image, IngressOptions, LangflowIDE, LangflowIDEProps,
-    LangflowRuntime, LangflowRuntimeProps, ObjectStorage, ProductionPreflight, SecretKey, Stage,
+    Database, Environment, Flow, FlowDelivery, FlowGroup, Frontend, Image, IngressOptions, LangflowIDE,
+    LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, ObjectStorage, ProductionPreflight, SecretKey, Stage,
 )
 from langflow_cdk8s.tooling.synth import synth
 from support import environment

@@ -97,8 +97,9 @@ def test_a_person_signs_in_and_saves_a_flow_in_a_browser(ide: Pod, network: PodN
     answer = ide.request("GET", f"/api/v1/flows/{seen['flow_id']}", headers=bearer)
     flow = json.loads(answer.body) if answer.status == 200 else {}
     me = json.loads(ide.request("GET", "/api/v1/users/whoami", headers=bearer).body)
+    owner = "the superuser's" if flow.get("user_id") == me["id"] else "another user's"
     record("dev flow saved in the UI, read through the API", f"200, {name!r}, the superuser's",
-           f"{answer.status}, {flow.get('name')!r}, {'the superuser' if flow.get('user_id') == me['id'] else 'another'}'s")
+           f"{answer.status}, {flow.get('name')!r}, {owner}")
     assert answer.status == 200 and flow["name"] == name and flow["user_id"] == me["id"]
     errors = ide.write_errors()
     record(f"dev {ide.name}: failed writes after serving the UI", "0", str(len(errors)))

@@ -10,6 +10,10 @@ from .resources import Resources
 from .validation import at_least
 
 
+NGINX_RESOURCES = Resources(cpu="300m", memory="512Mi", cpu_limit="1", memory_limit="512Mi")
+"""The official chart's frontend resources (nginx serving static files stays far below them)."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class BundledFrontend:
     """The UI from the backend's own image: `langflow run` (not backend-only) serves the built UI,
@@ -31,7 +35,7 @@ class NginxFrontend:
 
     image: Image = field(default_factory=Image.langflow_frontend)
     replicas: int = 2
-    resources: Resources = Resources(cpu="300m", memory="512Mi", cpu_limit="1", memory_limit="512Mi")
+    resources: Resources = NGINX_RESOURCES
     pod: PodOptions = PodOptions()
 
     def __post_init__(self) -> None:
@@ -50,9 +54,8 @@ class Frontend:
         return BundledFrontend()
 
     @staticmethod
-    def nginx(*, image: Image | None = None, replicas: int = 2, resources: Resources | None = None,
-              pod: PodOptions | None = None) -> NginxFrontend:
-        """The split nginx frontend image in its own Deployment (the official chart's layout)."""
-        default = NginxFrontend()
-        return NginxFrontend(image=image or default.image, replicas=replicas,
-                             resources=resources or default.resources, pod=pod or default.pod)
+    def nginx(*, image: Image = Image.langflow_frontend(), replicas: int = 2, resources: Resources = NGINX_RESOURCES,
+              pod: PodOptions = PodOptions()) -> NginxFrontend:
+        """The split nginx frontend image in its own Deployment, Service and NetworkPolicy (the
+        official chart's layout)."""
+        return NginxFrontend(image=image, replicas=replicas, resources=resources, pod=pod)

@@ -34,8 +34,8 @@ from .pages import GENERATED
 
 REFERENCE: tuple[type, ...] = (
     EnvironmentProps, Stage, Quota, CloudProfile, LangflowIDEProps, LangflowRuntimeProps, Flow, FlowGroup, FlowDelivery,
-    Frontend, NginxFrontend, Database, IngressOptions, PodOptions, Resources, Autoscaling, Auth, Metrics, RedisCache, Security,
-    CustomComponents, ObjectStorage, ProductionPreflight, Image, SecretKey, NetworkPeer, GitOpsProps, SyncPolicy,
+    Frontend, NginxFrontend, Database, IngressOptions, PodOptions, Resources, Autoscaling, Auth, Metrics, RedisCache,
+    Security, CustomComponents, ObjectStorage, ProductionPreflight, Image, SecretKey, NetworkPeer, GitOpsProps, SyncPolicy,
 )
 """The classes a user of the library configures, in the order a reader meets them."""
 
