@@ -64,7 +64,7 @@ def test_the_library_builds_pods_that_need_no_correction(tmp_path: Path, build: 
     with verified_after_writing():
         app.synth()
     written = [path for path in tmp_path.glob("*/*.k8s.yaml") if path.name.split(".", 1)[0] in POD_PATHS]
-    assert len(written) >= 5
+    assert len(written) >= 4  # the example: the IDE backend and three runtime flows
     for path in written:
         manifest = yaml.safe_load(path.read_text())
         assert not needs_correction(manifest, POD_PATHS[manifest["kind"]]), path.name
