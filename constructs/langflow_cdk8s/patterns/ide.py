@@ -141,7 +141,7 @@ class LangflowIDE(Construct):
 
         db = wire_database(props.database, storage_class=env.profile.storage_class, postgres_service=postgres_name,
                            postgres_labels=postgres_selector(props.name))
-        # Stated either way: an image that defaults to backend-only (langflow-backend) still serves the UI.
+        # Stated either way: what the pod serves never depends on an image's own default.
         settings = {"LANGFLOW_BACKEND_ONLY": "true" if nginx else "false"}
         if props.replicas > 1:
             # Build events must not depend on which replica a follow-up request lands on.
