@@ -9,7 +9,6 @@ checked by their typed bindings in imports/.
 from __future__ import annotations
 
 import copy
-import time
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +43,8 @@ def test_two_distinct_versions_are_checked() -> None:
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_dist_validates_strictly(dist: list[Manifest], version: str) -> None:
-    started = time.perf_counter()
     errors = schema_errors(dist, version)
     assert not errors, "\n".join(errors)
-    assert time.perf_counter() - started < 10, "the schema gate got slow"
 
 
 @pytest.mark.parametrize("version", VERSIONS)
