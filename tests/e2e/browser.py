@@ -72,9 +72,9 @@ def rename(driver: webdriver.Chrome, name: str) -> int:
             time.sleep(1)
 
 
-def session(job: dict[str, str]) -> dict[str, Any]:
+def session(job: dict[str, str], profile: str) -> dict[str, Any]:
     seen: dict[str, Any] = {}
-    driver = browser(urlsplit(job["url"]).hostname or "", tempfile.mkdtemp(prefix="lfe2e-chromium-"))
+    driver = browser(urlsplit(job["url"]).hostname or "", profile)
     # React re-renders and animates elements under the driver's feet: a stale, covered or not yet
     # interactable one is looked up and tried again until the wait runs out.
     wait = WebDriverWait(driver, WAIT_SECONDS, ignored_exceptions=[
@@ -113,4 +113,6 @@ def session(job: dict[str, str]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(session(json.load(sys.stdin))))
+    job = json.load(sys.stdin)
+    with tempfile.TemporaryDirectory(prefix="lfe2e-chromium-") as profile:
+        print(json.dumps(session(job, profile)))
