@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what `make e2e` needs, pinned and locked, and prints the Langflow virtualenv's path.
 # Debian packages: bubblewrap (read-only root), postgresql, iproute2 (pod network namespaces),
-# openssl (the database's TLS certificate), patchelf (the copied interpreter finds its own libpython). Langflow: requirements-e2e.lock into a relocatable
-# virtualenv under E2E_HOME, readable by uid 1000 (the pods' user), reused while the lock is unchanged.
+# openssl (the database's TLS certificate), patchelf (the copied interpreter finds its own libpython);
+# scripts/e2e-browser.sh adds chromium, chromium-driver and Selenium (the UI test's browser).
+# Langflow: requirements-e2e.lock into a relocatable virtualenv under E2E_HOME, readable by uid 1000
+# (the pods' user), reused while the lock is unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 E2E_HOME=${E2E_HOME:-/var/cache/langflow-e2e}
@@ -57,4 +59,5 @@ if [ ! -f "$venv/.installed" ]; then
   touch "$venv/.installed"
 fi
 chmod a+rx "$E2E_HOME"
+bash scripts/e2e-browser.sh >/dev/null  # Chromium and Selenium for tests/e2e/test_dev_ui.py
 echo "$venv"

@@ -23,8 +23,8 @@ import pytest
 
 from conftest import ROOT, read_tree
 from langflow_cdk8s import (
-    Autoscaling, CloudProfile, Database, Environment, EnvironmentProps, Flow, FlowGroup, IngressOptions, LangflowIDE,
-    LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Quota, Resources, SecretKey, Stage,
+    Autoscaling, CloudProfile, Database, Environment, EnvironmentProps, Flow, FlowGroup, Frontend, IngressOptions,
+    LangflowIDE, LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Quota, Resources, SecretKey, Stage,
 )
 from langflow_cdk8s.props.flow import CONFIG_MAP_LIMIT
 from langflow_cdk8s.tooling.synth import synth
@@ -201,7 +201,7 @@ def test_a_literal_value_in_a_password_field_of_a_flow(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("build", "where"), [
     (ide(replicas=0), "replicas: 0 is below the minimum of 1"),
-    (ide(frontend_replicas=0), "frontend_replicas: 0 is below the minimum of 1"),
+    (lambda app: ide(frontend=Frontend.nginx(replicas=0))(app), "frontend.replicas: 0 is below the minimum of 1"),
 ], ids=["ide", "ide-frontend"])
 def test_ide_replicas_below_one(tmp_path: Path, build: Build, where: str) -> None:
     assert_readable_failure(run(build, tmp_path), where)

@@ -13,8 +13,8 @@ import example_app
 import main
 from langflow_cdk8s import (
     ConfigError,
-    Database, Environment, EnvironmentProps, Flow, FlowDelivery, GitOps, GitOpsProps, IngressOptions, LangflowIDE, LangflowIDEProps,
-    LangflowRuntime, LangflowRuntimeProps, Metrics, Monitor, RedisCache, SecretKey, SecretSource, Stage,
+    Database, Environment, EnvironmentProps, Flow, FlowDelivery, Frontend, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
+    LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Metrics, Monitor, RedisCache, SecretKey, SecretSource, Stage,
 )
 from imports.gateway_api_gateway.io.k8s.networking.gateway import Gateway
 from imports.gateway_api_httproute.io.k8s.networking.gateway import HttpRoute
@@ -39,13 +39,14 @@ BINDINGS = {"PodDisruptionBudget": k8s.KubePodDisruptionBudget, "ResourceQuota":
 
 
 def every_option_on(app: cdk8s.App) -> list[Environment]:
-    """A variant with every option that adds objects: in-cluster PostgreSQL, ingress, Redis, download delivery,
+    """A variant with every option that adds objects: in-cluster PostgreSQL, ingress, Redis, the nginx frontend, download delivery,
     Secrets from a store, Prometheus Operator monitors."""
     dev = Environment(app, "dev", EnvironmentProps(stage=Stage.DEVELOPMENT, namespace="opt-dev", quota=QUOTA,
                                                     monitoring_namespace="monitoring"))
     LangflowIDE(dev, "ide", LangflowIDEProps(database=Database.in_cluster_postgres(),
                                              exposure=IngressOptions(host="ide.example.com", tls_secret="tls"),
-                                             service_type="LoadBalancer", metrics=Metrics(monitor=Monitor.SERVICE_MONITOR),
+                                             service_type="LoadBalancer", frontend=Frontend.nginx(),
+                                             metrics=Metrics(monitor=Monitor.SERVICE_MONITOR),
                                              redis=RedisCache(url=SecretKey(name="r", key="url"),
                                                               signing_key=SecretKey(name="r", key="key"))))
     prod = Environment(app, "prod", EnvironmentProps(
@@ -106,7 +107,7 @@ def test_the_objects_are_public_by_unit_name() -> None:
     ide = LangflowIDE(Environment(unsynthesized_app(), "dev", EnvironmentProps(
         stage=Stage.DEVELOPMENT, namespace="ext-dev", quota=QUOTA)), "ide", LangflowIDEProps())
     assert isinstance(ide.backend.workload, kplus.StatefulSet)
-    assert isinstance(ide.frontend.workload, kplus.Deployment)
+    assert ide.frontend is None  # the backend serves the UI
 
 
 def test_user_extensions_through_the_cdk8s_plus_api_are_hardened_and_admissible() -> None:

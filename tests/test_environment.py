@@ -159,7 +159,7 @@ def test_switching_profile_changes_only_storage_ingress_and_load_balancer_detail
     for key, paths in changed.items():
         assert all(any(p.startswith(a) for a in allowed) for p in paths), (key, paths)
     assert ("Ingress", "langflow-ide") in changed
-    assert ("Service", "langflow-ide-frontend") in changed
+    assert ("Service", "langflow-ide-backend") in changed
     assert ("StatefulSet", "langflow-ide-backend") in changed
 
 
@@ -172,13 +172,13 @@ def test_profiles_use_what_each_cluster_ships(factory, storage, ingress_class) -
     claim = find(env, "StatefulSet")["spec"]["volumeClaimTemplates"][0]["spec"]
     assert claim.get("storageClassName") == storage
     assert find(env, "Ingress")["spec"]["ingressClassName"] == ingress_class
-    service = find(env, "Service", "langflow-ide-frontend")
+    service = find(env, "Service", "langflow-ide-backend")
     assert service["spec"]["type"] == "LoadBalancer"
     assert service["metadata"]["annotations"] == {**factory().load_balancer_annotations, "argocd.argoproj.io/sync-wave": "0"}
 
 
 def test_cloud_load_balancers_reach_pods_from_their_documented_ranges() -> None:
-    rules = find(profile_env(CloudProfile.gke()), "NetworkPolicy", "langflow-ide-frontend")["spec"]["ingress"]
+    rules = find(profile_env(CloudProfile.gke()), "NetworkPolicy", "langflow-ide-backend")["spec"]["ingress"]
     blocks = {peer["ipBlock"]["cidr"] for rule in rules for peer in rule["from"] if "ipBlock" in peer}
     assert {"35.191.0.0/16", "130.211.0.0/22"} <= blocks
 

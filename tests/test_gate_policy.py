@@ -22,6 +22,7 @@ from gates import (
     write_tree,
 )
 from langflow_cdk8s.mechanics.hardening import REASONS
+from test_variant_snapshots import variant_tree
 
 DIST = ROOT / "dist"
 
@@ -100,9 +101,17 @@ def victim(dist: list[Manifest]) -> Manifest:
     return (runtime or deployments)[0]
 
 
-def write_probe(root: Path, dist: list[Manifest], victim: Manifest) -> Path:
-    """`unskipped/`: dist/ without its skip annotations; `broken/<case>/`: one broken copy each."""
+@pytest.fixture(scope="session")
+def variants() -> list[Manifest]:
+    """The options the reference app does not use (tests/test_variant_snapshots.py), checked in the probe run."""
+    return load_tree(variant_tree())
+
+
+def write_probe(root: Path, dist: list[Manifest], victim: Manifest, variants: list[Manifest]) -> Path:
+    """`unskipped/`: dist/ without its skip annotations; `broken/<case>/`: one broken copy each;
+    `variants/`: the variant environments as synthesized."""
     write_tree(root, [Manifest(f"unskipped/{m.path}", m.obj) for m in strip_skips(dist)])
+    write_tree(root, [Manifest(f"variants/{m.path}", m.obj) for m in variants])
     cases = {**{name: breakage for name, (breakage, _) in BREAKAGES.items()},
              "unreviewed-skip": _privileged_with_an_unreviewed_skip}
     for name, breakage in cases.items():
@@ -113,11 +122,12 @@ def write_probe(root: Path, dist: list[Manifest], victim: Manifest) -> Path:
 
 
 @pytest.fixture(scope="session")
-def reports(dist: list[Manifest], victim: Manifest, tmp_path_factory: pytest.TempPathFactory,
+def reports(dist: list[Manifest], victim: Manifest, variants: list[Manifest], tmp_path_factory: pytest.TempPathFactory,
             ) -> tuple[CheckovReport, CheckovReport]:
     """checkov once over dist/ and once over the probe tree, the two runs side by side."""
     started = time.perf_counter()
-    pending = (start_checkov(DIST), start_checkov(write_probe(tmp_path_factory.mktemp("policy-probe"), dist, victim)))
+    probe_tree = write_probe(tmp_path_factory.mktemp("policy-probe"), dist, victim, variants)
+    pending = (start_checkov(DIST), start_checkov(probe_tree))
     done = (pending[0](), pending[1]())
     print(f"\ncheckov over dist/ and the probe tree: {time.perf_counter() - started:.1f} s")
     return done
@@ -170,6 +180,20 @@ def test_checkov_skipped_only_allowed_checks_with_their_reason(dist_report: Chec
                   if r.check_id not in ALLOWED_SKIPS or r.comment != REASONS[r.check_id]}
     assert not unexpected, sorted(unexpected)
     assert {r.check_id: r.check_name for r in dist_report.skipped}.items() <= ALLOWED_SKIPS.items()
+
+
+def test_variants_have_zero_failed_checks_and_only_reviewed_skips(variants: list[Manifest],
+                                                                  probe: CheckovReport) -> None:
+    """The split nginx frontend and the other options the reference app does not use meet the same gate."""
+    errors = [e for e in policy_errors(probe) if e.startswith("variants/")]
+    assert not errors, "\n".join(errors)
+    checked = {r.path for r in [*probe.passed, *probe.skipped, *probe.failed]}
+    workloads = {f"variants/{m.path}" for m in variants if m.kind in WORKLOAD_KINDS}
+    assert any("ide-nginx/Deployment.langflow-ide-frontend" in w for w in workloads)
+    assert workloads <= checked, sorted(workloads - checked)
+    unexpected = {(r.path, r.check_id) for r in probe.skipped if r.path.startswith("variants/")
+                  and (r.check_id not in ALLOWED_SKIPS or r.comment != REASONS[r.check_id])}
+    assert not unexpected, sorted(unexpected)
 
 
 def test_every_skip_is_still_needed(dist_report: CheckovReport, probe: CheckovReport) -> None:

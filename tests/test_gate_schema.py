@@ -19,7 +19,7 @@ import yaml
 
 from gates import (CRD_GROUPS, OLDEST_VERSION, Manifest, crd_schema_errors, load_tree, newest_version, schema_errors,
                    write_tree)
-from test_variant_snapshots import variants
+from test_variant_snapshots import variant_tree, variants
 
 DIST = ROOT / "dist"
 VERSIONS = (OLDEST_VERSION, newest_version())
@@ -47,6 +47,15 @@ def test_two_distinct_versions_are_checked() -> None:
 @pytest.mark.parametrize("version", VERSIONS)
 def test_dist_validates_strictly(dist: list[Manifest], version: str) -> None:
     errors = schema_errors(dist, version)
+    assert not errors, "\n".join(errors)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_variants_validate_strictly(version: str) -> None:
+    """The options the reference app does not use (tests/test_variant_snapshots.py) pass the same gate."""
+    variants = load_tree(variant_tree())
+    assert any(m.path.startswith("ide-nginx/") for m in variants)
+    errors = schema_errors(variants, version)
     assert not errors, "\n".join(errors)
 
 

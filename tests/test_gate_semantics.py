@@ -15,6 +15,7 @@ import pytest
 
 from conftest import ROOT
 from gates import Manifest, load_tree, parse_quantity, selector_matches, semantic_errors, write_tree
+from test_variant_snapshots import variant_tree
 
 DIST = ROOT / "dist"
 
@@ -29,6 +30,14 @@ def dist() -> list[Manifest]:
 
 def test_dist_passes_every_semantic_check(dist: list[Manifest]) -> None:
     errors = semantic_errors(dist)
+    assert not errors, "\n".join(errors)
+
+
+def test_variants_pass_every_semantic_check() -> None:
+    """The options the reference app does not use (tests/test_variant_snapshots.py), the split frontend among them."""
+    variants = load_tree(variant_tree())
+    assert any(m.path.startswith("ide-nginx/") for m in variants)
+    errors = semantic_errors(variants)
     assert not errors, "\n".join(errors)
 
 
@@ -114,9 +123,9 @@ def _mount_without_volume(objects: Objects) -> str:
 
 
 def _missing_service_account(objects: Objects) -> str:
-    account = _path(objects, "ServiceAccount", env="dev", name_contains="frontend")
+    account = _path(objects, "ServiceAccount", env="dev", name_contains="backend")
     del objects[account]
-    return _path(objects, "Deployment", env="dev", name_contains="frontend")
+    return _path(objects, "StatefulSet", env="dev", name_contains="backend")
 
 
 def _probe_on_an_undeclared_port(objects: Objects) -> str:
@@ -264,7 +273,7 @@ BREAKAGES: dict[str, tuple[Callable[[Objects], str], str]] = {
     "missing-config-map-key": (_missing_config_map_key, "has no key 'no-such-flow.json'"),
     "missing-claim": (_missing_claim, "PersistentVolumeClaim 'langflow-data' does not exist in prod/"),
     "mount-without-volume": (_mount_without_volume, "mounts 'config', which is neither a volume nor a volumeClaimTemplate"),
-    "missing-service-account": (_missing_service_account, "ServiceAccount 'langflow-ide-frontend' does not exist"),
+    "missing-service-account": (_missing_service_account, "ServiceAccount 'langflow-ide-backend' does not exist"),
     "probe-on-undeclared-port": (_probe_on_an_undeclared_port, "livenessProbe of container 'langflow' targets port 'health'"),
     "route-to-missing-service": (_route_to_a_missing_service, "backend Service 'langflow-ide-api' does not exist"),
     "route-to-missing-port": (_route_to_a_missing_port, "backend port 443 is not a port"),

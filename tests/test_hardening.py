@@ -69,7 +69,7 @@ def test_what_is_written_is_final(tmp_path: Path, build: Callable[[cdk8s.App], A
     build(app)
     app.synth()
     written = [path for path in tmp_path.glob("*/*.k8s.yaml") if path.name.split(".", 1)[0] in POD_PATHS]
-    assert len(written) >= 5
+    assert len(written) >= 4  # the example: the IDE backend and three runtime flows
     for path in written:
         manifest = yaml.safe_load(path.read_text())
         patches, problems = harden(manifest, POD_PATHS[manifest["kind"]])

@@ -3,7 +3,7 @@
 import pytest
 
 from langflow_cdk8s import (
-    Auth, ConfigError, Database, Image, IngressOptions, LangflowIDE, LangflowIDEProps, Metrics, ObjectStorage,
+    Auth, ConfigError, Database, Frontend, Image, IngressOptions, LangflowIDE, LangflowIDEProps, Metrics, ObjectStorage,
     PodOptions, RedisCache, Resources, SecretKey, Stage,
 )
 from support import all_of, env_of, environment, find, main_container, pod
@@ -17,14 +17,15 @@ def ide(**props):
     return env
 
 
-def test_backend_runs_backend_only_on_7860_with_writable_paths_under_a_read_only_root() -> None:
+def test_backend_serves_ui_and_api_on_7860_with_writable_paths_under_a_read_only_root() -> None:
     env = ide()
     backend = find(env, "StatefulSet", "langflow-ide-backend")
     container = main_container(backend)
     variables = env_of(container)
     assert container["image"] == "langflowai/langflow:1.13.0"
     assert {p["name"]: p["containerPort"] for p in container["ports"]} == {"http": 7860, "metrics": 9090}
-    assert variables["LANGFLOW_BACKEND_ONLY"] == "true"
+    assert variables["LANGFLOW_BACKEND_ONLY"] == "false"  # the UI from the langflow package, no second image
+    assert not any("frontend" in o["metadata"]["name"] for o in env.objects)
     assert variables["LANGFLOW_HOST"] == "0.0.0.0"
     assert variables["LANGFLOW_CONFIG_DIR"] == "/app/langflow"
     assert variables["LANGFLOW_ALEMBIC_LOG_FILE"].startswith("/app/langflow/")
@@ -106,8 +107,11 @@ def test_credentials_come_from_secrets_by_reference() -> None:
         assert variables[name] == {"secretKeyRef": {"name": "ide-auth", "key": key}}
 
 
-def test_frontend_is_nginx_on_8080_pointing_at_the_backend_service() -> None:
-    env = ide()
+def test_split_frontend_is_nginx_on_8080_pointing_at_a_backend_only_backend() -> None:
+    env = ide(frontend=Frontend.nginx())
+    assert env_of(main_container(find(env, "StatefulSet")))["LANGFLOW_BACKEND_ONLY"] == "true"
+    backend_from = find(env, "NetworkPolicy", "langflow-ide-backend")["spec"]["ingress"][0]["from"][0]
+    assert backend_from["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "frontend"
     frontend = find(env, "Deployment", "langflow-ide-frontend")
     container = main_container(frontend)
     assert container["image"] == "langflowai/langflow-frontend:1.13.0"
@@ -120,6 +124,34 @@ def test_frontend_is_nginx_on_8080_pointing_at_the_backend_service() -> None:
     service = find(env, "Service", "langflow-ide-frontend")
     assert service["spec"]["ports"] == [{"name": "http", "port": 8080, "targetPort": 8080, "protocol": "TCP"}]
     assert service["spec"]["selector"] == frontend["spec"]["selector"]["matchLabels"]
+    assert frontend["spec"]["replicas"] == 2
+
+
+def test_split_frontend_options_reach_its_deployment() -> None:
+    env = ide(frontend=Frontend.nginx(image=Image.langflow_frontend("1.12.0"), replicas=3,
+                                      resources=Resources(cpu="100m", memory="128Mi"),
+                                      pod=PodOptions(labels={"team": "ui"})))
+    frontend = find(env, "Deployment", "langflow-ide-frontend")
+    assert frontend["spec"]["replicas"] == 3
+    assert main_container(frontend)["image"] == "langflowai/langflow-frontend:1.12.0"
+    assert main_container(frontend)["resources"]["requests"] == {"cpu": "100m", "memory": "128Mi"}
+    assert frontend["spec"]["template"]["metadata"]["labels"]["team"] == "ui"
+    assert "team" not in find(env, "StatefulSet")["spec"]["template"]["metadata"]["labels"]
+
+
+def test_frontend_that_is_not_a_choice_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"frontend: 'nginx' is not a frontend choice"):
+        LangflowIDEProps(frontend="nginx")
+    with pytest.raises(ConfigError, match=r"frontend.replicas: 0 is below the minimum of 1"):
+        Frontend.nginx(replicas=0)
+
+
+def test_load_balancer_fronts_the_service_that_serves_the_ui() -> None:
+    bundled = ide(service_type="LoadBalancer")
+    assert find(bundled, "Service", "langflow-ide-backend")["spec"]["type"] == "LoadBalancer"
+    split = ide(service_type="LoadBalancer", frontend=Frontend.nginx())
+    assert find(split, "Service", "langflow-ide-frontend")["spec"]["type"] == "LoadBalancer"
+    assert find(split, "Service", "langflow-ide-backend")["spec"].get("type", "ClusterIP") == "ClusterIP"
 
 
 def test_requests_cover_measured_use() -> None:
@@ -127,23 +159,42 @@ def test_requests_cover_measured_use() -> None:
     # The backend holds ~1.0-1.1 GiB at rest: a 1Gi request made it the first pod evicted under node pressure.
     assert main_container(find(env, "StatefulSet"))["resources"] == {
         "requests": {"cpu": "500m", "memory": "1280Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}}  # canonical, as the API server stores it
-    assert main_container(find(env, "Deployment"))["resources"]["requests"] == {"cpu": "300m", "memory": "512Mi"}
+    split = ide(frontend=Frontend.nginx())
+    assert main_container(find(split, "Deployment"))["resources"]["requests"] == {"cpu": "300m", "memory": "512Mi"}
+
+
+def routes(env) -> dict[str, tuple[str, str, int]]:
+    ingress = find(env, "Ingress", "langflow-ide")
+    return {p["path"]: (p["pathType"], p["backend"]["service"]["name"], p["backend"]["service"]["port"]["number"])
+            for p in ingress["spec"]["rules"][0]["http"]["paths"]}
+
+
+def test_ingress_routes_ui_and_api_to_the_one_backend_service() -> None:
+    env = ide(exposure=IngressOptions(host="lf.example.com", tls_secret="lf-tls"))
+    backend = ("Prefix", "langflow-ide-backend", 7860)
+    assert routes(env) == {"/api": backend, "/": backend}
+    assert env_of(main_container(find(env, "StatefulSet")))["LANGFLOW_CORS_ORIGINS"] == "https://lf.example.com"
+    peers = find(env, "NetworkPolicy", "langflow-ide-backend")["spec"]["ingress"][0]
+    assert peers["ports"] == [{"protocol": "TCP", "port": 7860}] and "namespaceSelector" in peers["from"][0]
 
 
 def test_ingress_routes_ui_to_nginx_and_api_to_the_backend_with_class_and_tls() -> None:
-    env = ide(exposure=IngressOptions(host="lf.example.com", tls_secret="lf-tls", annotations={"a": "b"}))
+    env = ide(exposure=IngressOptions(host="lf.example.com", tls_secret="lf-tls", annotations={"a": "b"}),
+              frontend=Frontend.nginx())
     ingress = find(env, "Ingress", "langflow-ide")
     assert ingress["spec"]["ingressClassName"] == "nginx"
     assert ingress["spec"]["tls"] == [{"hosts": ["lf.example.com"], "secretName": "lf-tls"}]
-    paths = {p["path"]: (p["pathType"], p["backend"]["service"]["name"]) for p in ingress["spec"]["rules"][0]["http"]["paths"]}
-    assert paths == {"/api": ("Prefix", "langflow-ide-backend"), "/": ("Prefix", "langflow-ide-frontend")}
+    assert routes(env) == {"/api": ("Prefix", "langflow-ide-backend", 7860),
+                           "/": ("Prefix", "langflow-ide-frontend", 8080)}
     assert ingress["metadata"]["annotations"] == {"a": "b", "argocd.argoproj.io/sync-wave": "2"}
 
 
 def test_no_ingress_means_no_ingress_and_no_controller_access() -> None:
     env = ide()
     assert not all_of(env, "Ingress")
-    policy = find(env, "NetworkPolicy", "langflow-ide-frontend")["spec"]
+    policy = find(env, "NetworkPolicy", "langflow-ide-backend")["spec"]
+    assert "ingress" not in policy and "Ingress" in policy["policyTypes"]  # denied, nothing allowed
+    policy = find(ide(frontend=Frontend.nginx()), "NetworkPolicy", "langflow-ide-frontend")["spec"]
     assert "ingress" not in policy and "Ingress" in policy["policyTypes"]  # denied, nothing allowed
 
 

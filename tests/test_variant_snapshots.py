@@ -1,7 +1,7 @@
 """Snapshots of the options the reference app does not use: each delivery mode, a flow group,
 each IDE database mode, the Ingress kind of exposure and Gateways of an environment's own (GKE with
 TLS Secrets, EKS with ACM), a platform Gateway reading our certificate Secret (ReferenceGrant), Secrets
-from External Secrets Operator, and Prometheus Operator monitors with OpenTelemetry export. One
+from External Secrets Operator, and Prometheus Operator monitors with OpenTelemetry export. The IDE's split nginx frontend. One
 environment (folder) per variant, one snapshot per object."""
 
 import functools
@@ -15,7 +15,7 @@ import pytest
 from conftest import read_tree
 from example_app import FLOWS as EXAMPLE_FLOWS
 from langflow_cdk8s import (
-    Certificate, CloudProfile, Database, Environment, Exposure, Flow, FlowDelivery, FlowGroup, GatewayRef, Image,
+    Certificate, CloudProfile, Database, Environment, Exposure, Flow, FlowDelivery, FlowGroup, Frontend, GatewayRef, Image,
     IngressOptions, LangflowIDE, LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Metrics, Monitor, ObjectStorage,
     OpenTelemetry, PodOptions, ProductionPreflight, RemoteKey, SecretKey, SecretSource, Stage, StoreKind,
 )
@@ -76,7 +76,18 @@ def build(app) -> list[Environment]:
             endpoint="http://otel-collector.observability:4318", resource_attributes={"deployment.environment": "prod"}))))
     service_monitor = env("ide-monitored", Stage.DEVELOPMENT, monitoring_namespace="monitoring")
     LangflowIDE(service_monitor, "ide", LangflowIDEProps(metrics=Metrics(monitor=Monitor.SERVICE_MONITOR, port=9464)))
-    return [download, baked, group, postgres, gke, eks, grant, external, pod_monitor, service_monitor]
+    split = env("ide-nginx", Stage.DEVELOPMENT)
+    LangflowIDE(split, "ide", LangflowIDEProps(
+        frontend=Frontend.nginx(), exposure=IngressOptions(host="langflow.example.com", tls_secret="langflow-tls")))
+    return [download, baked, group, postgres, gke, eks, grant, external, pod_monitor, service_monitor, split]
+
+@functools.cache
+def variant_tree() -> Path:
+    """The variants synthesized once per session; the schema, semantic and policy gates read it too."""
+    outdir = Path(tempfile.mkdtemp(prefix="langflow-variants-"))
+    printed = io.StringIO()
+    assert synth(build, outdir=str(outdir), stream=printed) == 0, printed.getvalue()
+    return outdir
 
 
 EXTERNAL = SecretSource.external(store="vault", kind=StoreKind.SECRET_STORE, refresh_interval="15m", remote={
@@ -89,10 +100,7 @@ EXTERNAL = SecretSource.external(store="vault", kind=StoreKind.SECRET_STORE, ref
 
 @functools.cache
 def variants() -> dict[str, str]:
-    outdir = Path(tempfile.mkdtemp(prefix="langflow-variants-"))
-    printed = io.StringIO()
-    assert synth(build, outdir=str(outdir), stream=printed) == 0, printed.getvalue()
-    return read_tree(outdir)
+    return read_tree(variant_tree())
 
 
 PATHS = sorted(variants())

@@ -25,6 +25,7 @@ from .patterns.ide import LangflowIDE, LangflowIDEProps
 from .patterns.runtime import LangflowRuntime, LangflowRuntimeProps
 from .props.database import Database
 from .props.flow import Flow, FlowDelivery, FlowGroup
+from .props.frontend import Frontend
 from .props.image import LANGFLOW_VERSION, Image
 from .props.exposure import Certificate, Exposure, GatewayRef
 from .props.ingress import IngressOptions
@@ -40,7 +41,7 @@ from .props.settings import Auth, Metrics, Monitor, OpenTelemetry, RedisCache
 __all__ = [
     "LANGFLOW_VERSION", "App", "Auth", "Autoscaling", "Certificate", "CloudProfile", "ConfigError", "CustomComponents",
     "Database", "Destination", "Environment", "EnvironmentProps", "Exposure", "Flow", "FlowDelivery", "FlowGroup",
-    "GatewayRef", "GitOps", "GitOpsProps", "Image",
+    "Frontend", "GatewayRef", "GitOps", "GitOpsProps", "Image",
     "IngressOptions", "LangflowIDE", "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "Metrics", "Monitor",
     "OpenTelemetry",
     "NetworkPeer", "ObjectStorage", "PodOptions", "ProductionPreflight", "Quota", "RedisCache", "Resources",

@@ -22,6 +22,7 @@ from ..mechanics.exposure import expose
 from ..mechanics.routes import Route
 from ..mechanics.workload import PodSpec, ServicePort, ServiceWorkload, Workload
 from ..props.database import Database, DatabaseChoice, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
+from ..props.frontend import BundledFrontend, Frontend, FrontendChoice, NginxFrontend
 from ..props.image import Image
 from ..props.exposure import Exposure
 from ..props.network import NetworkPeer
@@ -44,19 +45,20 @@ class LangflowIDEProps:
 
     name: prefix of every object name (default "langflow-ide": objects are langflow-ide-backend, -frontend).
     image: backend image (default langflowai/langflow:1.13.0).
-    frontend_image: nginx frontend image (default langflowai/langflow-frontend:1.13.0).
+    frontend: who serves the UI: Frontend.bundled() (default: the backend's own image serves UI and
+    API from one process, one Service) or Frontend.nginx(...) (the split nginx image in its own
+    Deployment, the official chart's layout).
     database: Database.sqlite() (default, 5Gi claim, one replica), Database.external_postgres(...)
     or Database.in_cluster_postgres().
     auth: credentials by Secret reference (default Auth.from_secret("langflow-ide-auth"), auto-login off).
     exposure: how the IDE is reached from outside: Exposure.gateway(...) (an HTTPRoute on the platform's
     Gateway), Exposure.own_gateway(...) or Exposure.ingress(...); None (default) exposes nothing.
-    service_type: the frontend Service's type: "ClusterIP" (default) or "LoadBalancer", which gets
-    the cloud profile's load-balancer annotations (an internal load balancer on EKS, GKE and AKS).
+    service_type: the type of the Service serving the UI (the backend's, or the nginx frontend's):
+    "ClusterIP" (default) or "LoadBalancer", which gets the cloud profile's load-balancer annotations
+    (an internal load balancer on EKS, GKE and AKS).
     replicas: backend replicas (default 1; more need PostgreSQL).
-    frontend_replicas: default 2, so the UI survives a node drain.
     backend_resources: default 500m/1280Mi requested, 2 CPU/2Gi limit (measured ~1.0-1.1 GiB at rest and
     at peak: the request covers it, so the backend is not the first pod evicted; the limit leaves half).
-    frontend_resources: default 300m/512Mi requested (the chart's), 1 CPU/512Mi limit.
     metrics: Prometheus on port 9090 (default enabled).
     redis: optional shared cache for several replicas (default None).
     secret_env: env vars from Secrets, e.g. LLM API keys or `secrets.astra_db(...)` (default none).
@@ -68,20 +70,19 @@ class LangflowIDEProps:
     workers: Langflow worker processes per pod (LANGFLOW_WORKERS; default 1; more need job_queue).
     job_queue: Secret key with a redis:// URL for the shared job queue (default None; sets
     LANGFLOW_JOB_QUEUE_TYPE=redis and LANGFLOW_REDIS_QUEUE_URL).
-    backend_pod, frontend_pod: escape hatches (scheduling, extra env/volumes, sidecars…).
+    backend_pod: escape hatch (scheduling, extra env/volumes, sidecars…); the nginx frontend's is
+    Frontend.nginx(pod=...).
     """
 
     name: str = "langflow-ide"
     image: Image = field(default_factory=Image.langflow)
-    frontend_image: Image = field(default_factory=Image.langflow_frontend)
+    frontend: FrontendChoice = field(default_factory=Frontend.bundled)
     database: DatabaseChoice = field(default_factory=Database.sqlite)
     auth: Auth = field(default_factory=lambda: Auth.from_secret("langflow-ide-auth"))
     exposure: Exposure | None = None
     service_type: str = "ClusterIP"
     replicas: int = 1
-    frontend_replicas: int = 2
     backend_resources: Resources = Resources(cpu="500m", memory="1280Mi", cpu_limit="2", memory_limit="2Gi")
-    frontend_resources: Resources = Resources(cpu="300m", memory="512Mi", cpu_limit="1", memory_limit="512Mi")
     metrics: Metrics = Metrics()
     redis: RedisCache | None = None
     secret_env: Mapping[str, SecretKey] = field(default_factory=dict)
@@ -91,7 +92,6 @@ class LangflowIDEProps:
     workers: int = 1
     job_queue: SecretKey | None = None
     backend_pod: PodOptions = PodOptions()
-    frontend_pod: PodOptions = PodOptions()
 
     def __post_init__(self) -> None:
         dns_label("name", self.name)
@@ -100,7 +100,9 @@ class LangflowIDEProps:
             raise ConfigError("name", f"{self.name!r} is longer than 40 characters",
                               "shorten it: object names append '-frontend' and claim suffixes to it")
         at_least("replicas", self.replicas, 1)
-        at_least("frontend_replicas", self.frontend_replicas, 1)
+        if not isinstance(self.frontend, (BundledFrontend, NginxFrontend)):
+            raise ConfigError("frontend", f"{self.frontend!r} is not a frontend choice",
+                              "use Frontend.bundled() (the default) or Frontend.nginx(...)")
         if isinstance(self.database, SqliteOnVolume) and self.replicas > 1:
             raise ConfigError("replicas", f"{self.replicas} with SQLite on a ReadWriteOnce volume",
                               "use replicas=1, or Database.external_postgres(...) / in_cluster_postgres() for more")
@@ -119,15 +121,15 @@ class LangflowIDEProps:
 
 
 class LangflowIDE(Construct):
-    """The Langflow IDE as the official langflow-ide chart deploys it (a backend StatefulSet or
-    Deployment and an nginx frontend), hardened and with secrets by reference.
+    """The Langflow IDE, hardened and with secrets by reference: a backend StatefulSet or Deployment
+    that serves the UI itself (the default), or beside it the official chart's nginx frontend.
 
     Its cdk8s-plus objects, to extend with the cdk8s-plus API (the environment hardens additions):
     backend (ServiceWorkload: .workload is a StatefulSet with SQLite on a claim, else a Deployment;
-    .container, .service, .network_policy, ...), frontend (ServiceWorkload with a Deployment),
-    postgres (ServiceWorkload, with Database.in_cluster_postgres(), else None), exposure_objects (what
-    the exposure built: an HTTPRoute, a Gateway, a ReferenceGrant or a kplus.Ingress) and ingress
-    (the kplus.Ingress with Exposure.ingress, else None).
+    .container, .service, .network_policy, ...), frontend (ServiceWorkload with the nginx Deployment
+    with Frontend.nginx(...), else None), postgres (ServiceWorkload, with Database.in_cluster_postgres(),
+    else None), exposure_objects (what the exposure built: an HTTPRoute, a Gateway, a ReferenceGrant or
+    a kplus.Ingress) and ingress (the kplus.Ingress with Exposure.ingress, else None).
     """
 
     def __init__(self, scope: Construct, id: str, props: LangflowIDEProps = LangflowIDEProps()) -> None:
@@ -139,15 +141,18 @@ class LangflowIDE(Construct):
         backend_selector = selector_labels(instance=props.name, component="backend")
         frontend_selector = selector_labels(instance=props.name, component="frontend")
         postgres_name = f"{props.name}-postgres"
+        nginx = props.frontend if isinstance(props.frontend, NginxFrontend) else None
+        backend_url = f"http://{backend}.{env.namespace_name}.svc.cluster.local:{PORT}"
 
         db = wire_database(props.database, storage_class=env.profile.storage_class, postgres_service=postgres_name,
                            postgres_labels=postgres_selector(props.name))
-        settings = {"LANGFLOW_BACKEND_ONLY": "true"}
+        # Stated either way: what the pod serves never depends on an image's own default.
+        settings = {"LANGFLOW_BACKEND_ONLY": "true" if nginx else "false"}
         if props.replicas > 1:
             # Build events must not depend on which replica a follow-up request lands on.
             settings["LANGFLOW_EVENT_DELIVERY"] = "direct"
-        frontend_url = f"http://{frontend}.{env.namespace_name}.svc.cluster.local:{FRONTEND_PORT}"
-        posture_settings, posture_secrets = props.posture.env(origins=origins(props.exposure, [frontend_url], env.profile),
+        ui_url = f"http://{frontend}.{env.namespace_name}.svc.cluster.local:{FRONTEND_PORT}" if nginx else backend_url
+        posture_settings, posture_secrets = props.posture.env(origins=origins(props.exposure, [ui_url], env.profile),
                                                               behind_proxy=props.exposure is not None)
         settings.update({**posture_settings, **telemetry_env(props.metrics, backend)})
         options = props.backend_pod
@@ -157,7 +162,7 @@ class LangflowIDE(Construct):
                                  extra_env=options.env, env_from=options.env_from, mounts=options.volume_mounts,
                                  redis=props.redis)
         stateful = db.claim is not None
-        backend_ingress = [NetworkPeer.pods(frontend_selector, [PORT], "IDE frontend")]
+        backend_ingress = [NetworkPeer.pods(frontend_selector, [PORT], "IDE frontend")] if nginx else []
         if props.exposure:
             backend_ingress.append(props.exposure.entry(env.profile, (PORT,)))
         backend_ingress += scrapers(env, props.metrics)
@@ -168,33 +173,16 @@ class LangflowIDE(Construct):
             pod=PodSpec(containers=[main], volumes=backend_volumes(db), options=options,
                         termination_grace_period_seconds=60),
             pod_annotations={**scrape_annotations(env, props.metrics), **options.annotations}, pod_labels=options.labels,
-            ports=[ServicePort(name="http", port=PORT)],
+            ports=[ServicePort(name="http", port=PORT)], service_type="ClusterIP" if nginx else props.service_type,
             traffic=Traffic(ingress=backend_ingress, egress=egress),
             volume_claim_templates=[db.claim] if db.claim else (), spread=props.replicas > 1,
         ))
         attach_monitor(env, self.backend, props.metrics)
 
-        front_options = props.frontend_pod
-        nginx = ContainerSpec(
-            name="frontend", image=props.frontend_image, ports={"http": FRONTEND_PORT},
-            env=env_list({"BACKEND_URL": f"http://{backend}.{env.namespace_name}.svc.cluster.local:{PORT}",
-                          "FRONTEND_PORT": str(FRONTEND_PORT), **front_options.env}),
-            env_from=front_options.env_from, resources=props.frontend_resources, probes=FRONTEND_PROBES,
-            mounts=[{"name": "tmp", "mountPath": "/tmp"}, {"name": "nginx-cache", "mountPath": "/var/cache/nginx"},
-                    {"name": "nginx-logs", "mountPath": "/nginx-access-log"}, *front_options.volume_mounts],
-        )
-        self.frontend = ServiceWorkload(self, "frontend", env, Workload(
-            name=frontend, instance=props.name, component="frontend", version=props.frontend_image.tag,
-            replicas=props.frontend_replicas,
-            pod=PodSpec(containers=[nginx], options=front_options,
-                        volumes=[empty_dir("tmp", "256Mi"), empty_dir("nginx-cache", "256Mi"),
-                                 empty_dir("nginx-logs", "64Mi")]),
-            pod_annotations=front_options.annotations, pod_labels=front_options.labels,
-            ports=[ServicePort(name="http", port=FRONTEND_PORT)], service_type=props.service_type,
-            traffic=Traffic(ingress=[props.exposure.entry(env.profile, (FRONTEND_PORT,))] if props.exposure else [],
-                            egress=[NetworkPeer.pods(backend_selector, [PORT], "IDE backend")]),
-            spread=props.frontend_replicas > 1,
-        ))
+        self.frontend: ServiceWorkload | None = None
+        if nginx:
+            self.frontend = self._nginx(env, nginx, props, name=frontend, backend_url=backend_url,
+                                        backend_selector=backend_selector)
 
         self.postgres: ServiceWorkload | None = None
         if isinstance(props.database, InClusterPostgres):
@@ -203,11 +191,34 @@ class LangflowIDE(Construct):
 
         self.exposure_objects: list[cdk8s.ApiObject] = []
         if props.exposure:
-            # The UI through nginx; the API straight to the backend (long-running builds and
-            # streaming skip a proxy hop and its timeouts).
+            # The API straight to the backend (long-running builds and streaming skip a proxy hop and
+            # its timeouts); the UI from whichever Service serves it.
+            ui = (self.frontend.service, FRONTEND_PORT) if self.frontend else (self.backend.service, PORT)
             self.exposure_objects = expose(
                 env, self, "ingress", name=props.name, exposure=props.exposure,
                 labels=standard_labels(instance=props.name, component="ingress", version=version),
-                routes=[Route(path="/api", service=self.backend.service, port=PORT),
-                        Route(path="/", service=self.frontend.service, port=FRONTEND_PORT)])
+                routes=[Route(path="/api", service=self.backend.service, port=PORT), Route(path="/", service=ui[0], port=ui[1])])
         self.ingress = next((o for o in self.exposure_objects if isinstance(o, kplus.Ingress)), None)
+
+    def _nginx(self, env: Environment, nginx: NginxFrontend, props: LangflowIDEProps, *, name: str, backend_url: str,
+               backend_selector: Mapping[str, str]) -> ServiceWorkload:
+        """The split frontend: nginx serving the built UI and proxying /api to the backend Service."""
+        options = nginx.pod
+        container = ContainerSpec(
+            name="frontend", image=nginx.image, ports={"http": FRONTEND_PORT},
+            env=env_list({"BACKEND_URL": backend_url, "FRONTEND_PORT": str(FRONTEND_PORT), **options.env}),
+            env_from=options.env_from, resources=nginx.resources, probes=FRONTEND_PROBES,
+            mounts=[{"name": "tmp", "mountPath": "/tmp"}, {"name": "nginx-cache", "mountPath": "/var/cache/nginx"},
+                    {"name": "nginx-logs", "mountPath": "/nginx-access-log"}, *options.volume_mounts],
+        )
+        return ServiceWorkload(self, "frontend", env, Workload(
+            name=name, instance=props.name, component="frontend", version=nginx.image.tag, replicas=nginx.replicas,
+            pod=PodSpec(containers=[container], options=options,
+                        volumes=[empty_dir("tmp", "256Mi"), empty_dir("nginx-cache", "256Mi"),
+                                 empty_dir("nginx-logs", "64Mi")]),
+            pod_annotations=options.annotations, pod_labels=options.labels,
+            ports=[ServicePort(name="http", port=FRONTEND_PORT)], service_type=props.service_type,
+            traffic=Traffic(ingress=[props.exposure.entry(env.profile, (FRONTEND_PORT,))] if props.exposure else [],
+                            egress=[NetworkPeer.pods(backend_selector, [PORT], "IDE backend")]),
+            spread=nginx.replicas > 1,
+        ))

@@ -18,6 +18,7 @@ from ..patterns.ide import LangflowIDEProps
 from ..patterns.runtime import LangflowRuntimeProps
 from ..props.database import Database
 from ..props.flow import Flow, FlowDelivery, FlowGroup
+from ..props.frontend import Frontend, NginxFrontend
 from ..props.image import Image
 from ..props.exposure import Certificate, GatewayRef, GatewayRoute, OwnGateway
 from ..props.ingress import IngressOptions
@@ -34,7 +35,7 @@ from .pages import GENERATED
 
 REFERENCE: tuple[type, ...] = (
     EnvironmentProps, Stage, Quota, CloudProfile, LangflowIDEProps, LangflowRuntimeProps, Flow, FlowGroup, FlowDelivery,
-    Database, GatewayRoute, GatewayRef, OwnGateway, Certificate, IngressOptions, PodOptions, Resources, Autoscaling, Auth,
+    Frontend, NginxFrontend, Database, GatewayRoute, GatewayRef, OwnGateway, Certificate, IngressOptions, PodOptions, Resources, Autoscaling, Auth,
     Metrics, Monitor, OpenTelemetry, RedisCache, Security, CustomComponents, ObjectStorage, ProductionPreflight, Image,
     SecretKey, SecretSource, RemoteKey, StoreKind, NetworkPeer, GitOpsProps, Destination, SyncPolicy,
 )
