@@ -146,5 +146,5 @@ def test_the_crd_gate_refuses_an_unserved_version_and_an_unknown_kind() -> None:
     old = {"apiVersion": "external-secrets.io/v1beta1", "kind": "ExternalSecret", "metadata": {"name": "x"}, "spec": {}}
     unknown = {"apiVersion": "external-secrets.io/v1", "kind": "PushSecret", "metadata": {"name": "x"}, "spec": {}}
     assert crd_schema_errors([Manifest("a/old.yaml", old), Manifest("a/unknown.yaml", unknown)]) == [
-        "a/old.yaml: ExternalSecret external-secrets.io/v1beta1 is not served by its CRD (the API server refuses it)",
-        "a/unknown.yaml: no CRD in imports/crds/ defines PushSecret in external-secrets.io/v1"]
+        "a/old.yaml: ExternalSecret external-secrets.io/v1beta1 is not served by its CRD (imports/crds/)",
+        "a/unknown.yaml: the CRDs in imports/crds/ define no PushSecret in external-secrets.io/v1"]

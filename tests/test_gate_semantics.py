@@ -257,7 +257,7 @@ def _without_namespace(objects: Objects) -> str:
 
 
 def _without_labels(objects: Objects) -> str:
-    path = _path(objects, "Deployment", env="dev")
+    path = _path(objects, "StatefulSet", env="dev")
     del objects[path]["metadata"]["labels"]
     return path
 

@@ -5,13 +5,15 @@ against the vendored Gateway API CRDs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import dataclasses
 
 import pytest
 
 from gates import Manifest, crd_schema_errors
 from langflow_cdk8s import (
-    Certificate, CloudProfile, ConfigError, Exposure, Flow, FlowGroup, GatewayRef, IngressOptions, LangflowIDE,
+    Certificate, CloudProfile, ConfigError, Environment, Exposure, Flow, FlowGroup, GatewayRef, IngressOptions, LangflowIDE,
     LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, NetworkPeer, Stage,
 )
 from langflow_cdk8s.mechanics.gateway import MAX_MATCHES, MAX_RULES
@@ -76,7 +78,7 @@ def test_the_ide_routes_exactly_what_its_ingress_routes() -> None:
     ingress = routed_by_ingress(ide(Exposure.ingress("ide.example.com", tls_secret="tls")))
     objects = ide(Exposure.gateway("ide.example.com", gateway=PLATFORM))
     assert routed_by_http_routes(objects) == ingress == {
-        ("ide.example.com", "/api", "langflow-ide-backend", 7860), ("ide.example.com", "/", "langflow-ide-frontend", 8080)}
+        ("ide.example.com", "/api", "langflow-ide-backend", 7860), ("ide.example.com", "/", "langflow-ide-backend", 7860)}
 
 
 def all_of_kind(objects: list[dict], kind: str) -> list[dict]:
@@ -262,13 +264,19 @@ def test_eks_pages_ask_for_no_tls_secret_and_secret_gateways_list_theirs() -> No
     a Gateway with a Secret certificate, or a ReferenceGrant to one, lists it with `create secret tls`."""
     from langflow_cdk8s.tooling.pages import environment_markdown
 
+    def page(stage: Stage, build: Callable[[Environment], object], profile: CloudProfile | None = None) -> str:
+        env = environment(stage, profile=profile)
+        build(env)
+        return environment_markdown(env.name, env.objects, env.secret_references)
+
     for exposure in (Exposure.own_gateway(HOST), Exposure.ingress(HOST)):
-        page = environment_markdown("prod", runtime(exposure, CloudProfile.eks()))
-        assert "create secret tls" not in page and "tls.crt" not in page
-    page = environment_markdown("prod", runtime(Exposure.own_gateway(HOST, certificate=Certificate.secret("flows-tls")),
-                                                CloudProfile.gke()))
-    assert "kubectl -n ns-test create secret tls flows-tls --cert=tls.crt --key=tls.key" in page
-    assert "| `flows-tls` | `tls.crt`, `tls.key` | Gateway/langflow |" in page
-    granted = environment_markdown("dev", ide(Exposure.gateway("ide.example.com", gateway=PLATFORM,
-                                                               certificate_secret="ide-tls")))
-    assert "create secret tls ide-tls" in granted and "Gateways of namespace `gateway-system`" in granted
+        eks = page(Stage.PRODUCTION, lambda env, e=exposure: LangflowRuntime(env, "runtime", LangflowRuntimeProps(
+            flows=FLOWS, exposure=e)), CloudProfile.eks())
+        assert "create secret tls" not in eks and "tls.crt" not in eks
+    gke = page(Stage.PRODUCTION, lambda env: LangflowRuntime(env, "runtime", LangflowRuntimeProps(
+        flows=FLOWS, exposure=Exposure.own_gateway(HOST, certificate=Certificate.secret("flows-tls")))), CloudProfile.gke())
+    assert "kubectl -n ns-test create secret tls flows-tls --cert=tls.crt --key=tls.key" in gke
+    assert "| `flows-tls` | `tls.crt`, `tls.key` | Gateway/langflow |" in gke
+    granted = page(Stage.DEVELOPMENT, lambda env: LangflowIDE(env, "ide", LangflowIDEProps(exposure=Exposure.gateway(
+        "ide.example.com", gateway=PLATFORM, certificate_secret="ide-tls"))))
+    assert "create secret tls ide-tls" in granted and "Gateway gateway-system/" in granted

@@ -14,6 +14,7 @@ from typing import Any
 
 import cdk8s
 import pytest
+import yaml
 
 import example_app
 from conftest import ROOT, Synthesis, reference

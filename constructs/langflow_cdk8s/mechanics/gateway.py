@@ -90,7 +90,8 @@ def attached_routes(site: Site, scope: Construct, route_id: str, *, name: str, l
                               f"{site.profile.name!r} takes certificates from AWS Certificate Manager, not Secrets",
                               "drop certificate_secret: the platform's Gateway uses the ACM certificate for the host")
         site.secret_references.secret(options.certificate_secret, {"tls.crt", "tls.key"},
-                                      consumer=f"Gateway {ref.namespace}/{ref.name}", use="tls")
+                                      consumer=f"Gateway {ref.namespace}/{ref.name} (ReferenceGrant {name}-certificate)"
+                                      if not same else f"Gateway/{ref.name}", use="tls")
         if not same:
             made.append(ReferenceGrant(scope, f"{route_id}-certificate", metadata=metadata(
                 "ReferenceGrant", f"{name}-certificate", namespace=site.namespace_name, labels=labels),
