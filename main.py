@@ -6,7 +6,7 @@ from pathlib import Path
 
 # langflow_cdk8s first: it quiets jsii's Node 20 end-of-life banner before cdk8s starts jsii.
 from langflow_cdk8s import (
-    CloudProfile, Database, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
+    CloudProfile, Database, Engine, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
     LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Quota, SecretKey, Stage, SyncPolicy, astra_db,
 )
 from langflow_cdk8s.tooling.synth import synth
@@ -41,8 +41,9 @@ def build(app: cdk8s.App, *, repo_url: str = "https://github.com/example/langflo
     ))
     LangflowRuntime(prod, "runtime", LangflowRuntimeProps(
         flows=Flow.from_folder(FLOWS),
-        database=Database.external_postgres(host="langflow-db.prod.internal",
-                                            password=SecretKey(name="langflow-prod-db", key="password")),
+        # Stateless lfx serve: no database. A flow with chat memory or a webhook needs
+        # Flow.from_file(...).with_overrides(engine=Engine.langflow()) and a database=... here.
+        engine=Engine.lfx(),
         ingress=IngressOptions(host="flows.example.com", tls_secret="langflow-prod-tls"),
         secret_env={**LLM_KEYS, **astra_db("astra-db")},
     ))

@@ -24,6 +24,7 @@ from .patterns.gitops import GitOps, GitOpsProps, SyncPolicy
 from .patterns.ide import LangflowIDE, LangflowIDEProps
 from .patterns.runtime import LangflowRuntime, LangflowRuntimeProps
 from .props.database import Database
+from .props.engine import Engine, EngineDefault, LangflowEngine, LfxEngine
 from .props.flow import Flow, FlowDelivery, FlowGroup
 from .props.image import LANGFLOW_VERSION, Image
 from .props.ingress import IngressOptions
@@ -38,8 +39,8 @@ from .props.settings import Auth, Metrics, RedisCache
 
 __all__ = [
     "LANGFLOW_VERSION", "Auth", "Autoscaling", "CloudProfile", "ConfigError", "CustomComponents", "Database",
-    "Environment", "EnvironmentProps", "Flow", "FlowDelivery", "FlowGroup", "GitOps", "GitOpsProps", "Image",
-    "IngressOptions", "LangflowIDE", "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "Metrics",
+    "Engine", "EngineDefault", "Environment", "EnvironmentProps", "Flow", "FlowDelivery", "FlowGroup", "GitOps", "GitOpsProps", "Image",
+    "IngressOptions", "LangflowEngine", "LangflowIDE", "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "LfxEngine", "Metrics",
     "NetworkPeer", "ObjectStorage", "PodOptions", "ProductionPreflight", "Quota", "RedisCache", "Resources",
     "SecretKey", "Security", "ServiceWorkload", "Stage", "SyncPolicy", "astra_db",
 ]

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from .diagram import (Manifest, default_deny, labels_text, matches, name_of, namespace_of, of_kind, pod_labels, sorted_objects,
                       diagram)
+from .cost import client_section, reservation_section
 from .inventory import WORKLOAD_KINDS, pod_specs, required_secrets
 from .state import state_section
 
@@ -164,5 +165,6 @@ def environment_markdown(folder: str, objects: Sequence[Manifest]) -> str:
         "```",
         "",
     ])
-    sections = [isolation_section(objects), state_section(objects), secrets_section(objects), objects_table(objects)]
+    sections = [isolation_section(objects), client_section(objects), reservation_section(objects), state_section(objects),
+                secrets_section(objects), objects_table(objects)]
     return "\n".join([intro, *(section for section in sections if section)])

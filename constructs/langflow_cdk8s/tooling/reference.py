@@ -17,6 +17,7 @@ from ..patterns.gitops import GitOpsProps, SyncPolicy
 from ..patterns.ide import LangflowIDEProps
 from ..patterns.runtime import LangflowRuntimeProps
 from ..props.database import Database
+from ..props.engine import Engine, LangflowEngine, LfxEngine
 from ..props.flow import Flow, FlowDelivery, FlowGroup
 from ..props.image import Image
 from ..props.ingress import IngressOptions
@@ -32,7 +33,8 @@ from .pages import GENERATED
 
 
 REFERENCE: tuple[type, ...] = (
-    EnvironmentProps, Stage, Quota, CloudProfile, LangflowIDEProps, LangflowRuntimeProps, Flow, FlowGroup, FlowDelivery,
+    EnvironmentProps, Stage, Quota, CloudProfile, LangflowIDEProps, LangflowRuntimeProps, Engine, LangflowEngine,
+    LfxEngine, Flow, FlowGroup, FlowDelivery,
     Database, IngressOptions, PodOptions, Resources, Autoscaling, Auth, Metrics, RedisCache, Security,
     CustomComponents, ObjectStorage, ProductionPreflight, Image, SecretKey, NetworkPeer, GitOpsProps, SyncPolicy,
 )

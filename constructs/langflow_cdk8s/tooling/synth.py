@@ -15,6 +15,7 @@ from ..errors import ConfigError
 from ..patterns.environment import Environment
 from ..patterns.gitops import GitOps
 from . import publish, report
+from .cost import idle_line
 from .written import Written, read, write_hardened
 
 
@@ -52,6 +53,8 @@ def summary(app: cdk8s.App, environments: list[Environment], written: dict[str, 
         shortened = [f"{flow.source}: endpoint name shortened to {flow.endpoint_name!r} ({len(flow.endpoint_name)} "
                      f"characters, from {flow.shortened_from!r}); set \"endpoint_name\" in the export to choose it"
                      for flow in env.flows if flow.shortened_from]
+        idle = idle_line(output.objects)
+        lines += [f"  {idle}"] if idle else []
         lines += [f"  note: {note}" for note in env.notes]
         lines += [f"  warning: {warning}" for warning in [*env.warnings, *shortened, *env.quota_warnings(scaled)]]
     for gitops in (child for child in app.node.children if isinstance(child, GitOps)):

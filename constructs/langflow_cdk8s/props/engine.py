@@ -1,0 +1,273 @@
+"""The runtime engine: what serves a unit's flows inside its pods. A union as a class with static
+factories, `Engine.langflow()` (the full server) and `Engine.lfx(...)` (the stateless executor);
+each engine states its command, env, probes, writable paths, state, routes and default sizing, so
+the runtime asks the engine instead of branching on it. A new engine is one class here plus its
+entry in `Engine` and `RuntimeEngine`."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ..errors import ConfigError
+from ..mechanics.backend import DatabaseWiring, backend_container, backend_volumes
+from ..mechanics.containers import ContainerSpec, HttpProbes, empty_dir
+from .flow import Flow
+from .image import Image
+from .resources import Resources
+from .scaling import Autoscaling
+from .secrets import SecretKey, secret_env
+from .settings import PORT, Auth, Metrics, RedisCache
+from .validation import at_least
+
+RUNTIME_SETTINGS = {
+    "LANGFLOW_BACKEND_ONLY": "true",
+    "LANGFLOW_EVENT_DELIVERY": "direct",
+    "LANGFLOW_CREATE_STARTER_PROJECTS": "false",
+    "LANGFLOW_ENABLE_SIGNUP": "false",
+    "LANGFLOW_MCP_SERVER_ENABLED": "false",
+    "LANGFLOW_MODELS_DEV_REFRESH": "false",
+    # The files are the source of truth: a re-exported flow (new id, same endpoint) replaces the old row.
+    "LANGFLOW_LOAD_FLOWS_OVERWRITE_ON_NAME_MATCH": "true",
+}
+"""`langflow run` headless and locked down: no UI, no sign-up, no MCP server, no starter projects,
+no catalogue refresh."""
+
+LFX_PROBES = HttpProbes(port="http", startup_path="/health", readiness_path="/health", liveness_path="/health",
+                        startup_timeout_seconds=180)
+"""lfx serve answers /health (no auth) once its flows are loaded; it has no separate readiness
+endpoint because it has no database or cache to check. make e2e measured ~19 s to ready."""
+
+LFX_HOME = "/tmp/lfx-home"
+"""lfx's HOME and config dir, on the pod's only writable volume: it writes its secret key to
+LANGFLOW_CONFIG_DIR and nothing else at start (a read-only HOME fails with "Settings service not found")."""
+
+MEMORY_COMPONENTS = frozenset({"Memory", "Agent"})
+"""Node types that read a session's earlier messages back (Message History, Agent memory): Langflow
+keeps them in its database; lfx serve has none, so they read an empty history on every call."""
+
+WEBHOOK_COMPONENTS = frozenset({"Webhook", "InboundWebhookTrigger"})
+"""Node types triggered through /api/v1/webhook/<flow>, a route only `langflow run` serves."""
+
+CUSTOM_CODE_COMPONENTS = frozenset({"CustomComponent"})
+"""Node types whose Python is the flow's own, not a released component's."""
+
+
+class EngineDefault(enum.Enum):
+    """A sizing prop left to the unit's engine (LangflowEngine/LfxEngine `resources`, `autoscaling`)."""
+
+    VALUE = "the engine's"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerInputs:
+    """What the runtime hands an engine to build one unit's server container: the unit's image,
+    sizing and flow files, the env every engine gets (LLM keys, the user's own settings) and, for an
+    engine with state, its database wiring and Langflow's own posture settings."""
+
+    image: Image
+    resources: Resources
+    flows_path: str
+    mounts: Sequence[Mapping[str, Any]]
+    secrets: Mapping[str, SecretKey]
+    env: Mapping[str, str]
+    env_from: Sequence[Mapping[str, Any]]
+    auth: Auth
+    metrics: Metrics
+    database: DatabaseWiring | None = None
+    settings: Mapping[str, str] = field(default_factory=dict)
+    redis: RedisCache | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LangflowEngine:
+    """`langflow run`, the full server (today's runtime): API, database, component registry and
+    user management. Every flow works on it, chat memory and webhooks included.
+
+    resources: per pod (default 1 CPU/2Gi requested, 2 CPU/2Gi limit: make e2e measured ~1.1 GiB
+    at rest and at peak and ~31 CPU-seconds to ready).
+    autoscaling: default Autoscaling(min_replicas=3, max_replicas=6).
+    """
+
+    resources: Resources = Resources(cpu="1", memory="2Gi", cpu_limit="2", memory_limit="2Gi")
+    autoscaling: Autoscaling = Autoscaling(min_replicas=3, max_replicas=6)
+
+    name: ClassVar[str] = "langflow"
+    stateful: ClassVar[bool] = True
+    """Needs the runtime's database (and its init container), a superuser and a secret key."""
+
+    def refusal(self, flow: Flow) -> tuple[str, str] | None:
+        """(component, reason) of the first node this engine cannot run; Langflow runs them all."""
+        return None
+
+    def route_paths(self, flow: Flow) -> list[str]:
+        """The public paths of a flow: run and webhook, by endpoint name and by id."""
+        return [f"/api/v1/{verb}/{key}" for key in (flow.endpoint_name, flow.id) for verb in ("run", "webhook")]
+
+    def container(self, server: ServerInputs) -> ContainerSpec:
+        """`langflow run` (the image's CMD) loading the unit's files into its own database."""
+        assert server.database is not None  # stateful: the runtime wires one
+        return backend_container(
+            image=server.image, resources=server.resources, database=server.database, auth=server.auth,
+            metrics=server.metrics, settings={**RUNTIME_SETTINGS, "LANGFLOW_LOAD_FLOWS_PATH": server.flows_path,
+                                              **server.settings},
+            secrets=server.secrets, extra_env=server.env, env_from=server.env_from, mounts=server.mounts,
+            redis=server.redis)
+
+    def volumes(self, server: ServerInputs) -> list[dict[str, Any]]:
+        """/tmp, HOME and the config dir (SQLite or PostgreSQL's scratch), plus the database's own."""
+        assert server.database is not None
+        return [*backend_volumes(server.database), *server.database.extra_volumes]
+
+    def scraped(self, metrics: Metrics) -> bool:
+        """Whether Prometheus scrapes the pods: Langflow serves /metrics on its metrics port."""
+        return metrics.enabled
+
+
+@dataclass(frozen=True, kw_only=True)
+class LfxEngine:
+    """`lfx serve` of the unit's flow files (Langflow 1.13's stateless executor, in the same image):
+    no database, init container, superuser or secret key; one API key from a Secret
+    (LangflowRuntimeProps.auth.api_key). Flows are addressed by their id: POST /flows/<id>/run
+    answers {result, success, logs, type, component}; /flows/<id>/stream sends one end event.
+    It keeps no chat memory, runs no webhooks and ignores tweaks: synthesis refuses flows that need them.
+
+    workers: server processes per pod (default 1: one flow execution at a time per worker, and
+    pods scale with the HPA; more run as gunicorn workers, each with its own copy of the flows).
+    timeout: seconds one request may run before its worker is replaced (default 120; lfx applies it
+    with workers > 1 only).
+    sync_workers: gunicorn's blocking workers with workers > 1, so the kernel hands each request to
+    an idle worker (lfx's advice for LLM flows; default True).
+    resources: per pod (default 250m CPU/768Mi requested, 1 CPU/1Gi limit: measured ~640 MiB at rest
+    on the official image's venv, so the request covers it and the limit leaves ~60 % headroom for
+    peaks; ~19 CPU-seconds to ready, ~40 ms of CPU per request).
+    autoscaling: default Autoscaling(min_replicas=2, max_replicas=6) (with a disruption budget).
+    image: the image of its units (default None: the runtime's `image`, whose venv has lfx); point it
+    at a lean build of `make images` by digest.
+    """
+
+    workers: int = 1
+    timeout: int = 120
+    sync_workers: bool = True
+    resources: Resources = Resources(cpu="250m", memory="768Mi", cpu_limit="1", memory_limit="1Gi")
+    autoscaling: Autoscaling = Autoscaling(min_replicas=2, max_replicas=6)
+    image: Image | None = None
+
+    name: ClassVar[str] = "lfx"
+    stateful: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        at_least("engine.workers", self.workers, 1)
+        at_least("engine.timeout", self.timeout, 1)
+
+    def refusal(self, flow: Flow) -> tuple[str, str] | None:
+        """(component, reason) of the first node lfx serve cannot run as the flow means it."""
+        for node_type, display, edited in _nodes(flow):
+            if node_type in MEMORY_COMPONENTS:
+                return display, ("reads a session's earlier messages (chat memory), which lfx serve does not keep: "
+                                 "every call would see an empty history")
+            if node_type in WEBHOOK_COMPONENTS:
+                return display, "is a webhook trigger, and lfx serve has no webhook route"
+            if node_type in CUSTOM_CODE_COMPONENTS or edited:
+                return display, "runs the flow's own Python code, which the lfx runtime refuses (custom components off)"
+        return None
+
+    def route_paths(self, flow: Flow) -> list[str]:
+        """Only the run and stream paths of the flow, by id: never /flows, upload, delete or the docs."""
+        return [f"/flows/{flow.id}/{verb}" for verb in ("run", "stream")]
+
+    def container(self, server: ServerInputs) -> ContainerSpec:
+        """`lfx serve <flows>` with a read-only root: /tmp is its only writable path."""
+        return ContainerSpec(name="lfx", image=self.image or server.image, ports={"http": PORT}, env=self.env(server),
+                             env_from=server.env_from, resources=server.resources, probes=LFX_PROBES,
+                             mounts=[{"name": "tmp", "mountPath": "/tmp"}, *server.mounts],
+                             command=["lfx"], args=self.args(server.flows_path))
+
+    def volumes(self, server: ServerInputs) -> list[dict[str, Any]]:
+        return [empty_dir("tmp", "1Gi")]
+
+    def scraped(self, metrics: Metrics) -> bool:
+        """lfx serve has no Prometheus endpoint."""
+        return False
+
+    def args(self, flows_path: str) -> list[str]:
+        """`lfx serve` flags: host and port only come from flags (LANGFLOW_HOST/PORT are ignored)."""
+        args = ["serve", flows_path, "--host", "0.0.0.0", "--port", str(PORT), "--log-level", "info",
+                "--no-check-variables", "--workers", str(self.workers)]
+        if self.workers > 1:
+            args += ["--timeout", str(self.timeout)]
+            if self.sync_workers:
+                args.append("--use-sync-workers")
+        return args
+
+    def env(self, server: ServerInputs) -> list[dict[str, Any]]:
+        """No telemetry, no network lookups at start, custom code and code interpreters off, HOME and
+        config under /tmp; the API key by Secret reference."""
+        if server.auth.api_key is None:
+            raise ConfigError("auth.api_key", "is None, but Engine.lfx() authenticates every call with one API key",
+                              "use Auth.from_secret('langflow-runtime-auth', api_key=True) or set api_key=SecretKey(...)")
+        plain = {
+            "HOME": LFX_HOME,
+            "LANGFLOW_CONFIG_DIR": LFX_HOME,
+            "DO_NOT_TRACK": "true",
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            "LANGFLOW_ALLOW_CUSTOM_COMPONENTS": "false",
+            "LANGFLOW_BLOCK_CODE_INTERPRETER_COMPONENTS": "true",
+            **server.env,
+        }
+        entries = [{"name": name, "value": value} for name, value in plain.items()]
+        return [*entries, server.auth.api_key.env("LANGFLOW_API_KEY"), *secret_env(server.secrets)]
+
+
+RuntimeEngine = LangflowEngine | LfxEngine
+"""Every engine class; `Engine`'s factories return one of them."""
+
+
+class Engine:
+    """What serves a runtime's flows. Static factories; choose per LangflowRuntime
+    (`LangflowRuntimeProps.engine`) and override per FlowGroup or Flow (`engine=`)."""
+
+    @staticmethod
+    def langflow(*, resources: Resources | None = None, autoscaling: Autoscaling | None = None) -> LangflowEngine:
+        """The full Langflow server (`langflow run`): for flows with chat memory or webhooks."""
+        default = LangflowEngine()
+        return LangflowEngine(resources=resources or default.resources, autoscaling=autoscaling or default.autoscaling)
+
+    @staticmethod
+    def lfx(*, workers: int = 1, timeout: int = 120, sync_workers: bool = True, resources: Resources | None = None,
+            autoscaling: Autoscaling | None = None, image: Image | None = None) -> LfxEngine:
+        """Stateless `lfx serve` of the unit's flows: about half the memory and a third of the start-up CPU."""
+        default = LfxEngine()
+        return LfxEngine(workers=workers, timeout=timeout, sync_workers=sync_workers, image=image,
+                         resources=resources or default.resources, autoscaling=autoscaling or default.autoscaling)
+
+
+def check_engine(engine: object, where: str) -> None:
+    if not isinstance(engine, (LangflowEngine, LfxEngine)):
+        raise ConfigError(where, f"{engine!r} is not a runtime engine", "use Engine.langflow() or Engine.lfx(...)")
+
+
+def _nodes(flow: Flow) -> list[tuple[str, str, bool]]:
+    """(type, display name, edited) of every node, including those inside grouped components."""
+    if flow.content is None:
+        return []
+    found: list[tuple[str, str, bool]] = []
+    pending = [json.loads(flow.content).get("data")]
+    while pending:
+        data = pending.pop()
+        nodes = data.get("nodes") if isinstance(data, Mapping) else None
+        for node in nodes if isinstance(nodes, list) else []:
+            node_data = node.get("data") if isinstance(node, Mapping) else None
+            if not isinstance(node_data, Mapping):
+                continue
+            inner = node_data.get("node") if isinstance(node_data.get("node"), Mapping) else {}
+            node_type = str(node_data.get("type") or "")
+            display = str(inner.get("display_name") or node_type or node_data.get("id") or "?")
+            found.append((node_type, f"{display} ({node_data.get('id') or node.get('id') or '?'})",
+                          bool(inner.get("edited"))))
+            if isinstance(inner.get("flow"), Mapping):
+                pending.append(inner["flow"].get("data"))
+    return found
