@@ -11,7 +11,7 @@ BUILD := .build
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK8S := node_modules/.bin/cdk8s
 
-.PHONY: synth test e2e promote bench setup clean
+.PHONY: synth test e2e images promote bench setup clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -51,6 +51,12 @@ test: setup $(CHECKOV_VENV)/.installed
 e2e: setup
 	@venv=$$(bash scripts/e2e-prepare.sh) && LANGFLOW_E2E=1 LANGFLOW_E2E_VENV=$$venv \
 		$(VENV)/bin/python -m pytest tests/e2e -p no:cacheprovider $(E2E_ARGS)
+
+# Per lfx unit of dist/: images/<env>/<unit>/Dockerfile and a hash-locked requirements.txt with lfx and only
+# what its flows need (`lfx requirements` in make e2e's Langflow venv, locked by uv; root, like make e2e).
+images: setup
+	@venv=$$(bash scripts/e2e-prepare.sh) && $(VENV)/bin/python -m langflow_cdk8s.tooling.images \
+		--venv $$venv --uv $$(dirname $$venv)/tools/bin/uv
 
 # Pull flows from the dev IDE into flows/: make promote FLOW="Support Triage" (a name, id or endpoint
 # name) or PROJECT="Support" (every flow of a project). The IDE's URL and an API key come from

@@ -161,3 +161,18 @@ def test_idle_reservation_of_lfx_is_at_most_a_third_of_langflow() -> None:
     assert lfx[1] * 3 <= langflow[1] and lfx[2] * 3 <= langflow[2]
     mixed = reserved(runtime(flows=[BASIC, MEMORY.with_overrides(engine=Engine.langflow())], engine=Engine.lfx()))
     assert mixed == (lfx[0] + langflow[0], lfx[1] + langflow[1], lfx[2] + langflow[2])
+
+
+def test_a_lean_image_refuses_a_flow_whose_packages_it_lacks(tmp_path: Path) -> None:
+    """Engine.lfx(requirements=...) names the lean image's requirements (make images); a component
+    that loads a package missing from it fails synthesis, naming the component and the package."""
+    llm = Flow.from_file(Path(__file__).parent / "fixtures" / "flows" / "support-triage.json")
+    lean = tmp_path / "requirements.txt"
+    lean.write_text("lfx==1.13.0 \\\n    --hash=sha256:00\nfastapi==0.165.0\norjson==3.11.0\n")
+    with pytest.raises(ConfigError, match=r"component Language Model \(.*\) needs the package langchain-openai"):
+        runtime(flows=[llm], engine=Engine.lfx(requirements=lean))
+    lean.write_text(lean.read_text() + "langchain-openai==1.7.4\n")
+    assert main_container(find(runtime(flows=[llm], engine=Engine.lfx(requirements=lean)),
+                               "Deployment", "langflow-runtime-support-triage"))["command"] == ["lfx"]
+    with pytest.raises(ConfigError, match="cannot be read"):
+        runtime(flows=[llm], engine=Engine.lfx(requirements=tmp_path / "missing.txt"))

@@ -6,23 +6,24 @@ requests/s and p95."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets as random
+import subprocess
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import cdk8s
 import pytest
 import yaml
 
-from .conftest import DIST, PodFactory, record
+from .conftest import DIST, ROOT, Cluster, PodFactory, langflow_unit, record, secrets_for
 from .flows import run, runs_offline
 from .pod import Pod
-from .podspec import Objects
+from .podspec import Objects, memory_limit
 
 PROD = DIST / "prod"
 LOAD_CONCURRENCY = 4
@@ -117,30 +118,6 @@ def test_lfx_runs_as_uid_1000_with_tmp_the_only_writable_path(lfx_pods: dict[str
 # ---- one flow on each engine, side by side ---------------------------------------------------------
 
 
-def synthesize_langflow(flow: dict[str, Any], workdir: Path) -> tuple[dict[str, Any], Path]:
-    """`flow` on Engine.langflow() (SQLite per pod), synthesized with the library as main.py's prod is."""
-    from langflow_cdk8s import (CloudProfile, Engine, Environment, EnvironmentProps, Flow, LangflowRuntime,
-                                LangflowRuntimeProps, Quota, Stage)
-    from langflow_cdk8s.tooling.synth import synth
-
-    source = Path(tempfile.mkdtemp(dir=workdir)) / "flow.json"
-    source.write_text(json.dumps(flow))
-    outdir = source.parent / "dist"
-
-    def build(app: cdk8s.App) -> list[Environment]:
-        env = Environment(app, "prod", EnvironmentProps(
-            stage=Stage.PRODUCTION, namespace="langflow-prod", profile=CloudProfile.generic(),
-            quota=Quota(requests_cpu="32", requests_memory="64Gi", limits_cpu="64", limits_memory="64Gi")))
-        LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=[Flow.from_file(source)], engine=Engine.langflow(),
-                                                             autoscaling=None, replicas=1))
-        return [env]
-
-    with open(os.devnull, "w") as quiet:
-        assert synth(build, outdir=str(outdir), stream=quiet) == 0
-    folder = outdir / "prod"
-    return yaml.safe_load(next(folder.glob("Deployment.*.k8s.yaml")).read_text()), folder
-
-
 def load(pod: Pod, path: str, key: str) -> tuple[float, float, int]:
     """(requests/s, p95 ms, failures) of LOAD_REQUESTS calls, LOAD_CONCURRENCY at a time."""
     latencies: list[float] = []
@@ -175,8 +152,10 @@ def figures(pod: Pod, path: str, key: str) -> dict[str, float]:
     rest = pod.cgroup.memory()
     rps, p95, failures = load(pod, path, key)
     assert failures == 0, f"{pod.owner}: {failures} failed requests under load"
+    request = memory_limit({"resources": {"limits": {"memory": pod.main["resources"]["requests"]["memory"]}}}) or 0
     return {"startup": pod.startup.seconds, "cpu": pod.startup.cpu_seconds, "rest": rest / 2**20,
-            "peak": pod.cgroup.peak / 2**20, "rps": rps, "p95": p95, "limit": (pod.cgroup.memory_limit or 0) / 2**20}
+            "peak": pod.cgroup.peak / 2**20, "rps": rps, "p95": p95, "limit": (pod.cgroup.memory_limit or 0) / 2**20,
+            "request": request / 2**20}
 
 
 def test_engines_side_by_side(lfx_pods: dict[str, Pod], start_pod: PodFactory, secrets: dict, workdir: Path) -> None:
@@ -185,21 +164,78 @@ def test_engines_side_by_side(lfx_pods: dict[str, Pod], start_pod: PodFactory, s
     if not offline:
         pytest.skip("no lfx unit of dist/prod serves an offline flow to measure")
     lfx_pod, flow = offline[0]
-    deployment, folder = synthesize_langflow(flow, workdir)
-    langflow_pod = start_pod(deployment, folder, objects=Objects.load(folder, secrets))
+    deployment, folder = langflow_unit(flow, workdir)
+    langflow_pod = start_pod(deployment, folder, objects=Objects.load(folder, secrets_for(folder, secrets)))
     measured = {"lfx serve (official image's venv)": figures(lfx_pod, f"/flows/{flow['id']}/run", key),
                 "langflow run": figures(langflow_pod, f"/api/v1/run/{flow['endpoint_name']}", key)}
     for engine, f in measured.items():
         record(f"engine {engine}: start-up / CPU to ready", "inside the probe window",
                f"{f['startup']:.1f} s / {f['cpu']:.1f} CPU-s")
-        record(f"engine {engine}: memory at rest / peak", f"peak < 80% of {f['limit']:.0f} MiB",
-               f"{f['rest']:.0f} / {f['peak']:.0f} MiB", ok=f["peak"] < 0.8 * f["limit"])
+        record(f"engine {engine}: memory at rest / peak",
+               f"rest <= request {f['request']:.0f} MiB, peak < 80% of limit {f['limit']:.0f} MiB",
+               f"{f['rest']:.0f} / {f['peak']:.0f} MiB", ok=f["rest"] <= f["request"] and f["peak"] < 0.8 * f["limit"])
         record(f"engine {engine}: {LOAD_REQUESTS} calls, {LOAD_CONCURRENCY} at a time", "all 200",
                f"{f['rps']:.1f} req/s, p95 {f['p95']:.0f} ms")
     lfx = measured["lfx serve (official image's venv)"]
     record("lfx serve memory at rest (official image's venv)", "<= 700 MiB", f"{lfx['rest']:.0f} MiB",
            ok=lfx["rest"] <= 700)
     assert lfx["rest"] <= 700, f"lfx serve at rest: {lfx['rest']:.0f} MiB"
-    assert all(f["peak"] < 0.8 * f["limit"] for f in measured.values()), measured
+    assert all(f["rest"] <= f["request"] and f["peak"] < 0.8 * f["limit"] for f in measured.values()), measured
     langflow_pod.stop()
 
+
+
+# ---- a lean unit: lfx from a venv built from `make images`' hash-locked requirements -----------------
+
+
+def lean_venv(requirements: Path, venv: Path) -> Path:
+    """A relocatable venv with exactly `requirements` (hash-checked), cached by the file's content next
+    to make e2e's Langflow venv; what the image `make images` describes would hold in /app/.venv."""
+    home = venv.parent
+    target = home / f"lean-{hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]}"
+    if not (target / ".installed").exists():
+        uv = home / "tools" / "bin" / "uv"
+        subprocess.run([str(uv), "venv", "-q", "--relocatable", "--python", str(home / "python" / "bin" / "python3.12"),
+                        str(target)], check=True)
+        subprocess.run([str(uv), "pip", "sync", "-q", "--require-hashes", "--link-mode=copy", str(requirements)],
+                       check=True, env={**os.environ, "VIRTUAL_ENV": str(target)})
+        subprocess.run([str(target / "bin" / "python"), "-m", "compileall", "-q", "-j", "2",
+                        str(target / "lib" / "python3.12" / "site-packages")], check=False, capture_output=True)
+        subprocess.run(["chmod", "-R", "a+rX", str(target)], check=True)
+        (target / ".installed").touch()
+    return target
+
+
+def test_a_lean_unit_from_make_images_requirements(lfx_pods: dict[str, Pod], cluster: Cluster, venv: Path,
+                                                    secrets: dict, workdir: Path) -> None:
+    from langflow_cdk8s.tooling.images import write_images
+
+    key = secrets["langflow-runtime-auth"]["api-key"]
+    offline = [(name, flow) for name, pod in sorted(lfx_pods.items()) for flow in unit_flows(pod) if runs_offline(flow)]
+    if not offline:
+        pytest.skip("no lfx unit of dist/prod serves an offline flow")
+    name, flow = offline[0]
+    images = Path(tempfile.mkdtemp(dir=workdir))
+    write_images(DIST, images, venv, venv.parent / "tools" / "bin" / "uv", ROOT / "requirements-e2e.lock")
+    requirements = images / "prod" / name / "requirements.txt"
+    pinned = [line for line in requirements.read_text().splitlines() if "==" in line]
+    lean = lean_venv(requirements, venv)
+    workload = yaml.safe_load((PROD / f"Deployment.{name}.k8s.yaml").read_text())
+    pod = Cluster(lean, cluster.network, cluster.postgres, cluster.secrets, cluster.workdir).start(workload, PROD)
+    try:
+        token = f"e2e-{random.token_hex(4)}"
+        answer = run(pod, f"/flows/{flow['id']}/run", token, key)
+        record(f"lean {name} (make images: {len(pinned)} locked packages): run", f"200, output contains {token}",
+               f"{answer.status}: {answer.text()[:60]!r}")
+        assert answer.status == 200 and token in answer.text(), answer.text()[:300]
+        f = figures(pod, f"/flows/{flow['id']}/run", key)
+        record("engine lfx serve (lean venv): start-up / CPU to ready", "inside the probe window",
+               f"{f['startup']:.1f} s / {f['cpu']:.1f} CPU-s")
+        record("engine lfx serve (lean venv): memory at rest / peak", "rest <= 300 MiB",
+               f"{f['rest']:.0f} / {f['peak']:.0f} MiB", ok=f["rest"] <= 300)
+        record(f"engine lfx serve (lean venv): {LOAD_REQUESTS} calls, {LOAD_CONCURRENCY} at a time", "all 200",
+               f"{f['rps']:.1f} req/s, p95 {f['p95']:.0f} ms")
+        assert f["rest"] <= 300, f"lean lfx at rest: {f['rest']:.0f} MiB"
+        assert not pod.write_errors()
+    finally:
+        pod.stop()

@@ -237,11 +237,9 @@ class LangflowRuntime(Construct):
             for flow in unit.flows:
                 refused = unit.engine.refusal(flow)
                 if refused is not None:
-                    component, reason = refused
+                    component, reason, fix = refused
                     raise ConfigError(flow.source, f"component {component} {reason} (unit {unit.name!r} runs on "
-                                      f"Engine.{unit.engine.name}())",
-                                      "serve this flow with engine=Engine.langflow() (Flow.with_overrides(engine=...) "
-                                      "or its FlowGroup), or remove the component")
+                                      f"Engine.{unit.engine.name}())", fix)
             if not unit.engine.stateful and self.props.auth.api_key is None:
                 raise ConfigError("auth.api_key", f"is None, but unit {unit.name!r} runs on Engine.lfx(), which "
                                   "authenticates every call with one API key",

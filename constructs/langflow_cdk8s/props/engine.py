@@ -6,10 +6,14 @@ entry in `Engine` and `RuntimeEngine`."""
 
 from __future__ import annotations
 
+import ast
 import enum
 import json
+import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import ConfigError
@@ -55,6 +59,21 @@ WEBHOOK_COMPONENTS = frozenset({"Webhook", "InboundWebhookTrigger"})
 CUSTOM_CODE_COMPONENTS = frozenset({"CustomComponent"})
 """Node types whose Python is the flow's own, not a released component's."""
 
+PROVIDER_PACKAGES = {
+    "Amazon Bedrock": "langchain-aws", "Anthropic": "langchain-anthropic", "Azure AI Foundry": "langchain-azure-ai",
+    "Azure OpenAI": "langchain-openai", "Google Generative AI": "langchain-google-genai", "Groq": "langchain-groq",
+    "IBM WatsonX": "langchain-ibm", "IBM watsonx.ai": "langchain-ibm", "Ollama": "langchain-ollama",
+    "OpenAI": "langchain-openai", "OpenRouter": "langchain-openai", "SambaNova": "langchain-sambanova",
+}
+"""The package a model provider chosen in a Language Model, Embedding Model or Agent node loads at run
+time (its import is not in the node's code); lfx 1.13's `lfx requirements` knows the same."""
+
+IMPORT_PACKAGES = {"bs4": "beautifulsoup4", "cv2": "opencv-python", "googleapiclient": "google-api-python-client",
+                   "mem0": "mem0ai", "sklearn": "scikit-learn", "attr": "attrs", "yaml": "pyyaml", "PIL": "pillow"}
+"""Import names whose distribution is not the import name with '-' for '_'."""
+
+INTERNAL_IMPORTS = frozenset({"lfx", "langflow", "langflow_base"})
+
 
 class EngineDefault(enum.Enum):
     """A sizing prop left to the unit's engine (LangflowEngine/LfxEngine `resources`, `autoscaling`)."""
@@ -99,8 +118,8 @@ class LangflowEngine:
     stateful: ClassVar[bool] = True
     """Needs the runtime's database (and its init container), a superuser and a secret key."""
 
-    def refusal(self, flow: Flow) -> tuple[str, str] | None:
-        """(component, reason) of the first node this engine cannot run; Langflow runs them all."""
+    def refusal(self, flow: Flow) -> tuple[str, str, str] | None:
+        """(component, reason, fix) of the first node this engine cannot run; Langflow runs them all."""
         return None
 
     def route_paths(self, flow: Flow) -> list[str]:
@@ -147,6 +166,9 @@ class LfxEngine:
     autoscaling: default Autoscaling(min_replicas=2, max_replicas=6) (with a disruption budget).
     image: the image of its units (default None: the runtime's `image`, whose venv has lfx); point it
     at a lean build of `make images` by digest.
+    requirements: the hash-locked requirements file that image was built from (`make images` writes
+    images/<env>/<unit>/requirements.txt; default None: the official image, which has every
+    component's packages). Synthesis refuses a flow whose components need a package it lacks.
     """
 
     workers: int = 1
@@ -155,6 +177,7 @@ class LfxEngine:
     resources: Resources = Resources(cpu="250m", memory="768Mi", cpu_limit="1", memory_limit="1Gi")
     autoscaling: Autoscaling = Autoscaling(min_replicas=2, max_replicas=6)
     image: Image | None = None
+    requirements: str | Path | None = None
 
     name: ClassVar[str] = "lfx"
     stateful: ClassVar[bool] = False
@@ -163,16 +186,24 @@ class LfxEngine:
         at_least("engine.workers", self.workers, 1)
         at_least("engine.timeout", self.timeout, 1)
 
-    def refusal(self, flow: Flow) -> tuple[str, str] | None:
-        """(component, reason) of the first node lfx serve cannot run as the flow means it."""
+    def refusal(self, flow: Flow) -> tuple[str, str, str] | None:
+        """(component, reason, fix) of the first node lfx serve cannot run as the flow means it."""
+        back = ("serve this flow with engine=Engine.langflow() (Flow.with_overrides(engine=...) or its FlowGroup), "
+                "or remove the component")
         for node_type, display, edited in _nodes(flow):
             if node_type in MEMORY_COMPONENTS:
                 return display, ("reads a session's earlier messages (chat memory), which lfx serve does not keep: "
-                                 "every call would see an empty history")
+                                 "every call would see an empty history"), back
             if node_type in WEBHOOK_COMPONENTS:
-                return display, "is a webhook trigger, and lfx serve has no webhook route"
+                return display, "is a webhook trigger, and lfx serve has no webhook route", back
             if node_type in CUSTOM_CODE_COMPONENTS or edited:
-                return display, "runs the flow's own Python code, which the lfx runtime refuses (custom components off)"
+                return display, "runs the flow's own Python code, which the lfx runtime refuses (custom components off)", back
+        if self.requirements is not None:
+            available = installed(self.requirements)
+            for display, package in flow_packages(flow):
+                if package not in available:
+                    return (display, f"needs the package {package}, which {self.requirements} (the image's) lacks",
+                            "run `make images` again and rebuild the unit's image, or use the official image")
         return None
 
     def route_paths(self, flow: Flow) -> list[str]:
@@ -238,16 +269,66 @@ class Engine:
 
     @staticmethod
     def lfx(*, workers: int = 1, timeout: int = 120, sync_workers: bool = True, resources: Resources | None = None,
-            autoscaling: Autoscaling | None = None, image: Image | None = None) -> LfxEngine:
+            autoscaling: Autoscaling | None = None, image: Image | None = None,
+            requirements: str | Path | None = None) -> LfxEngine:
         """Stateless `lfx serve` of the unit's flows: about half the memory and a third of the start-up CPU."""
         default = LfxEngine()
-        return LfxEngine(workers=workers, timeout=timeout, sync_workers=sync_workers, image=image,
+        return LfxEngine(workers=workers, timeout=timeout, sync_workers=sync_workers, image=image, requirements=requirements,
                          resources=resources or default.resources, autoscaling=autoscaling or default.autoscaling)
 
 
 def check_engine(engine: object, where: str) -> None:
     if not isinstance(engine, (LangflowEngine, LfxEngine)):
         raise ConfigError(where, f"{engine!r} is not a runtime engine", "use Engine.langflow() or Engine.lfx(...)")
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed(requirements: str | Path) -> frozenset[str]:
+    """The (normalized) distribution names a requirements file installs."""
+    try:
+        text = Path(requirements).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"engine.requirements {str(requirements)!r}", f"cannot be read ({error.strerror})",
+                          "run `make images` and commit the file, or point at the requirements file of the image") from None
+    return frozenset(_normalized(m) for m in re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*[=<>~!;]",
+                                                         text, re.M))
+
+
+def flow_packages(flow: Flow) -> list[tuple[str, str]]:
+    """(component, distribution) for every package a flow's nodes import or load for their model
+    provider, as `lfx requirements` derives them (stdlib and lfx itself left out)."""
+    if flow.content is None:
+        return []
+    found: list[tuple[str, str]] = []
+    for node in json.loads(flow.content).get("data", {}).get("nodes", []):
+        data = node.get("data", {}) if isinstance(node, Mapping) else {}
+        inner = data.get("node", {}) if isinstance(data.get("node"), Mapping) else {}
+        template = inner.get("template", {}) if isinstance(inner.get("template"), Mapping) else {}
+        display = f"{inner.get('display_name') or data.get('type') or '?'} ({data.get('id') or node.get('id') or '?'})"
+        code = template.get("code", {}).get("value") if isinstance(template.get("code"), Mapping) else None
+        modules: set[str] = set()
+        try:
+            tree = ast.parse(code) if isinstance(code, str) else None
+        except SyntaxError:
+            tree = None
+        for statement in ast.walk(tree) if tree else []:
+            if isinstance(statement, ast.Import):
+                modules |= {alias.name.split(".")[0] for alias in statement.names}
+            elif isinstance(statement, ast.ImportFrom) and statement.module and statement.level == 0:
+                modules.add(statement.module.split(".")[0])
+        packages = {_normalized(IMPORT_PACKAGES.get(m, m)) for m in modules
+                    if m not in sys.stdlib_module_names and m not in INTERNAL_IMPORTS}
+        for field_name in ("model", "agent_llm", "embedding_model"):
+            value = template.get(field_name, {}).get("value") if isinstance(template.get(field_name), Mapping) else None
+            for choice in value if isinstance(value, list) else []:
+                provider = choice.get("provider") if isinstance(choice, Mapping) else None
+                if provider in PROVIDER_PACKAGES:
+                    packages.add(PROVIDER_PACKAGES[provider])
+        found += [(display, package) for package in sorted(packages)]
+    return found
 
 
 def _nodes(flow: Flow) -> list[tuple[str, str, bool]]:
