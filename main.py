@@ -14,6 +14,7 @@ from langflow_cdk8s.tooling.synth import synth
 import cdk8s  # noqa: E402, I001 - after langflow_cdk8s, see above
 
 FLOWS = Path(__file__).parent / "flows"
+LFX = Engine.lfx()
 LLM_KEYS = {"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")}
 
 
@@ -40,10 +41,12 @@ def build(app: cdk8s.App, *, repo_url: str = "https://github.com/example/langflo
         quota=Quota(requests_cpu="32", requests_memory="64Gi", limits_cpu="64", limits_memory="64Gi", pods=80),
     ))
     LangflowRuntime(prod, "runtime", LangflowRuntimeProps(
-        flows=Flow.from_folder(FLOWS),
-        # Stateless lfx serve: no database. A flow with chat memory or a webhook needs
-        # Flow.from_file(...).with_overrides(engine=Engine.langflow()) and a database=... here.
-        engine=Engine.lfx(),
+        # Stateless lfx serve where a flow allows it; chat memory or a webhook needs the full server,
+        # whose units keep their state in PostgreSQL (lfx units need no database).
+        flows=[flow if LFX.runs(flow) else flow.with_overrides(engine=Engine.langflow()) for flow in Flow.from_folder(FLOWS)],
+        engine=LFX,
+        database=Database.external_postgres(host="langflow-db.prod.internal",
+                                            password=SecretKey(name="langflow-prod-db", key="password")),
         ingress=IngressOptions(host="flows.example.com", tls_secret="langflow-prod-tls"),
         secret_env={**LLM_KEYS, **astra_db("astra-db")},
     ))

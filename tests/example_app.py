@@ -11,11 +11,12 @@ from pathlib import Path
 import cdk8s
 
 from langflow_cdk8s import (
-    CloudProfile, Database, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
+    CloudProfile, Database, Engine, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
     LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Quota, SecretKey, Stage, SyncPolicy, astra_db,
 )
 
 FLOWS = Path(__file__).parent / "fixtures" / "flows"
+LFX = Engine.lfx()
 LLM_KEYS = {"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")}
 REPO = "https://github.com/example/langflow-k8s.git"
 
@@ -42,7 +43,10 @@ def build(app: cdk8s.App, *, repo_url: str = REPO, revision: str = "main") -> li
         quota=Quota(requests_cpu="32", requests_memory="64Gi", limits_cpu="64", limits_memory="64Gi", pods=80),
     ))
     LangflowRuntime(prod, "runtime", LangflowRuntimeProps(
-        flows=Flow.from_folder(FLOWS),
+        # Stateless lfx serve where a flow allows it; chat memory or a webhook needs the full server,
+        # whose units keep their state in PostgreSQL (lfx units need no database).
+        flows=[flow if LFX.runs(flow) else flow.with_overrides(engine=Engine.langflow()) for flow in Flow.from_folder(FLOWS)],
+        engine=LFX,
         database=Database.external_postgres(host="langflow-db.prod.internal",
                                             password=SecretKey(name="langflow-prod-db", key="password")),
         ingress=IngressOptions(host="flows.example.com", tls_secret="langflow-prod-tls"),

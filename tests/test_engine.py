@@ -176,3 +176,21 @@ def test_a_lean_image_refuses_a_flow_whose_packages_it_lacks(tmp_path: Path) -> 
                                "Deployment", "langflow-runtime-support-triage"))["command"] == ["lfx"]
     with pytest.raises(ConfigError, match="cannot be read"):
         runtime(flows=[llm], engine=Engine.lfx(requirements=tmp_path / "missing.txt"))
+
+
+def test_the_cost_table_is_what_the_engine_defaults_reserve() -> None:
+    """docs/cost.md's 1/10/100-flow table, recomputed from the engines' defaults (and the lean sizing it names)."""
+    lean = Resources(cpu="250m", memory="320Mi", cpu_limit="1", memory_limit="512Mi")
+    text = (Path(__file__).parents[1] / "docs" / "cost.md").read_text(encoding="utf-8")
+    assert 'Resources(cpu="250m", memory="320Mi", cpu_limit="1", memory_limit="512Mi")' in text
+    engines = [(Engine.langflow().autoscaling.min_replicas, Engine.langflow().resources),
+               (Engine.lfx().autoscaling.min_replicas, Engine.lfx().resources), (Engine.lfx().autoscaling.min_replicas, lean)]
+
+    def cell(flows: int, replicas: int, resources: Resources) -> str:
+        cpu = resources.cpu_millis * flows * replicas / 1000
+        memory = resources.memory_bytes * flows * replicas / 2**30
+        return f"{flows * replicas} pods, {cpu.normalize():f} CPU, {memory.normalize():f} GiB"
+
+    for flows in (1, 10, 100):
+        row = f"| {flows} | " + " | ".join(cell(flows, replicas, resources) for replicas, resources in engines) + " |"
+        assert row in text, row

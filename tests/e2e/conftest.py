@@ -93,13 +93,14 @@ def langflow_unit(flow: Mapping[str, Any], workdir: Path, *, host: str | None = 
     return yaml.safe_load(next(folder.glob("Deployment.*.k8s.yaml")).read_text()), folder
 
 
-def secrets_for(folder: Path, secrets: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
-    """The session's Secrets, plus generated values for keys only `folder`'s workloads read (a
-    langflow runtime synthesized by a test needs a secret key and a superuser that dist/ may not)."""
-    merged = {name: dict(keys) for name, keys in generated_secrets([folder]).items()}
-    for name, keys in secrets.items():
-        merged.setdefault(name, {}).update(keys)
-    return merged
+def secrets_for(folder: Path, secrets: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """The session's Secrets, with generated values added for keys only `folder`'s workloads read (a
+    langflow runtime synthesized by a test needs a secret key, a superuser and a database password
+    that an all-lfx dist/ does not). Added to the session's Secrets, so every later pod gets the same."""
+    for name, keys in generated_secrets([folder]).items():
+        for key, value in keys.items():
+            secrets.setdefault(name, {}).setdefault(key, value)
+    return secrets
 
 
 @pytest.fixture(scope="session")

@@ -221,7 +221,9 @@ def test_a_lean_unit_from_make_images_requirements(lfx_pods: dict[str, Pod], clu
     pinned = [line for line in requirements.read_text().splitlines() if "==" in line]
     lean = lean_venv(requirements, venv)
     workload = yaml.safe_load((PROD / f"Deployment.{name}.k8s.yaml").read_text())
-    pod = Cluster(lean, cluster.network, cluster.postgres, cluster.secrets, cluster.workdir).start(workload, PROD)
+    lean_cluster = Cluster(lean, cluster.network, cluster.postgres, cluster.secrets, cluster.workdir)
+    lean_cluster.counter = cluster.counter  # one numbering: pod names, work folders and cgroups stay distinct
+    pod = lean_cluster.start(workload, PROD)
     try:
         token = f"e2e-{random.token_hex(4)}"
         answer = run(pod, f"/flows/{flow['id']}/run", token, key)

@@ -15,6 +15,7 @@ import cdk8s_plus_27 as kplus
 from ..errors import ConfigError
 from ..mechanics.backend import DatabaseWiring, backend_egress, scrape_annotations, scrapers, wire_database
 from ..mechanics.containers import ContainerSpec, empty_dir, env_list
+from ..mechanics.engines import ServerInputs, server
 from ..mechanics.labels import standard_labels
 from ..mechanics.networking import Traffic
 from ..mechanics.routes import Route, ingress
@@ -22,8 +23,7 @@ from ..mechanics.waves import COMPARE_OPTIONS, IGNORE_EXTRANEOUS, metadata
 from ..mechanics.workload import REVISION_HISTORY, PodSpec, ServicePort, ServiceWorkload, Workload
 from ..props.database import (Database, DatabaseChoice, ExternalPostgres, InClusterPostgres, SqliteEphemeral,
                               SqliteOnVolume)
-from ..props.engine import (MEMORY_COMPONENTS, Engine, EngineDefault, RuntimeEngine, ServerInputs,
-                            check_engine)
+from ..props.engine import Engine, EngineDefault, RuntimeEngine, check_engine, state_model, uses_memory
 from ..props.flow import (CONFIG_MAP_LIMIT, BakedDelivery, ConfigMapDelivery, Delivery, DownloadDelivery, Flow,
                           FlowDelivery, FlowGroup, check_unique)
 from ..props.image import Image
@@ -218,13 +218,11 @@ class LangflowRuntime(Construct):
 
         units = [unit(item.name, item.flows, item) if isinstance(item, FlowGroup) else unit(item.endpoint_name, [item], item)
                  for item in props.flows]
-        for u in units:
-            engines = {f.engine for f in u.flows if f.engine is not None and f.engine != u.engine}
-            if len(u.flows) > 1 and engines:
-                raise ConfigError(f"FlowGroup {u.key!r}", "has a flow with its own engine, but a group's flows share "
-                                  "one server", "set engine= on the FlowGroup, or serve that flow on its own")
         seen: set[str] = set()
         for u in units:
+            if len(u.flows) > 1 and any(f.engine not in (None, u.engine) for f in u.flows):
+                raise ConfigError(f"FlowGroup {u.key!r}", "has a flow with its own engine, but a group's flows share "
+                                  "one server", "set engine= on the FlowGroup, or serve that flow on its own")
             if u.name in seen:
                 raise ConfigError("flows", f"two deployment units are both named {u.name!r}",
                                   "rename the FlowGroup, or the endpoint name it collides with")
@@ -233,17 +231,10 @@ class LangflowRuntime(Construct):
 
     def _check_engines(self) -> None:
         """A flow that cannot work on its unit's engine is refused, naming file, component and reason."""
-        for unit in self.units:
-            for flow in unit.flows:
-                refused = unit.engine.refusal(flow)
-                if refused is not None:
-                    component, reason, fix = refused
-                    raise ConfigError(flow.source, f"component {component} {reason} (unit {unit.name!r} runs on "
-                                      f"Engine.{unit.engine.name}())", fix)
-            if not unit.engine.stateful and self.props.auth.api_key is None:
-                raise ConfigError("auth.api_key", f"is None, but unit {unit.name!r} runs on Engine.lfx(), which "
-                                  "authenticates every call with one API key",
-                                  "use Auth.from_secret('langflow-runtime-auth', api_key=True) or set api_key=SecretKey(...)")
+        for unit, flow in ((unit, flow) for unit in self.units for flow in unit.flows):
+            if (refused := unit.engine.refusal(flow)) is not None:
+                raise ConfigError(flow.source, f"component {refused[0]} {refused[1]} (unit {unit.name!r} runs on "
+                                  f"Engine.{unit.engine.name}())", refused[2])
 
     def _check_delivery(self, delivery: Delivery) -> None:
         for flow in (f for unit in self.units for f in unit.flows):
@@ -371,40 +362,27 @@ class LangflowRuntime(Construct):
             settings, posture_secrets = props.posture.env(origins=origins(props.ingress, [service_url]),
                                                           behind_proxy=props.ingress is not None)
             secrets = merge_secrets("secret_env", props.secret_env, posture_secrets)
-        server = ServerInputs(image=props.image, resources=unit.resources, flows_path=load_path,
-                              mounts=[*flow_mounts, *options.volume_mounts], secrets=secrets,
-                              env={**options.env, **unit.env}, env_from=options.env_from, auth=props.auth,
-                              metrics=props.metrics, database=db, settings=settings, redis=props.redis)
-        main = engine.container(server)
+        main, volumes = server(engine, ServerInputs(
+            image=props.image, resources=unit.resources, flows_path=load_path,
+            mounts=[*flow_mounts, *options.volume_mounts], secrets=secrets, env={**options.env, **unit.env},
+            env_from=options.env_from, auth=props.auth, metrics=props.metrics, database=db, settings=settings,
+            redis=props.redis))
         scraped = engine.scraped(props.metrics)
         ingress_peers = [env.profile.ingress_peer((PORT,))] if props.ingress else []
-        if scraped:
-            monitoring = scrapers(env, props.metrics)
-        else:  # health checks from the monitoring namespace, on the one port there is
-            monitoring = [NetworkPeer.namespace(env.monitoring_namespace, [PORT], "monitoring (health checks)")
-                          ] if env.monitoring_namespace else []
-        egress = [*backend_egress(env, db, props.redis)] if db is not None else list(env.external_apis)
-        if engine.stateful:
-            egress += props.posture.egress()
+        monitoring = scrapers(env, props.metrics) if scraped else [  # health checks, on the one port there is
+            NetworkPeer.namespace(env.monitoring_namespace, [PORT], "monitoring")] if env.monitoring_namespace else []
+        egress = [*backend_egress(env, db, props.redis), *props.posture.egress()] if db else list(env.external_apis)
         self.workloads[unit.key] = ServiceWorkload(self, unit.key, env, Workload(
             name=unit.name, instance=unit.name, component="runtime", version=props.image.tag,
             replicas=unit.replicas, autoscaling=unit.autoscaling, spread=True,
             pod=PodSpec(containers=[main], init_containers=inits,
-                        volumes=[*engine.volumes(server), *flow_volumes], options=options,
+                        volumes=[*volumes, *flow_volumes], options=options,
                         termination_grace_period_seconds=props.termination_grace_period_seconds),
             pod_annotations={**(scrape_annotations(env, props.metrics) if scraped else {}), **options.annotations},
             pod_labels=options.labels,
             ports=[ServicePort(name="http", port=PORT)], service_type=props.service_type,
             traffic=Traffic(ingress=[*ingress_peers, *monitoring], egress=egress),
         ))
-
-
-def uses_memory(flow: Flow) -> bool:
-    """Whether a flow reads earlier messages of a session back (Message History, Agent memory)."""
-    if flow.content is None:
-        return False
-    nodes = json.loads(flow.content).get("data", {}).get("nodes", [])
-    return any(node.get("data", {}).get("type") in MEMORY_COMPONENTS for node in nodes)
 
 
 def revision_database(database: str, unit: str, image: str, flows: Sequence[Flow]) -> tuple[str, str]:
@@ -418,16 +396,3 @@ def revision_database(database: str, unit: str, image: str, flows: Sequence[Flow
     revision = hashlib.sha256(json.dumps([image, sorted((f.id, f.content_hash) for f in flows)]).encode()).hexdigest()
     prefix = f"{database}_{slug}_"
     return prefix, prefix + revision[:10]
-
-
-def state_model(database: DatabaseChoice, engines: Sequence[RuntimeEngine] = ()) -> str:
-    """One sentence on where a runtime's state lives, for the synthesis summary."""
-    stateless = sorted({engine.name for engine in engines if not engine.stateful})
-    if engines and len(stateless) == len(set(e.name for e in engines)):
-        return (f"stateless ({', '.join(stateless)}): no database; a pod keeps nothing between calls and serves "
-                "its own copy of its unit's flow files")
-    if isinstance(database, ExternalPostgres):
-        return (f"state per unit and revision: each revision's replicas share a database on {database.host} "
-                "(chat history, variables, transactions); a new revision starts with an empty one")
-    return ("state per pod: chat history, variables and transactions stay in the pod that served them and go "
-            "with it; every pod serves its own copy of its unit's flow files")

@@ -17,33 +17,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import ConfigError
-from ..mechanics.backend import DatabaseWiring, backend_container, backend_volumes
-from ..mechanics.containers import ContainerSpec, HttpProbes, empty_dir
 from .flow import Flow
 from .image import Image
 from .resources import Resources
 from .scaling import Autoscaling
 from .secrets import SecretKey, secret_env
-from .settings import PORT, Auth, Metrics, RedisCache
+from .database import DatabaseChoice, ExternalPostgres
+from .settings import PORT, Auth, Metrics
 from .validation import at_least
-
-RUNTIME_SETTINGS = {
-    "LANGFLOW_BACKEND_ONLY": "true",
-    "LANGFLOW_EVENT_DELIVERY": "direct",
-    "LANGFLOW_CREATE_STARTER_PROJECTS": "false",
-    "LANGFLOW_ENABLE_SIGNUP": "false",
-    "LANGFLOW_MCP_SERVER_ENABLED": "false",
-    "LANGFLOW_MODELS_DEV_REFRESH": "false",
-    # The files are the source of truth: a re-exported flow (new id, same endpoint) replaces the old row.
-    "LANGFLOW_LOAD_FLOWS_OVERWRITE_ON_NAME_MATCH": "true",
-}
-"""`langflow run` headless and locked down: no UI, no sign-up, no MCP server, no starter projects,
-no catalogue refresh."""
-
-LFX_PROBES = HttpProbes(port="http", startup_path="/health", readiness_path="/health", liveness_path="/health",
-                        startup_timeout_seconds=180)
-"""lfx serve answers /health (no auth) once its flows are loaded; it has no separate readiness
-endpoint because it has no database or cache to check. make e2e measured ~19 s to ready."""
 
 LFX_HOME = "/tmp/lfx-home"
 """lfx's HOME and config dir, on the pod's only writable volume: it writes its secret key to
@@ -82,26 +63,6 @@ class EngineDefault(enum.Enum):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ServerInputs:
-    """What the runtime hands an engine to build one unit's server container: the unit's image,
-    sizing and flow files, the env every engine gets (LLM keys, the user's own settings) and, for an
-    engine with state, its database wiring and Langflow's own posture settings."""
-
-    image: Image
-    resources: Resources
-    flows_path: str
-    mounts: Sequence[Mapping[str, Any]]
-    secrets: Mapping[str, SecretKey]
-    env: Mapping[str, str]
-    env_from: Sequence[Mapping[str, Any]]
-    auth: Auth
-    metrics: Metrics
-    database: DatabaseWiring | None = None
-    settings: Mapping[str, str] = field(default_factory=dict)
-    redis: RedisCache | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
 class LangflowEngine:
     """`langflow run`, the full server (today's runtime): API, database, component registry and
     user management. Every flow works on it, chat memory and webhooks included.
@@ -125,21 +86,6 @@ class LangflowEngine:
     def route_paths(self, flow: Flow) -> list[str]:
         """The public paths of a flow: run and webhook, by endpoint name and by id."""
         return [f"/api/v1/{verb}/{key}" for key in (flow.endpoint_name, flow.id) for verb in ("run", "webhook")]
-
-    def container(self, server: ServerInputs) -> ContainerSpec:
-        """`langflow run` (the image's CMD) loading the unit's files into its own database."""
-        assert server.database is not None  # stateful: the runtime wires one
-        return backend_container(
-            image=server.image, resources=server.resources, database=server.database, auth=server.auth,
-            metrics=server.metrics, settings={**RUNTIME_SETTINGS, "LANGFLOW_LOAD_FLOWS_PATH": server.flows_path,
-                                              **server.settings},
-            secrets=server.secrets, extra_env=server.env, env_from=server.env_from, mounts=server.mounts,
-            redis=server.redis)
-
-    def volumes(self, server: ServerInputs) -> list[dict[str, Any]]:
-        """/tmp, HOME and the config dir (SQLite or PostgreSQL's scratch), plus the database's own."""
-        assert server.database is not None
-        return [*backend_volumes(server.database), *server.database.extra_volumes]
 
     def scraped(self, metrics: Metrics) -> bool:
         """Whether Prometheus scrapes the pods: Langflow serves /metrics on its metrics port."""
@@ -206,19 +152,13 @@ class LfxEngine:
                             "run `make images` again and rebuild the unit's image, or use the official image")
         return None
 
+    def runs(self, flow: Flow) -> bool:
+        """Whether this engine can serve `flow` (see refusal)."""
+        return self.refusal(flow) is None
+
     def route_paths(self, flow: Flow) -> list[str]:
         """Only the run and stream paths of the flow, by id: never /flows, upload, delete or the docs."""
         return [f"/flows/{flow.id}/{verb}" for verb in ("run", "stream")]
-
-    def container(self, server: ServerInputs) -> ContainerSpec:
-        """`lfx serve <flows>` with a read-only root: /tmp is its only writable path."""
-        return ContainerSpec(name="lfx", image=self.image or server.image, ports={"http": PORT}, env=self.env(server),
-                             env_from=server.env_from, resources=server.resources, probes=LFX_PROBES,
-                             mounts=[{"name": "tmp", "mountPath": "/tmp"}, *server.mounts],
-                             command=["lfx"], args=self.args(server.flows_path))
-
-    def volumes(self, server: ServerInputs) -> list[dict[str, Any]]:
-        return [empty_dir("tmp", "1Gi")]
 
     def scraped(self, metrics: Metrics) -> bool:
         """lfx serve has no Prometheus endpoint."""
@@ -234,10 +174,10 @@ class LfxEngine:
                 args.append("--use-sync-workers")
         return args
 
-    def env(self, server: ServerInputs) -> list[dict[str, Any]]:
+    def env(self, auth: Auth, env: Mapping[str, str], secrets: Mapping[str, SecretKey]) -> list[dict[str, Any]]:
         """No telemetry, no network lookups at start, custom code and code interpreters off, HOME and
         config under /tmp; the API key by Secret reference."""
-        if server.auth.api_key is None:
+        if auth.api_key is None:
             raise ConfigError("auth.api_key", "is None, but Engine.lfx() authenticates every call with one API key",
                               "use Auth.from_secret('langflow-runtime-auth', api_key=True) or set api_key=SecretKey(...)")
         plain = {
@@ -247,10 +187,10 @@ class LfxEngine:
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
             "LANGFLOW_ALLOW_CUSTOM_COMPONENTS": "false",
             "LANGFLOW_BLOCK_CODE_INTERPRETER_COMPONENTS": "true",
-            **server.env,
+            **env,
         }
         entries = [{"name": name, "value": value} for name, value in plain.items()]
-        return [*entries, server.auth.api_key.env("LANGFLOW_API_KEY"), *secret_env(server.secrets)]
+        return [*entries, auth.api_key.env("LANGFLOW_API_KEY"), *secret_env(secrets)]
 
 
 RuntimeEngine = LangflowEngine | LfxEngine
@@ -352,3 +292,21 @@ def _nodes(flow: Flow) -> list[tuple[str, str, bool]]:
             if isinstance(inner.get("flow"), Mapping):
                 pending.append(inner["flow"].get("data"))
     return found
+
+
+def uses_memory(flow: Flow) -> bool:
+    """Whether a flow reads earlier messages of a session back (Message History, Agent memory)."""
+    return any(node_type in MEMORY_COMPONENTS for node_type, _, _ in _nodes(flow))
+
+
+def state_model(database: DatabaseChoice, engines: Sequence[RuntimeEngine] = ()) -> str:
+    """One sentence on where a runtime's state lives, for the synthesis summary."""
+    if engines and not any(engine.stateful for engine in engines):
+        names = ", ".join(sorted({engine.name for engine in engines}))
+        return (f"stateless ({names}): no database; a pod keeps nothing between calls and serves "
+                "its own copy of its unit's flow files")
+    if isinstance(database, ExternalPostgres):
+        return (f"state per unit and revision: each revision's replicas share a database on {database.host} "
+                "(chat history, variables, transactions); a new revision starts with an empty one")
+    return ("state per pod: chat history, variables and transactions stay in the pod that served them and go "
+            "with it; every pod serves its own copy of its unit's flow files")
