@@ -11,7 +11,7 @@ BUILD := .build
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK8S := node_modules/.bin/cdk8s
 
-.PHONY: synth test lint e2e promote bench setup clean help diff
+.PHONY: synth test lint e2e images promote bench setup clean help diff
 
 help:
 	@printf '%s\n' \
@@ -20,6 +20,7 @@ help:
 		"make lint     ruff and mypy over the library and main.py (seconds)" \
 		"make e2e      run the pods of dist/ with real Langflow and PostgreSQL (root; E2E_ARGS=\"-k name\")" \
 		"make diff     what a change does when Argo CD syncs, against BASE (default origin/main; FORMAT=markdown)" \
+		"make images   a Dockerfile and a hash-locked requirements file per lfx unit of dist/, under images/ (root)" \
 		"make promote  pull a flow from the dev IDE into flows/ (FLOW=\"name\" or PROJECT=\"name\")" \
 		"make bench    measure synthesis against the cost of importing cdk8s (docs/benchmarks.md)" \
 		"make setup    create .venv and node_modules from the lock files, or repair them in a copied checkout" \
@@ -77,6 +78,12 @@ lint: setup
 e2e: setup
 	@venv=$$(bash scripts/e2e-prepare.sh) && LANGFLOW_E2E=1 LANGFLOW_E2E_VENV=$$venv \
 		$(VENV)/bin/python -m pytest tests/e2e -p no:cacheprovider $(E2E_ARGS)
+
+# Per lfx unit of dist/: images/<env>/<unit>/Dockerfile and a hash-locked requirements.txt with lfx and only
+# what its flows need (`lfx requirements` in make e2e's Langflow venv, locked by uv; root, like make e2e).
+images: setup
+	@venv=$$(bash scripts/e2e-prepare.sh) && $(VENV)/bin/python -m langflow_cdk8s.tooling.images \
+		--venv $$venv --uv $$(dirname $$venv)/tools/bin/uv
 
 # Pull flows from the dev IDE into flows/: make promote FLOW="Support Triage" (a name, id or endpoint
 # name) or PROJECT="Support" (every flow of a project). The IDE's URL and an API key come from

@@ -5,7 +5,7 @@ both deployed by Argo CD from this repository."""
 from pathlib import Path
 
 from langflow_cdk8s import (
-    App, CloudProfile, Database, Environment, EnvironmentProps, Exposure, Flow, GatewayRef, GitOps, GitOpsProps, LangflowIDE,
+    App, CloudProfile, Database, Engine, Environment, EnvironmentProps, Exposure, Flow, GatewayRef, GitOps, GitOpsProps, LangflowIDE,
     LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Metrics, Monitor, Quota, SecretKey, SecretSource, Stage,
     SyncPolicy, astra_db,
 )
@@ -14,6 +14,7 @@ from langflow_cdk8s.tooling.synth import synth
 FLOWS = Path(__file__).parent / "flows"
 GATEWAY = GatewayRef(name="platform", namespace="gateway-system", section_name="https")
 """The platform's shared Gateway (Gateway API) and its HTTPS listener, which holds the certificates."""
+LFX = Engine.lfx()
 LLM_KEYS = {"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")}
 METRICS = Metrics(monitor=Monitor.POD_MONITOR)   # the Prometheus Operator scrapes each workload's pods
 PROD_SECRETS = SecretSource.external(           # External Secrets Operator, from the platform's store
@@ -48,7 +49,10 @@ def build(app: App, *, repo_url: str = "https://github.com/example/langflow-k8s.
         secrets=PROD_SECRETS,
     ))
     LangflowRuntime(prod, "runtime", LangflowRuntimeProps(
-        flows=Flow.from_folder(FLOWS),
+        # Stateless lfx serve where a flow allows it; chat memory or a webhook needs the full server,
+        # whose units keep their state in PostgreSQL (lfx units need no database).
+        flows=[flow if LFX.runs(flow) else flow.with_overrides(engine=Engine.langflow()) for flow in Flow.from_folder(FLOWS)],
+        engine=LFX,
         database=Database.external_postgres(host="langflow-db.prod.internal",
                                             password=SecretKey(name="langflow-prod-db", key="password")),
         exposure=Exposure.gateway("flows.example.com", gateway=GATEWAY),

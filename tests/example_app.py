@@ -12,13 +12,14 @@ from pathlib import Path
 import cdk8s
 
 from langflow_cdk8s import (
-    CloudProfile, Database, Destination, Environment, EnvironmentProps, Exposure, Flow, GatewayRef, GitOps, GitOpsProps,
+    CloudProfile, Database, Destination, Engine, Environment, EnvironmentProps, Exposure, Flow, GatewayRef, GitOps, GitOpsProps,
     LangflowIDE, LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Metrics, Monitor, Quota, SecretKey, SecretSource,
     Stage, SyncPolicy, astra_db,
 )
 
 FLOWS = Path(__file__).parent / "fixtures" / "flows"
 GATEWAY = GatewayRef(name="platform", namespace="gateway-system", section_name="https")
+LFX = Engine.lfx()
 LLM_KEYS = {"OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")}
 METRICS = Metrics(monitor=Monitor.POD_MONITOR)
 PROD_SECRETS = SecretSource.external(
@@ -54,7 +55,10 @@ def build(app: cdk8s.App, *, repo_url: str = REPO, revision: str = "main",
         secrets=PROD_SECRETS,
     ))
     LangflowRuntime(prod, "runtime", LangflowRuntimeProps(
-        flows=Flow.from_folder(FLOWS),
+        # Stateless lfx serve where a flow allows it; chat memory or a webhook needs the full server,
+        # whose units keep their state in PostgreSQL (lfx units need no database).
+        flows=[flow if LFX.runs(flow) else flow.with_overrides(engine=Engine.langflow()) for flow in Flow.from_folder(FLOWS)],
+        engine=LFX,
         database=Database.external_postgres(host="langflow-db.prod.internal",
                                             password=SecretKey(name="langflow-prod-db", key="password")),
         exposure=Exposure.gateway("flows.example.com", gateway=GATEWAY),

@@ -24,6 +24,7 @@ from .patterns.gitops import Destination, GitOps, GitOpsProps, SyncPolicy
 from .patterns.ide import LangflowIDE, LangflowIDEProps
 from .patterns.runtime import LangflowRuntime, LangflowRuntimeProps
 from .props.database import Database
+from .props.engine import Engine, EngineDefault, LangflowEngine, LfxEngine
 from .props.flow import Flow, FlowDelivery, FlowGroup
 from .props.frontend import Frontend
 from .props.image import LANGFLOW_VERSION, Image
@@ -40,9 +41,9 @@ from .props.settings import Auth, Metrics, Monitor, OpenTelemetry, RedisCache
 
 __all__ = [
     "LANGFLOW_VERSION", "App", "Auth", "Autoscaling", "Certificate", "CloudProfile", "ConfigError", "CustomComponents",
-    "Database", "Destination", "Environment", "EnvironmentProps", "Exposure", "Flow", "FlowDelivery", "FlowGroup",
+    "Database", "Destination", "Engine", "EngineDefault", "Environment", "EnvironmentProps", "Exposure", "Flow", "FlowDelivery", "FlowGroup",
     "Frontend", "GatewayRef", "GitOps", "GitOpsProps", "Image",
-    "IngressOptions", "LangflowIDE", "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "Metrics", "Monitor",
+    "IngressOptions", "LangflowEngine", "LangflowIDE", "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "LfxEngine", "Metrics", "Monitor",
     "OpenTelemetry",
     "NetworkPeer", "ObjectStorage", "PodOptions", "ProductionPreflight", "Quota", "RedisCache", "Resources",
     "RemoteKey", "SecretKey", "SecretSource", "Security", "ServiceWorkload", "Stage", "StoreKind", "SyncPolicy",

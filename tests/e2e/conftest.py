@@ -5,6 +5,7 @@ observed) to the table printed at the end and written to .build/e2e-report.md.""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets as random
 import subprocess
@@ -60,6 +61,46 @@ def generated_secrets(folders: list[Path]) -> dict[str, dict[str, str]]:
             else:
                 values[name][key] = random.token_urlsafe(18)
     return values
+
+
+def langflow_unit(flow: Mapping[str, Any], workdir: Path, *, host: str | None = None,
+                  tls_secret: str | None = None) -> tuple[dict[str, Any], Path]:
+    """`flow` as one Engine.langflow() unit (SQLite per pod, optionally behind an Ingress for `host`),
+    synthesized with the library as main.py's prod is, into a folder of its own: how the langflow
+    engine is proven when dist/prod serves every unit with lfx."""
+    import cdk8s
+    from langflow_cdk8s import (CloudProfile, Engine, Environment, EnvironmentProps, Flow, IngressOptions,
+                                LangflowRuntime, LangflowRuntimeProps, Quota, Stage)
+    from langflow_cdk8s.tooling.synth import synth
+
+    source = Path(tempfile.mkdtemp(dir=workdir)) / "flow.json"
+    source.write_text(json.dumps(flow))
+    outdir = source.parent / "dist"
+
+    def build(app: cdk8s.App) -> list[Environment]:
+        env = Environment(app, "prod", EnvironmentProps(
+            stage=Stage.PRODUCTION, namespace="langflow-prod", profile=CloudProfile.generic(),
+            monitoring_namespace="monitoring",
+            quota=Quota(requests_cpu="32", requests_memory="64Gi", limits_cpu="64", limits_memory="64Gi")))
+        LangflowRuntime(env, "runtime", LangflowRuntimeProps(
+            flows=[Flow.from_file(source)], engine=Engine.langflow(), autoscaling=None, replicas=1,
+            exposure=IngressOptions(host=host, tls_secret=tls_secret) if host else None))
+        return [env]
+
+    with open(os.devnull, "w") as quiet:
+        assert synth(build, outdir=str(outdir), stream=quiet) == 0
+    folder = outdir / "prod"
+    return yaml.safe_load(next(folder.glob("Deployment.*.k8s.yaml")).read_text()), folder
+
+
+def secrets_for(folder: Path, secrets: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """The session's Secrets, with generated values added for keys only `folder`'s workloads read (a
+    langflow runtime synthesized by a test needs a secret key, a superuser and a database password
+    that an all-lfx dist/ does not). Added to the session's Secrets, so every later pod gets the same."""
+    for name, keys in generated_secrets([folder]).items():
+        for key, value in keys.items():
+            secrets.setdefault(name, {}).setdefault(key, value)
+    return secrets
 
 
 @pytest.fixture(scope="session")

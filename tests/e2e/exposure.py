@@ -9,14 +9,19 @@ from typing import Any
 
 def routes(objects: Iterable[dict[str, Any]]) -> list[tuple[str, str, str]]:
     """(host, path prefix, Service name) for every path of every HTTPRoute and Ingress."""
+    return [(host, path, service) for host, path, service, _ in backends(objects)]
+
+
+def backends(objects: Iterable[dict[str, Any]]) -> list[tuple[str, str, str, int]]:
+    """(host, path prefix, Service name, Service port) for every path of every HTTPRoute and Ingress."""
     found = []
     for obj in objects:
         if obj["kind"] == "HTTPRoute":
-            found += [(host, match["path"]["value"], backend["name"]) for host in obj["spec"]["hostnames"]
+            found += [(host, match["path"]["value"], backend["name"], backend["port"]) for host in obj["spec"]["hostnames"]
                       for rule in obj["spec"]["rules"] for backend in rule["backendRefs"] for match in rule["matches"]]
         if obj["kind"] == "Ingress":
-            found += [(rule["host"], path["path"], path["backend"]["service"]["name"]) for rule in obj["spec"]["rules"]
-                      for path in rule["http"]["paths"]]
+            found += [(rule["host"], path["path"], path["backend"]["service"]["name"], path["backend"]["service"]["port"]["number"])
+                      for rule in obj["spec"]["rules"] for path in rule["http"]["paths"]]
     return found
 
 

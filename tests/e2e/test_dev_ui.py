@@ -1,4 +1,4 @@
-"""dist/dev's IDE UI with real Langflow: the Ingress route `/` reaches a pod that serves the UI's
+"""dist/dev's IDE UI with real Langflow: the route `/` reaches a pod that serves the UI's
 index page and its static assets from the langflow package, and a person in headless Chromium
 signs in with the Secret's credentials and saves a flow, which the API then returns."""
 
@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from .conftest import DIST, ROOT, dev_backend, load, record
+from .exposure import backends
 from .network import PodNetwork
 from .pod import Pod
 from .test_dev_ide import auth_secret, login
@@ -31,17 +32,17 @@ def browser_python() -> str:
 
 
 def ui_route(ide: Pod) -> tuple[str, int]:
-    """(host, pod port) the Ingress path `/` of dist/dev leads to: its Service, that Service's
-    targetPort, checked to select the IDE pod that is running."""
-    ingresses = [yaml.safe_load(p.read_text()) for p in sorted(DEV.glob("Ingress.*.k8s.yaml"))]
-    routes = [(rule["host"], path["backend"]["service"]) for ingress in ingresses for rule in ingress["spec"]["rules"]
-              for path in rule["http"]["paths"] if path["path"] == "/"]
-    assert len(routes) == 1, f"dist/dev routes / {len(routes)} times"
-    host, backend = routes[0]
-    service = load(DEV, "Service", backend["name"])
+    """(host, pod port) the route `/` of dist/dev (HTTPRoute or Ingress) leads to: its Service, that
+    Service's targetPort, checked to select the IDE pod that is running."""
+    exposed = [yaml.safe_load(p.read_text()) for p in sorted(DEV.glob("*.k8s.yaml"))
+               if p.name.startswith(("HTTPRoute.", "Ingress."))]
+    found = [(host, name, number) for host, path, name, number in backends(exposed) if path == "/"]
+    assert len(found) == 1, f"dist/dev routes / {len(found)} times"
+    host, name, number = found[0]
+    service = load(DEV, "Service", name)
     assert service["spec"]["selector"].items() <= dev_backend()["spec"]["template"]["metadata"]["labels"].items(), \
-        f"Service {backend['name']} (route /) does not select the IDE backend's pods"
-    port = next(p for p in service["spec"]["ports"] if p["port"] == backend["port"]["number"])
+        f"Service {name} (route /) does not select the IDE backend's pods"
+    port = next(p for p in service["spec"]["ports"] if p["port"] == number)
     return host, ide.port(port["targetPort"])
 
 

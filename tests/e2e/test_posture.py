@@ -17,9 +17,10 @@ from urllib.parse import urlencode
 import pytest
 import yaml
 
-from .conftest import DIST, record
+from .conftest import DIST, PodFactory, langflow_unit, record, secrets_for
 from .exposure import origin
 from .pod import Pod
+from .podspec import Objects
 
 CUSTOM_COMPONENT = '''
 from lfx.custom import Component
@@ -56,17 +57,18 @@ def workloads(folder: str) -> list[dict[str, Any]]:
             for p in sorted((DIST / folder).glob(pattern))]
 
 
-def langflow_workload(folder: str) -> dict[str, Any]:
-    return next(w for w in workloads(folder)
-                if w["spec"]["template"]["spec"]["containers"][0]["image"].startswith("langflowai/langflow:"))
+def langflow_workload(folder: str) -> dict[str, Any] | None:
+    """The first workload of the folder running `langflow run` (the image's CMD), not `lfx serve`."""
+    return next((w for w in workloads(folder)
+                 if w["spec"]["template"]["spec"]["containers"][0]["image"].startswith("langflowai/langflow:")
+                 and not w["spec"]["template"]["spec"]["containers"][0].get("command")), None)
 
 
 def served_flow(pod: Pod) -> dict[str, Any]:
     """A flow document of one of the ConfigMaps the pod mounts."""
     names = [source["configMap"]["name"] for volume in pod.spec["volumes"] if "projected" in volume
              for source in volume["projected"]["sources"] if "configMap" in source]
-    config_map = yaml.safe_load((DIST / "prod" / f"ConfigMap.{names[0]}.k8s.yaml").read_text())
-    return json.loads(next(iter(config_map["data"].values())))
+    return json.loads(next(iter(pod.objects.config_map(pod.owner, names[0]).values())))
 
 
 def ingress_origin(folder: str) -> str:
@@ -74,12 +76,21 @@ def ingress_origin(folder: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def runtime(booted: dict[str, Any]) -> Pod:
-    """The first runtime pod of dist/prod, from the pods booted for the whole run."""
-    name = langflow_workload("prod")["metadata"]["name"]
-    pod: Pod = booted["runtime"][name]
-    pod.wait_ready()
-    return pod
+def runtime(booted: dict[str, Any], start_pod: PodFactory, secrets: dict, workdir: Path) -> Pod:
+    """The first `langflow run` pod of dist/prod, from the pods booted for the whole run; when every
+    unit there runs on Engine.lfx(), one of its flows as an Engine.langflow() unit behind the same host."""
+    workload = langflow_workload("prod")
+    if workload is not None:
+        pod: Pod = booted["runtime"][workload["metadata"]["name"]]
+        pod.wait_ready()
+        return pod
+    [ingress] = [yaml.safe_load(p.read_text()) for p in sorted((DIST / "prod").glob("Ingress.*.k8s.yaml"))]
+    tls = ingress["spec"].get("tls") or [{}]
+    first = sorted((DIST / "prod").glob("ConfigMap.flow-*.k8s.yaml"))[0]
+    flow = json.loads(next(iter(yaml.safe_load(first.read_text())["data"].values())))
+    deployment, folder = langflow_unit(flow, workdir, host=ingress["spec"]["rules"][0]["host"],
+                                       tls_secret=tls[0].get("secretName"))
+    return start_pod(deployment, folder, objects=Objects.load(folder, secrets_for(folder, secrets)))
 
 
 def test_readiness_is_langflows_healthz_and_it_checks_the_database(runtime: Pod) -> None:

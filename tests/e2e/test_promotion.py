@@ -152,8 +152,8 @@ def test_promoting_again_changes_no_byte(repo: Path, promoted: subprocess.Comple
 
 
 def serving(prod: Path, flow_id: str) -> tuple[dict[str, Any], str]:
-    """The Deployment that mounts the flow's ConfigMap, and the flow's run route by endpoint name,
-    found by content rather than by name, so any runtime name in main.py works."""
+    """The Deployment that mounts the flow's ConfigMap, and the flow's run route (by endpoint name,
+    or by id under lfx serve), found by content rather than by name, so any runtime name in main.py works."""
     load = lambda kind: [yaml.safe_load(p.read_text()) for p in sorted(prod.glob(f"{kind}.*.k8s.yaml"))]  # noqa: E731
     config_map = next(c["metadata"]["name"] for c in load("ConfigMap") if f"{flow_id}.json" in (c.get("data") or {}))
     workload = next(w for w in load("Deployment") if any(
@@ -163,7 +163,7 @@ def serving(prod: Path, flow_id: str) -> tuple[dict[str, Any], str]:
     endpoint = json.loads(next(c for c in load("ConfigMap") if c["metadata"]["name"] == config_map)["data"][
         f"{flow_id}.json"])["endpoint_name"]
     route = next(path for _, path, _ in routes(load("HTTPRoute") + load("Ingress"))
-                 if path.rstrip("/").endswith(f"/run/{endpoint}"))
+                 if path.rstrip("/").endswith(f"/run/{endpoint}") or path == f"/flows/{flow_id}/run")
     return workload, route
 
 

@@ -15,7 +15,7 @@ import cdk8s
 import pytest
 import yaml
 
-from .conftest import PodFactory, record
+from .conftest import PodFactory, record, secrets_for
 from .flows import output_text, run, runs_offline
 from .pod import Pod
 from .podspec import Objects
@@ -85,7 +85,7 @@ def api_key(secrets: dict) -> str:
 @pytest.fixture(scope="module")
 def start(start_pod: PodFactory, secrets: dict) -> Callable[..., Pod]:
     def starter(deployment: dict[str, Any], folder: Path, wait: bool = True) -> Pod:
-        return start_pod(deployment, folder, objects=Objects.load(folder, secrets), wait=wait)
+        return start_pod(deployment, folder, objects=Objects.load(folder, secrets_for(folder, secrets)), wait=wait)
     return starter
 
 

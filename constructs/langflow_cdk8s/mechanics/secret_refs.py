@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import cdk8s_plus_27 as kplus
-import jsii
-from constructs import Construct, IValidation
+from constructs import Construct
 
 if TYPE_CHECKING:
     from imports.external_secrets.io.external_secrets import ExternalSecret
@@ -65,8 +64,6 @@ class SecretReferences:
         self._variables: dict[str, set[str]] = {}
         self.external_secrets: dict[str, ExternalSecret] = {}
         """Secret name -> the ExternalSecret producing it (SecretSource.external only)."""
-        if isinstance(source, ExternalSecrets):
-            scope.node.add_validation(_UnusedMappings(self, source, str(scope.node.id)))
 
     def env_value(self, key: SecretKey, *, consumer: str, variable: str) -> kplus.EnvValue:
         """The cdk8s-plus value of an env var read from `key`, recorded as read by `consumer`."""
@@ -168,17 +165,14 @@ class SecretReferences:
                 if whole and isinstance(path, str) else None))
 
 
-@jsii.implements(IValidation)
-class _UnusedMappings:
-    """A remote mapping for a Secret or key nothing reads is most likely a typo of one that is read."""
 
-    def __init__(self, registry: SecretReferences, source: ExternalSecrets, environment: str) -> None:
-        self._registry, self._source, self._environment = registry, source, environment
-
-    def validate(self) -> list[str]:
-        secrets = self._registry.secrets()
-        unused = [mapped for mapped in self._source.remote
-                  if mapped.partition("/")[0] not in secrets
-                  or (mapped.partition("/")[2] and mapped.partition("/")[2] not in secrets[mapped.partition("/")[0]])]
-        return [f"[{self._environment}] SecretSource.external(remote=...) maps {mapped!r}, which no object of "
-                f"environment {self._environment!r} reads: remove it, or fix its name" for mapped in unused]
+def unused_mappings(registry: SecretReferences) -> list[str]:
+    """Remote mappings of SecretSource.external that no object reads: a typo of one that is read, or
+    a Secret no unit needs now (a database password while every flow runs on Engine.lfx())."""
+    source = registry.source
+    if not isinstance(source, ExternalSecrets):
+        return []
+    secrets = registry.secrets()
+    return [mapped for mapped in source.remote
+            if mapped.partition("/")[0] not in secrets
+            or (mapped.partition("/")[2] and mapped.partition("/")[2] not in secrets[mapped.partition("/")[0]])]

@@ -14,9 +14,10 @@ from constructs import Construct
 import cdk8s_plus_27 as kplus
 
 from ..errors import ConfigError
-from ..mechanics.backend import (DatabaseWiring, backend_container, backend_egress, backend_volumes,
-                                 scrape_annotations, scrapers, telemetry_egress, telemetry_env, wire_database)
+from ..mechanics.backend import (DatabaseWiring, backend_egress, scrape_annotations, scrapers, telemetry_egress,
+                                 telemetry_env, wire_database)
 from ..mechanics.containers import ContainerSpec, empty_dir, env_list
+from ..mechanics.engines import ServerInputs, server
 from ..mechanics.labels import standard_labels
 from ..mechanics.monitors import attach_monitor
 from ..mechanics.networking import Traffic
@@ -26,10 +27,12 @@ from ..mechanics.waves import COMPARE_OPTIONS, IGNORE_EXTRANEOUS, metadata
 from ..mechanics.workload import REVISION_HISTORY, PodSpec, ServicePort, ServiceWorkload, Workload
 from ..props.database import (Database, DatabaseChoice, ExternalPostgres, InClusterPostgres, SqliteEphemeral,
                               SqliteOnVolume)
+from ..props.engine import Engine, EngineDefault, RuntimeEngine, check_engine, state_model, uses_memory
 from ..props.flow import (CONFIG_MAP_LIMIT, BakedDelivery, ConfigMapDelivery, Delivery, DownloadDelivery, Flow,
                           FlowDelivery, FlowGroup, check_unique)
 from ..props.image import Image
 from ..props.exposure import Exposure
+from ..props.network import NetworkPeer
 from ..props.pod import PodOptions
 from ..props.posture import ObjectStorage, Posture, ProductionPreflight, Security, merge_secrets, origins
 from ..props.resources import Resources
@@ -46,20 +49,6 @@ SCRIPTS = Path(__file__).parent.parent / "mechanics"
 """Where the init containers' scripts live (run in the pods, never imported here)."""
 _FETCH_SCRIPT = (SCRIPTS / "fetch_flows.py").read_text(encoding="utf-8")
 _PREPARE_SCRIPT = (SCRIPTS / "prepare_database.py").read_text(encoding="utf-8")
-MEMORY_COMPONENTS = frozenset({"Memory", "Agent"})
-"""Node types that read a session's earlier messages back from Langflow's database."""
-
-RUNTIME_SETTINGS = {
-    "LANGFLOW_BACKEND_ONLY": "true",
-    "LANGFLOW_EVENT_DELIVERY": "direct",
-    "LANGFLOW_CREATE_STARTER_PROJECTS": "false",
-    "LANGFLOW_ENABLE_SIGNUP": "false",
-    "LANGFLOW_MCP_SERVER_ENABLED": "false",
-    "LANGFLOW_MODELS_DEV_REFRESH": "false",
-    # The files are the source of truth: a re-exported flow (new id, same endpoint) replaces the old row.
-    "LANGFLOW_LOAD_FLOWS_OVERWRITE_ON_NAME_MATCH": "true",
-}
-"""Headless and locked down: no UI, no sign-up, no MCP server, no starter projects, no catalogue refresh."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +56,9 @@ class LangflowRuntimeProps:
     """The runtime's settings; each flow (or FlowGroup) becomes its own Deployment.
 
     flows: Flow and FlowGroup objects (required, at least one; see Flow.from_folder).
+    engine: what serves the flows: Engine.langflow() (default: the full server, every flow works)
+    or Engine.lfx(...) (stateless `lfx serve`: no database, ~half the memory; synthesis refuses a
+    flow that needs chat memory, webhooks or custom code on it). A FlowGroup or Flow may override it.
     name: prefix of object names (default "langflow-runtime": the flow `support-bot` runs as
     langflow-runtime-support-bot).
     image: default langflowai/langflow:1.13.0 (with FlowDelivery.baked_into_image: your image).
@@ -85,10 +77,10 @@ class LangflowRuntimeProps:
     its own Service, so adding a flow adds routes, never a load balancer (default None: no exposure).
     service_type: each flow Service's type: "ClusterIP" (default) or "LoadBalancer" with the cloud
     profile's load-balancer annotations.
-    resources: per pod (default 1 CPU/2Gi requested, 2 CPU/2Gi limit: Langflow's sizing guidance;
-    make e2e measured ~1.0 GiB of anonymous memory at rest and at peak, so both leave headroom).
+    resources: per pod (default EngineDefault.VALUE: the engine's measured sizing, see Engine).
     replicas: fixed replica count when autoscaling is None (default 3).
-    autoscaling: default Autoscaling(min_replicas=3, max_replicas=6) on 70 % CPU.
+    autoscaling: default EngineDefault.VALUE: the engine's (langflow 3..6, lfx 2..6 replicas on 70 % CPU);
+    None for a fixed replica count.
     metrics: Prometheus on port 9090 (default enabled).
     redis: optional shared cache (default None).
     secret_env: env vars from Secrets for every flow: LLM keys, `secrets.astra_db(...)` (default none).
@@ -100,7 +92,7 @@ class LangflowRuntimeProps:
     production_preflight: run Langflow's `prod` profile checks at boot (default None; needs
     Database.external_postgres(...) and object_storage).
     workers: Langflow worker processes per pod (LANGFLOW_WORKERS; default 1: scale with pods, which
-    the HPA measures; more need job_queue).
+    the HPA measures; more need job_queue). Engine.lfx(workers=...) sets lfx's own.
     job_queue: Secret key with a redis:// URL for the shared job queue (default None; sets
     LANGFLOW_JOB_QUEUE_TYPE=redis and LANGFLOW_REDIS_QUEUE_URL).
     """
@@ -108,14 +100,15 @@ class LangflowRuntimeProps:
     flows: Sequence[Flow | FlowGroup]
     name: str = "langflow-runtime"
     image: Image = field(default_factory=Image.langflow)
+    engine: RuntimeEngine = field(default_factory=Engine.langflow)
     delivery: Delivery = field(default_factory=FlowDelivery.config_maps)
     database: DatabaseChoice = field(default_factory=Database.sqlite_ephemeral)
     auth: Auth = field(default_factory=lambda: Auth.from_secret("langflow-runtime-auth", api_key=True))
     exposure: Exposure | None = None
     service_type: str = "ClusterIP"
-    resources: Resources = Resources(cpu="1", memory="2Gi", cpu_limit="2", memory_limit="2Gi")
+    resources: Resources | EngineDefault = EngineDefault.VALUE
     replicas: int = 3
-    autoscaling: Autoscaling | None = Autoscaling(min_replicas=3, max_replicas=6)
+    autoscaling: Autoscaling | EngineDefault | None = EngineDefault.VALUE
     metrics: Metrics = Metrics()
     redis: RedisCache | None = None
     secret_env: Mapping[str, SecretKey] = field(default_factory=dict)
@@ -129,6 +122,7 @@ class LangflowRuntimeProps:
 
     def __post_init__(self) -> None:
         dns_label("name", self.name)
+        check_engine(self.engine, "engine")
         check_secret_keys(self)
         at_least("replicas", self.replicas, 1)
         at_least("termination_grace_period_seconds", self.termination_grace_period_seconds, 1)
@@ -152,7 +146,7 @@ class LangflowRuntimeProps:
 
 @dataclass(frozen=True)
 class _Unit:
-    """One Deployment's worth of flows."""
+    """One Deployment's worth of flows, and the engine that serves them."""
 
     key: str
     name: str
@@ -161,6 +155,7 @@ class _Unit:
     autoscaling: Autoscaling | None
     replicas: int
     env: Mapping[str, str]
+    engine: RuntimeEngine
 
 
 class LangflowRuntime(Construct):
@@ -188,9 +183,10 @@ class LangflowRuntime(Construct):
         # Checked before the units are named, so a clash names the two files rather than a unit.
         check_unique([*env.flows, *flows], f"environment {env.name!r}")
         self.units = self._units(props)
+        self._check_engines()
         env.flows.extend(flows)
         self._check_delivery(props.delivery)
-        env.note(f"{props.name}: {state_model(props.database)}")
+        env.note(f"{props.name}: {state_model(props.database, [unit.engine for unit in self.units])}")
         self._warn_per_pod_memory(env)
         self.workloads: dict[str, ServiceWorkload] = {}
         self.exposure_objects: list[cdk8s.ApiObject] = []
@@ -199,16 +195,15 @@ class LangflowRuntime(Construct):
         self.database_script: kplus.ConfigMap | None = None
         if isinstance(props.delivery, DownloadDelivery):
             self.fetch_script = self._script(env, "flow-fetcher", "fetch", "fetch_flows.py", _FETCH_SCRIPT)
-        if isinstance(props.database, ExternalPostgres):
+        if isinstance(props.database, ExternalPostgres) and any(unit.engine.stateful for unit in self.units):
             self.database_script = self._script(env, "database-preparer", "db", "prepare_database.py", _PREPARE_SCRIPT)
         for unit in self.units:
             db, init = self._unit_database(env, unit)
             self._unit(env, unit, db, init)
         self._warn_missing_variables(env)
         if props.exposure:
-            routes = [Route(path=f"/api/v1/{verb}/{key}", service=self.workloads[unit.key].service, port=PORT)
-                      for unit in self.units for flow in unit.flows
-                      for key in (flow.endpoint_name, flow.id) for verb in ("run", "webhook")]
+            routes = [Route(path=path, service=self.workloads[unit.key].service, port=PORT)
+                      for unit in self.units for flow in unit.flows for path in unit.engine.route_paths(flow)]
             self.exposure_objects = expose(env, self, "ingress", name=props.name, exposure=props.exposure, routes=routes,
                                            labels=standard_labels(instance=props.name, component="ingress",
                                                                   version=props.image.tag))
@@ -223,18 +218,33 @@ class LangflowRuntime(Construct):
                                   "shorten the endpoint name or the runtime's name")
             replicas = source.replicas if source.replicas is not None else props.replicas
             at_least(f"replicas of {name!r}", replicas, 1)
-            return _Unit(key=name, name=full, flows=flows, resources=source.resources or props.resources,
-                         autoscaling=source.autoscaling or props.autoscaling, replicas=replicas, env=source.env)
+            engine = source.engine or props.engine
+            check_engine(engine, f"engine of {name!r}")
+            resources = engine.resources if props.resources is EngineDefault.VALUE else props.resources
+            autoscaling = engine.autoscaling if props.autoscaling is EngineDefault.VALUE else props.autoscaling
+            return _Unit(key=name, name=full, flows=flows, resources=source.resources or resources,
+                         autoscaling=source.autoscaling or autoscaling, replicas=replicas, env=source.env,
+                         engine=engine)
 
         units = [unit(item.name, item.flows, item) if isinstance(item, FlowGroup) else unit(item.endpoint_name, [item], item)
                  for item in props.flows]
         seen: set[str] = set()
         for u in units:
+            if len(u.flows) > 1 and any(f.engine not in (None, u.engine) for f in u.flows):
+                raise ConfigError(f"FlowGroup {u.key!r}", "has a flow with its own engine, but a group's flows share "
+                                  "one server", "set engine= on the FlowGroup, or serve that flow on its own")
             if u.name in seen:
                 raise ConfigError("flows", f"two deployment units are both named {u.name!r}",
                                   "rename the FlowGroup, or the endpoint name it collides with")
             seen.add(u.name)
         return units
+
+    def _check_engines(self) -> None:
+        """A flow that cannot work on its unit's engine is refused, naming file, component and reason."""
+        for unit, flow in ((unit, flow) for unit in self.units for flow in unit.flows):
+            if (refused := unit.engine.refusal(flow)) is not None:
+                raise ConfigError(flow.source, f"component {refused[0]} {refused[1]} (unit {unit.name!r} runs on "
+                                  f"Engine.{unit.engine.name}())", refused[2])
 
     def _check_delivery(self, delivery: Delivery) -> None:
         for flow in (f for unit in self.units for f in unit.flows):
@@ -292,10 +302,13 @@ class LangflowRuntime(Construct):
                                metadata=metadata("ConfigMap", name, namespace=env.namespace_name, labels=labels,
                                                  annotations={COMPARE_OPTIONS: IGNORE_EXTRANEOUS}))
 
-    def _unit_database(self, env: Environment, unit: _Unit) -> tuple[DatabaseWiring, list[ContainerSpec]]:
-        """The database wiring of one unit, and the init container that prepares it (PostgreSQL)."""
+    def _unit_database(self, env: Environment, unit: _Unit) -> tuple[DatabaseWiring | None, list[ContainerSpec]]:
+        """The database wiring of one unit, and the init container that prepares it (PostgreSQL);
+        none for an engine without state."""
         props = self.props
         db = props.database
+        if not unit.engine.stateful:
+            return None, []
         if not isinstance(db, ExternalPostgres):
             return wire_database(db, storage_class=env.profile.storage_class), []
         assert db.host is not None and db.password is not None
@@ -346,43 +359,44 @@ class LangflowRuntime(Construct):
                              resources=FETCH_RESOURCES, mounts=fetch_mounts, command=["python", "/opt/fetch/fetch_flows.py"])
         return volumes, [mount], [init], FLOWS_PATH
 
-    def _unit(self, env: Environment, unit: _Unit, db: DatabaseWiring, db_init: list[ContainerSpec]) -> None:
+    def _unit(self, env: Environment, unit: _Unit, db: DatabaseWiring | None, db_init: list[ContainerSpec]) -> None:
         props = self.props
+        engine = unit.engine
         labels = standard_labels(instance=unit.name, component="runtime", version=props.image.tag)
         flow_volumes, flow_mounts, inits, load_path = self._flow_volumes(env, unit, labels)
         inits = [*db_init, *inits]
         options = props.pod
-        service_url = f"http://{unit.name}.{env.namespace_name}.svc.cluster.local:{PORT}"
-        posture_settings, posture_secrets = props.posture.env(origins=origins(props.exposure, [service_url], env.profile),
-                                                              behind_proxy=props.exposure is not None)
-        main = backend_container(
-            image=props.image, resources=unit.resources, database=db, auth=props.auth, metrics=props.metrics,
-            settings={**RUNTIME_SETTINGS, "LANGFLOW_LOAD_FLOWS_PATH": load_path, **posture_settings,
-                      **telemetry_env(props.metrics, unit.name)},
-            secrets=merge_secrets("secret_env", props.secret_env, posture_secrets),
-            extra_env={**options.env, **unit.env}, env_from=options.env_from,
-            mounts=[*flow_mounts, *options.volume_mounts], redis=props.redis)
+        settings: dict[str, str] = dict(telemetry_env(props.metrics, unit.name))
+        secrets = dict(props.secret_env)
+        if engine.stateful:
+            service_url = f"http://{unit.name}.{env.namespace_name}.svc.cluster.local:{PORT}"
+            posture_settings, posture_secrets = props.posture.env(origins=origins(props.exposure, [service_url], env.profile),
+                                                                  behind_proxy=props.exposure is not None)
+            settings.update(posture_settings)
+            secrets = merge_secrets("secret_env", props.secret_env, posture_secrets)
+        main, volumes = server(engine, ServerInputs(
+            image=props.image, resources=unit.resources, flows_path=load_path,
+            mounts=[*flow_mounts, *options.volume_mounts], secrets=secrets, env={**options.env, **unit.env},
+            env_from=options.env_from, auth=props.auth, metrics=props.metrics, database=db, settings=settings,
+            redis=props.redis))
+        scraped = engine.scraped(props.metrics)
         ingress_peers = [props.exposure.entry(env.profile, (PORT,))] if props.exposure else []
-        egress = [*backend_egress(env, db, props.redis), *props.posture.egress(), *telemetry_egress(props.metrics)]
+        monitoring = scrapers(env, props.metrics) if scraped else [  # health checks, on the one port there is
+            NetworkPeer.namespace(env.monitoring_namespace, [PORT], "monitoring")] if env.monitoring_namespace else []
+        egress = ([*backend_egress(env, db, props.redis), *props.posture.egress()] if db else list(env.external_apis)) + \
+            list(telemetry_egress(props.metrics))
         self.workloads[unit.key] = ServiceWorkload(self, unit.key, env, Workload(
             name=unit.name, instance=unit.name, component="runtime", version=props.image.tag,
             replicas=unit.replicas, autoscaling=unit.autoscaling, spread=True,
             pod=PodSpec(containers=[main], init_containers=inits,
-                        volumes=[*backend_volumes(db), *db.extra_volumes, *flow_volumes], options=options,
+                        volumes=[*volumes, *flow_volumes], options=options,
                         termination_grace_period_seconds=props.termination_grace_period_seconds),
-            pod_annotations={**scrape_annotations(env, props.metrics), **options.annotations}, pod_labels=options.labels,
+            pod_annotations={**(scrape_annotations(env, props.metrics) if scraped else {}), **options.annotations},
+            pod_labels=options.labels,
             ports=[ServicePort(name="http", port=PORT)], service_type=props.service_type,
-            traffic=Traffic(ingress=[*ingress_peers, *scrapers(env, props.metrics)], egress=egress),
+            traffic=Traffic(ingress=[*ingress_peers, *monitoring], egress=egress),
         ))
         attach_monitor(env, self.workloads[unit.key], props.metrics)
-
-
-def uses_memory(flow: Flow) -> bool:
-    """Whether a flow reads earlier messages of a session back (Message History, Agent memory)."""
-    if flow.content is None:
-        return False
-    nodes = json.loads(flow.content).get("data", {}).get("nodes", [])
-    return any(node.get("data", {}).get("type") in MEMORY_COMPONENTS for node in nodes)
 
 
 def revision_database(database: str, unit: str, image: str, flows: Sequence[Flow]) -> tuple[str, str]:
@@ -396,12 +410,3 @@ def revision_database(database: str, unit: str, image: str, flows: Sequence[Flow
     revision = hashlib.sha256(json.dumps([image, sorted((f.id, f.content_hash) for f in flows)]).encode()).hexdigest()
     prefix = f"{database}_{slug}_"
     return prefix, prefix + revision[:10]
-
-
-def state_model(database: DatabaseChoice) -> str:
-    """One sentence on where a runtime's state lives, for the synthesis summary."""
-    if isinstance(database, ExternalPostgres):
-        return (f"state per unit and revision: each revision's replicas share a database on {database.host} "
-                "(chat history, variables, transactions); a new revision starts with an empty one")
-    return ("state per pod: chat history, variables and transactions stay in the pod that served them and go "
-            "with it; every pod serves its own copy of its unit's flow files")

@@ -10,12 +10,16 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
 from .resources import Resources
 from .secrets import SecretKey, check_secret_keys
 from .scaling import Autoscaling
 from .validation import env_names
+
+if TYPE_CHECKING:
+    from .engine import RuntimeEngine
 
 ENDPOINT_MAX = 40
 """Longest endpoint name: it becomes part of object names, which stay within 63 characters."""
@@ -49,6 +53,7 @@ class Flow:
     file unchanged, so there it must).
     resources, autoscaling, replicas: per-flow overrides of the runtime's defaults (None: inherit).
     env: env vars for this flow's pods, added to (and winning over) the runtime's (default none).
+    engine: per-flow override of the runtime's engine (None: inherit; see Engine).
     """
 
     id: str
@@ -62,6 +67,7 @@ class Flow:
     autoscaling: Autoscaling | None = None
     replicas: int | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    engine: RuntimeEngine | None = None
 
     @property
     def content_hash(self) -> str:
@@ -88,11 +94,13 @@ class Flow:
         return global_variables(json.loads(self.content)) if self.content else frozenset()
 
     def with_overrides(self, *, resources: Resources | None = None, autoscaling: Autoscaling | None = None,
-                       replicas: int | None = None, env: Mapping[str, str] | None = None) -> Flow:
-        """The same flow with its own resources, scaling or env."""
+                       replicas: int | None = None, env: Mapping[str, str] | None = None,
+                       engine: RuntimeEngine | None = None) -> Flow:
+        """The same flow with its own resources, scaling, env or engine."""
         env_names(f"{self.source}: env", env or {})
         return replace(self, resources=resources or self.resources, autoscaling=autoscaling or self.autoscaling,
-                       replicas=replicas if replicas is not None else self.replicas, env={**self.env, **(env or {})})
+                       replicas=replicas if replicas is not None else self.replicas, env={**self.env, **(env or {})},
+                       engine=engine or self.engine)
 
     @staticmethod
     def from_file(path: str | Path) -> Flow:
@@ -332,6 +340,7 @@ class FlowGroup:
     name: the group's name (DNS-safe, like an endpoint name).
     flows: its flows (at least one).
     resources, autoscaling, replicas, env: overrides for the group (None: the runtime's defaults).
+    engine: the group's engine (None: the runtime's; see Engine).
     """
 
     name: str
@@ -340,6 +349,7 @@ class FlowGroup:
     autoscaling: Autoscaling | None = None
     replicas: int | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    engine: RuntimeEngine | None = None
 
     def __post_init__(self) -> None:
         _check_endpoint(f"FlowGroup {self.name!r}", self.name)

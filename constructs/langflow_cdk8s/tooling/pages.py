@@ -9,6 +9,7 @@ from .diagram import (Manifest, certificate_secrets, default_deny, labels_text, 
                       diagram)
 from ..mechanics.secret_refs import SecretReferences
 from ..props.secrets import ExternalSecrets
+from .cost import client_section, reservation_section
 from .inventory import WORKLOAD_KINDS
 from .state import state_section
 
@@ -184,6 +185,6 @@ def environment_markdown(folder: str, objects: Sequence[Manifest], secrets: Secr
         "```",
         "",
     ])
-    sections = [isolation_section(objects), state_section(objects), secrets_section(namespace_of(objects), secrets),
-                objects_table(objects)]
+    sections = [isolation_section(objects), client_section(objects), reservation_section(objects), state_section(objects),
+                secrets_section(namespace_of(objects), secrets), objects_table(objects)]
     return "\n".join([intro, *(section for section in sections if section)])

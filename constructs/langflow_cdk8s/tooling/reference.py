@@ -17,6 +17,7 @@ from ..patterns.gitops import Destination, GitOpsProps, SyncPolicy
 from ..patterns.ide import LangflowIDEProps
 from ..patterns.runtime import LangflowRuntimeProps
 from ..props.database import Database
+from ..props.engine import Engine, LangflowEngine, LfxEngine
 from ..props.flow import Flow, FlowDelivery, FlowGroup
 from ..props.frontend import Frontend, NginxFrontend
 from ..props.image import Image
@@ -34,7 +35,8 @@ from .pages import GENERATED
 
 
 REFERENCE: tuple[type, ...] = (
-    EnvironmentProps, Stage, Quota, CloudProfile, LangflowIDEProps, LangflowRuntimeProps, Flow, FlowGroup, FlowDelivery,
+    EnvironmentProps, Stage, Quota, CloudProfile, LangflowIDEProps, LangflowRuntimeProps, Engine, LangflowEngine,
+    LfxEngine, Flow, FlowGroup, FlowDelivery,
     Frontend, NginxFrontend, Database, GatewayRoute, GatewayRef, OwnGateway, Certificate, IngressOptions, PodOptions, Resources, Autoscaling, Auth,
     Metrics, Monitor, OpenTelemetry, RedisCache, Security, CustomComponents, ObjectStorage, ProductionPreflight, Image,
     SecretKey, SecretSource, RemoteKey, StoreKind, NetworkPeer, GitOpsProps, Destination, SyncPolicy,

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..patterns.runtime import MEMORY_COMPONENTS
+from ..props.engine import MEMORY_COMPONENTS
 
 Manifest = Mapping[str, Any]
 

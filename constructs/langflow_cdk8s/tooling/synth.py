@@ -16,6 +16,8 @@ from ..patterns.environment import Environment
 from ..patterns.gitops import GitOps
 from . import publish, report
 from ..mechanics.completion import App
+from ..mechanics.secret_refs import unused_mappings
+from .cost import idle_line
 from .written import Written, read
 
 
@@ -67,7 +69,11 @@ def summary(app: cdk8s.App, environments: list[Environment], written: dict[str, 
         shortened = [f"{flow.source}: endpoint name shortened to {flow.endpoint_name!r} ({len(flow.endpoint_name)} "
                      f"characters, from {flow.shortened_from!r}); set \"endpoint_name\" in the export to choose it"
                      for flow in env.flows if flow.shortened_from]
+        idle = idle_line(output.objects)
+        lines += [f"  {idle}"] if idle else []
         lines += [f"  note: {note}" for note in env.notes]
+        lines += [f"  note: SecretSource.external(remote=...) maps {mapped!r}, which no object reads now (no ExternalSecret "
+                  "for it): fine for a Secret a later unit may need, else a typo" for mapped in unused_mappings(env.secret_references)]
         lines += [f"  warning: {warning}" for warning in [*env.warnings, *shortened, *env.quota_warnings(scaled)]]
     for gitops in (child for child in app.node.children if isinstance(child, GitOps)):
         props = gitops.props
