@@ -34,7 +34,7 @@ def runtime(**props) -> Environment:
 
 
 def test_an_lfx_unit_runs_lfx_serve_with_a_read_only_root_and_only_tmp_writable() -> None:
-    env = runtime(flows=[BASIC], engine=Engine.lfx(), ingress=INGRESS, database=DATABASE)
+    env = runtime(flows=[BASIC], engine=Engine.lfx(), exposure=INGRESS, database=DATABASE)
     deployment = find(env, "Deployment", "langflow-runtime-basic-prompting")
     pod = deployment["spec"]["template"]["spec"]
     container = main_container(deployment)
@@ -55,13 +55,13 @@ def test_an_lfx_unit_runs_lfx_serve_with_a_read_only_root_and_only_tmp_writable(
 
 
 def test_an_lfx_unit_routes_only_its_flows_run_and_stream_paths() -> None:
-    env = runtime(flows=[BASIC], engine=Engine.lfx(), ingress=INGRESS)
+    env = runtime(flows=[BASIC], engine=Engine.lfx(), exposure=INGRESS)
     paths = [p["path"] for rule in find(env, "Ingress", "langflow-runtime")["spec"]["rules"] for p in rule["http"]["paths"]]
     assert paths == [f"/flows/{BASIC.id}/run", f"/flows/{BASIC.id}/stream"]
 
 
 def test_an_lfx_unit_admits_only_the_ingress_and_the_monitoring_namespace() -> None:
-    env = runtime(flows=[BASIC], engine=Engine.lfx(), ingress=INGRESS)
+    env = runtime(flows=[BASIC], engine=Engine.lfx(), exposure=INGRESS)
     policy = find(env, "NetworkPolicy", "langflow-runtime-basic-prompting")
     sources = [peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
                for rule in policy["spec"]["ingress"] for peer in rule["from"]]
@@ -107,7 +107,7 @@ def test_a_flow_with_chat_memory_on_lfx_fails_synthesis_naming_file_and_componen
 
 def test_the_same_flow_on_a_langflow_unit_works_as_before() -> None:
     env = runtime(flows=[BASIC, MEMORY.with_overrides(engine=Engine.langflow())], engine=Engine.lfx(),
-                  database=DATABASE, ingress=INGRESS)
+                  database=DATABASE, exposure=INGRESS)
     memory = main_container(find(env, "Deployment", "langflow-runtime-memory-chatbot"))
     assert "command" not in memory and "LANGFLOW_DATABASE_URL" in env_of(memory)
     assert find(env, "Deployment", "langflow-runtime-memory-chatbot")["spec"]["template"]["spec"]["initContainers"]
@@ -130,7 +130,7 @@ def test_a_webhook_or_custom_code_on_lfx_is_refused(tmp_path: Path) -> None:
     hook["data"]["type"], hook["data"]["node"]["edited"] = "ChatInput", True
     hook["data"]["node"]["display_name"] = "Edited Input"
     (tmp_path / "hooked.json").write_text(json.dumps(document))
-    with pytest.raises(ConfigError, match="runs the flow's own Python code"):
+    with pytest.raises(ConfigError, match="runs code of its own"):
         runtime(flows=[Flow.from_file(tmp_path / "hooked.json")], engine=Engine.lfx())
 
 

@@ -73,14 +73,18 @@ def test_the_runtimes_login_settings_are_those_of_a_production_service() -> None
         assert variables["LANGFLOW_SUPERUSER"] == {"secretKeyRef": {"name": "langflow-runtime-auth", "key": "superuser"}}
 
 
+def restricted(ref: Synthesis, folder: str) -> bool:
+    namespace = next(o for o in ref.objects(folder) if o["kind"] == "Namespace")
+    return bool(namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted")
+
+
 def test_every_production_langflow_container_keeps_auto_login_and_sign_up_off(ref: Synthesis) -> None:
     """Whatever main.py builds: in an environment that enforces `restricted` (production), no Langflow
     container logs callers in automatically or activates new users."""
     checked = 0
     for folder in environment_folders(ref):
         objects = ref.objects(folder)
-        namespace = next(o for o in objects if o["kind"] == "Namespace")
-        if namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] != "restricted":
+        if not restricted(ref, folder):
             continue
         for workload in (o for o in objects if o["kind"] in ("Deployment", "StatefulSet")):
             for container in pod(workload)["containers"]:
@@ -90,7 +94,10 @@ def test_every_production_langflow_container_keeps_auto_login_and_sign_up_off(re
                     where = f"{folder}/{workload['metadata']['name']}"
                     assert variables["LANGFLOW_AUTO_LOGIN"] == "false", where
                     assert variables.get("LANGFLOW_NEW_USER_IS_ACTIVE") == "false", where
-    assert checked or not any(o["kind"] == "Deployment" for o in ref.objects()), "no production Langflow container found"
+    servers = [c for folder in environment_folders(ref) for o in ref.objects(folder)
+               if o["kind"] in ("Deployment", "StatefulSet") and restricted(ref, folder) for c in pod(o)["containers"]
+               if c["name"] == "langflow"]  # the full server (an Engine.lfx() container is `lfx`: no users at all)
+    assert checked or not servers, "a Langflow server container without LANGFLOW_AUTO_LOGIN"
 
 
 def test_a_flow_configmap_is_immutable_named_by_content_and_keyed_by_flow_id() -> None:

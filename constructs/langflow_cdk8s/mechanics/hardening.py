@@ -267,7 +267,7 @@ REASONS = {
 }
 """checkov check id -> why a workload does not meet it. Reasons must not contain '='."""
 
-LANGFLOW_CONTAINERS = frozenset({"langflow", "prepare-database", "fetch-flows"})
+LANGFLOW_CONTAINERS = frozenset({"langflow", "lfx", "prepare-database", "fetch-flows"})
 """The library's containers that run the Langflow image (whichever `Image` a user gives it)."""
 
 

@@ -396,7 +396,8 @@ class LangflowRuntime(Construct):
             ports=[ServicePort(name="http", port=PORT)], service_type=props.service_type,
             traffic=Traffic(ingress=[*ingress_peers, *monitoring], egress=egress),
         ))
-        attach_monitor(env, self.workloads[unit.key], props.metrics)
+        if scraped:  # an engine without a metrics port (lfx) gets no monitor that would select nothing
+            attach_monitor(env, self.workloads[unit.key], props.metrics)
 
 
 def revision_database(database: str, unit: str, image: str, flows: Sequence[Flow]) -> tuple[str, str]:
