@@ -7,7 +7,6 @@ import json
 import uuid
 from pathlib import Path
 
-
 FLOW_APP = '''\
 """bench.py's N-flow app: one production environment serving every flow in a folder."""
 import json

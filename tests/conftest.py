@@ -57,9 +57,8 @@ def read_tree(root: Path) -> dict[str, str]:
 
 
 def _synthesize(build: Callable[[Any], Any], what: str) -> Synthesis:
-    from langflow_cdk8s.tooling.synth import synth
-
     from langflow_cdk8s import Environment
+    from langflow_cdk8s.tooling.synth import synth
 
     outdir = Path(tempfile.mkdtemp(prefix=f"langflow-{what}-"))
     apps = []

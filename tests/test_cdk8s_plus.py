@@ -6,23 +6,40 @@ from typing import Any
 
 import cdk8s
 import cdk8s_plus_27 as kplus
+import example_app
 import pytest
 from cdk8s_plus_27 import k8s
+from support import QUOTA, find, main_container, pod, unsynthesized_app
 
-import example_app
 import main
-from langflow_cdk8s import (
-    ConfigError,
-    Database, Environment, EnvironmentProps, Flow, FlowDelivery, Frontend, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
-    LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Metrics, Monitor, RedisCache, SecretKey, SecretSource, Stage,
-)
+from imports.external_secrets.io.external_secrets import ExternalSecret
 from imports.gateway_api_gateway.io.k8s.networking.gateway import Gateway
 from imports.gateway_api_httproute.io.k8s.networking.gateway import HttpRoute
 from imports.gateway_api_referencegrant.io.k8s.networking.gateway import ReferenceGrant
-from imports.external_secrets.io.external_secrets import ExternalSecret
 from imports.prometheus_podmonitor.com.coreos.monitoring import PodMonitor
 from imports.prometheus_servicemonitor.com.coreos.monitoring import ServiceMonitor
-from support import QUOTA, find, main_container, pod, unsynthesized_app
+from langflow_cdk8s import (
+    ConfigError,
+    Database,
+    Environment,
+    EnvironmentProps,
+    Flow,
+    FlowDelivery,
+    Frontend,
+    GitOps,
+    GitOpsProps,
+    IngressOptions,
+    LangflowIDE,
+    LangflowIDEProps,
+    LangflowRuntime,
+    LangflowRuntimeProps,
+    Metrics,
+    Monitor,
+    RedisCache,
+    SecretKey,
+    SecretSource,
+    Stage,
+)
 
 PLUS_KINDS: dict[str, tuple[type, ...]] = {
     "Deployment": (kplus.Deployment,), "StatefulSet": (kplus.StatefulSet,), "Service": (kplus.Service,),

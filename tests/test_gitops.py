@@ -13,20 +13,27 @@ import re
 from typing import Any
 
 import cdk8s
+import cdk8s_plus_27 as kplus
+import example_app
 import pytest
 import yaml
-
-import example_app
 from conftest import ROOT, Synthesis, reference
 from gates import Manifest, crd_schema_errors
-from langflow_cdk8s import (
-    ConfigError, Environment, EnvironmentProps, GitOps, GitOpsProps, LangflowIDE, LangflowIDEProps, Stage, SyncPolicy,
-)
-import cdk8s_plus_27 as kplus
+from support import QUOTA, unsynthesized_app
 
+from langflow_cdk8s import (
+    ConfigError,
+    Environment,
+    EnvironmentProps,
+    GitOps,
+    GitOpsProps,
+    LangflowIDE,
+    LangflowIDEProps,
+    Stage,
+    SyncPolicy,
+)
 from langflow_cdk8s.mechanics.waves import SYNC_WAVE, metadata, sync_wave
 from langflow_cdk8s.tooling.synth import summary, synth
-from support import QUOTA, unsynthesized_app
 
 REPO = example_app.REPO
 

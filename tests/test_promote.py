@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import STARTERS, read_tree, with_choices_made
 from fake_langflow import API_KEY, FakeIDE, fake_ide
+
 from langflow_cdk8s import Flow
 from langflow_cdk8s.tooling.promote import PER_INSTALLATION, main
 

@@ -69,8 +69,19 @@ def langflow_unit(flow: Mapping[str, Any], workdir: Path, *, host: str | None = 
     synthesized with the library as main.py's prod is, into a folder of its own: how the langflow
     engine is proven when dist/prod serves every unit with lfx."""
     import cdk8s
-    from langflow_cdk8s import (CloudProfile, Engine, Environment, EnvironmentProps, Flow, IngressOptions,
-                                LangflowRuntime, LangflowRuntimeProps, Quota, Stage)
+
+    from langflow_cdk8s import (
+        CloudProfile,
+        Engine,
+        Environment,
+        EnvironmentProps,
+        Flow,
+        IngressOptions,
+        LangflowRuntime,
+        LangflowRuntimeProps,
+        Quota,
+        Stage,
+    )
     from langflow_cdk8s.tooling.synth import synth
 
     source = Path(tempfile.mkdtemp(dir=workdir)) / "flow.json"

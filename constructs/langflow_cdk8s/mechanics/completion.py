@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import cdk8s
+
 from constructs import Construct
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import cdk8s
+
 from constructs import Construct
 
 from ..errors import ConfigError

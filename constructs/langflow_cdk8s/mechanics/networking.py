@@ -10,6 +10,7 @@ from typing import Any
 
 import cdk8s
 import cdk8s_plus_27 as kplus
+
 from constructs import Construct
 
 from ..errors import ConfigError

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 
 import cdk8s
+
 from constructs import Construct
 
 

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import cdk8s
 import cdk8s_plus_27 as kplus
-import constructs
 import jsii
 from cdk8s_plus_27 import k8s
+
+import constructs
 from constructs import Construct
 
 from ..errors import ConfigError

@@ -12,17 +12,17 @@ import json
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import ConfigError
+from .database import DatabaseChoice, ExternalPostgres
 from .flow import Flow
 from .image import Image
 from .resources import Resources
 from .scaling import Autoscaling
 from .secrets import SecretKey, secret_env
-from .database import DatabaseChoice, ExternalPostgres
 from .settings import PORT, Auth, Metrics
 from .validation import at_least
 

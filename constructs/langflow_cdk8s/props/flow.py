@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
 from .resources import Resources
-from .secrets import SecretKey, check_secret_keys
 from .scaling import Autoscaling
+from .secrets import SecretKey, check_secret_keys
 from .validation import env_names
 
 if TYPE_CHECKING:

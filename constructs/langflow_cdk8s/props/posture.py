@@ -8,8 +8,8 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .database import DatabaseChoice, ExternalPostgres, InClusterPostgres
 from ..errors import ConfigError
+from .database import DatabaseChoice, ExternalPostgres, InClusterPostgres
 from .exposure import Exposure
 from .network import NetworkPeer
 from .profiles import CloudProfile

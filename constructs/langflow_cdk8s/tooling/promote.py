@@ -30,7 +30,6 @@ from ..props.secrets import ExternalSecrets
 from .langflow_api import KEY_ENV, URL_ENV, LangflowAPI, api_key, base_url
 from .synth import new_app
 
-
 PER_INSTALLATION = ("user_id", "folder_id", "workspace_id", "created_at", "updated_at", "date_created",
                     "version_token", "last_modified_by", "fs_path")
 """Top-level fields that say where and when a flow was stored in one IDE, not what it is."""
@@ -274,7 +273,7 @@ def promote(api: LangflowAPI, *, flows: Sequence[str], project: str | None, repo
     notes = validate(changes, folder, repo / "main.py")
     write(changes, folder)
     width = max(len(str(c.path)) for c in changes)
-    lines = [f"{c.status:<9}  {str(c.path):<{width}}  {c.pulled.name!r} ({c.pulled.id})"
+    lines = [f"{c.status:<9}  {c.path!s:<{width}}  {c.pulled.name!r} ({c.pulled.id})"
              + (f", replaces {c.replaces}" if c.replaces else "") for c in changes]
     changed = any(c.status != "unchanged" for c in changes)
     return [*lines, *notes, "next: make synth, then review and commit flows/, dist/ and docs/" if changed

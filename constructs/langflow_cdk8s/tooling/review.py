@@ -14,8 +14,19 @@ from ..props.validation import quantity
 from .argocd_sync import RESOURCES_FINALIZER, Sync, applications
 from .inventory import required_secrets
 from .promote import is_flow
-from .semantic_diff import (HASHED_NAME, MISSING, Change, Key, Manifest, as_json, changes, format_path, hash_only,
-                            pair_renames, show)
+from .semantic_diff import (
+    HASHED_NAME,
+    MISSING,
+    Change,
+    Key,
+    Manifest,
+    as_json,
+    changes,
+    format_path,
+    hash_only,
+    pair_renames,
+    show,
+)
 
 ROLLING_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
 """Kinds whose controller replaces every pod when `spec.template` changes, and only then."""

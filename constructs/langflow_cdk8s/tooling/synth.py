@@ -12,14 +12,13 @@ from typing import TextIO
 import cdk8s
 
 from ..errors import ConfigError
+from ..mechanics.completion import App
+from ..mechanics.secret_refs import unused_mappings
 from ..patterns.environment import Environment
 from ..patterns.gitops import GitOps
 from . import publish, report
-from ..mechanics.completion import App
-from ..mechanics.secret_refs import unused_mappings
 from .cost import idle_line
 from .written import Written, read
-
 
 Build = Callable[[cdk8s.App], list[Environment]]
 
@@ -110,7 +109,7 @@ def synth(build: Build, *, outdir: str | None = None, stream: TextIO = sys.stder
             return publish.report_failure(staging, 2)
         text = summary(*built)  # from the staged files, before publish moves them
         publish.publish(root, staging, [c for c in built[0].node.children if isinstance(c, Environment)])
-    except Exception:  # noqa: BLE001 - a bug of ours: its traceback, and still no Node stack under cdk8s synth
+    except Exception:  # a bug of ours: its traceback, and still no Node stack under cdk8s synth
         traceback.print_exc(file=stream)
         return publish.report_failure(staging, 1)
     print(text, file=stream)
@@ -140,7 +139,7 @@ def _synthesize(build: Build, outdir: Path, stream: TextIO,
         lines = report.validation_errors(error) or report.api_type_error(error) or report.user_code_error(error)
         if lines is None:
             raise
-    except Exception as error:  # noqa: BLE001 - only the user's own mistakes are reported; ours re-raise
+    except Exception as error:  # only the user's own mistakes are reported; ours re-raise
         lines = report.api_type_error(error) or report.user_code_error(error)
         if lines is None:
             raise
