@@ -216,7 +216,8 @@ def test_a_literal_value_in_a_password_field_of_a_flow(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("build", "where"), [
     (ide(replicas=0), "replicas: 0 is below the minimum of 1"),
-    (lambda app: ide(frontend=Frontend.nginx(replicas=0))(app), "frontend.replicas: 0 is below the minimum of 1"),
+    (lambda app: ide(frontend=Frontend.nginx(replicas=0))(app),  # noqa: PLW0108 - the bad value must raise in the test, not at collection
+     "frontend.replicas: 0 is below the minimum of 1"),
 ], ids=["ide", "ide-frontend"])
 def test_ide_replicas_below_one(tmp_path: Path, build: Build, where: str) -> None:
     assert_readable_failure(run(build, tmp_path), where)

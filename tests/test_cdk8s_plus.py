@@ -114,7 +114,7 @@ def runtime_env() -> tuple[Environment, LangflowRuntime]:
 
 
 def test_the_objects_are_public_by_unit_name() -> None:
-    env, runtime = runtime_env()
+    _, runtime = runtime_env()
     unit = runtime.workloads["support-triage"]
     assert isinstance(unit.workload, kplus.Deployment)
     assert isinstance(unit.service, kplus.Service)
@@ -161,7 +161,7 @@ def test_user_extensions_through_the_cdk8s_plus_api_are_hardened_and_admissible(
 
 
 def test_hardening_runs_again_without_adding_patches() -> None:
-    env, runtime = runtime_env()
+    env, _ = runtime_env()
     first = find(env, "Deployment", "langflow-runtime-support-triage")
     assert find(env, "Deployment", "langflow-runtime-support-triage") == first
 
@@ -171,7 +171,7 @@ def test_what_no_patch_can_fix_fails_synthesis_by_name() -> None:
     runtime.workloads["support-triage"].workload.add_volume(
         kplus.Volume.from_host_path(env, "host", "host", path="/var/run"))
     with pytest.raises(ConfigError, match="volume .host. is of type hostPath"):
-        env.objects
+        _ = env.objects
 
 
 def test_derived_data_sees_what_users_add() -> None:

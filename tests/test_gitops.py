@@ -9,6 +9,7 @@ that bypasses `emit` still shows up as a mismatch.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from typing import Any
 
@@ -168,7 +169,7 @@ def test_sync_waves_put_the_namespace_then_rbac_and_configuration_then_workloads
               ("HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress", "Gateway", "HTTPRoute", "PodMonitor", "ServiceMonitor")]
     assert {kind for kinds in stages for kind in kinds} >= set(waves), "a kind this test does not order"
     present = [stage for kinds in stages if (stage := set().union(*(waves.get(kind, set()) for kind in kinds)))]
-    for earlier, later in zip(present, present[1:]):
+    for earlier, later in itertools.pairwise(present):
         assert max(earlier) < min(later)
 
 

@@ -298,9 +298,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             for check, expected, observed, test, ok in REPORT]
     widths = [max(len(row[i]) for row in [("check", "expected", "observed", "result"), *rows]) for i in range(4)]
     widths = [min(w, 90) for w in widths]
-    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(("check", "expected", "observed", "result"), widths)) + " |",
+    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(("check", "expected", "observed", "result"), widths, strict=True)) + " |",
              "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    lines += ["| " + " | ".join(cell[:w].ljust(w) for cell, w in zip(row, widths)) + " |" for row in rows]
+    lines += ["| " + " | ".join(cell[:w].ljust(w) for cell, w in zip(row, widths, strict=True)) + " |" for row in rows]
     terminalreporter.write_sep("=", "make e2e: what real Langflow 1.13.0 did with dist/")
     for line in lines:
         terminalreporter.write_line(line)

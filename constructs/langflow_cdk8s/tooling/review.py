@@ -210,7 +210,7 @@ def _renamed_cause(change: Change, renamed: Sequence[Renamed]) -> str | None:
 
 def _item_name(change: Change) -> str:
     """`env LANGFLOW_DATABASE_URL`, `volumes db-script`: the named item a change sits in."""
-    for (kind, value), (next_kind, ident) in zip(reversed(change.path[:-1]), reversed(change.path[1:])):
+    for (kind, value), (next_kind, ident) in zip(reversed(change.path[:-1]), reversed(change.path[1:]), strict=True):
         if kind == "key" and next_kind == "item":
             return f"{value} {ident}"
     return change.where
@@ -256,7 +256,7 @@ def _summarize(found: Sequence[Change]) -> str:
         else:
             fields.append(format_path(change.path[:4]))
     parts = [f"{where}: " + ", ".join(f"{len(items)} {w} ({', '.join(items[:3])}{', …' if len(items) > 3 else ''})"
-                                      for items, w in zip(tally, ("added", "removed")) if items)
+                                      for items, w in zip(tally, ("added", "removed"), strict=True) if items)
              for where, tally in counts.items()]
     parts += list(dict.fromkeys(fields))
     return "; ".join(parts[:5]) + (f"; and {len(parts) - 5} more" if len(parts) > 5 else "")
