@@ -209,7 +209,7 @@ def _build(main: Path, folder: Path, staged: Path) -> list[LangflowRuntime]:
         flows_global = getattr(module, "FLOWS", None)
         patched = isinstance(flows_global, (str, Path)) and Path(flows_global).resolve() == folder.resolve()
         if patched:
-            module.FLOWS = staged if isinstance(flows_global, Path) else str(staged)
+            vars(module)["FLOWS"] = staged if isinstance(flows_global, Path) else str(staged)
         else:
             check_unique(Flow.from_folder(staged), str(folder))
         with tempfile.TemporaryDirectory(prefix="promote-out-") as out:
@@ -239,7 +239,7 @@ def _check_variables(changes: Sequence[Change], runtimes: Sequence[LangflowRunti
             flow = next((f for f in served if f.id == change.pulled.id), None) or Flow.from_file(staged / change.path.name)
             missing = runtime.missing_variables(flow)
             if missing:
-                env = Environment.of(runtime.node.scope)
+                env = Environment.of(runtime)
                 wanted = ", ".join(f'"{name}": SecretKey(name="...", key="...")' for name in missing)
                 source = env.secret_references.source
                 then = (f"map it in SecretSource.external(remote=...) of environment {env.name!r} (store "

@@ -20,7 +20,7 @@ from . import publish, report
 from .cost import idle_line
 from .written import Written, read
 
-Build = Callable[[cdk8s.App], list[Environment]]
+Build = Callable[[App], list[Environment]]
 
 
 def new_app(outdir: str) -> App:
@@ -136,13 +136,15 @@ def _synthesize(build: Build, outdir: Path, stream: TextIO,
     except ConfigError as error:
         lines = report.config_error(error)
     except RuntimeError as error:
-        lines = report.validation_errors(error) or report.api_type_error(error) or report.user_code_error(error)
-        if lines is None:
+        found = report.validation_errors(error) or report.api_type_error(error) or report.user_code_error(error)
+        if found is None:
             raise
+        lines = found
     except Exception as error:  # only the user's own mistakes are reported; ours re-raise
-        lines = report.api_type_error(error) or report.user_code_error(error)
-        if lines is None:
+        found = report.api_type_error(error) or report.user_code_error(error)
+        if found is None:
             raise
+        lines = found
     else:
         return app, environments, written
     publish.print_lines(lines, stream)
