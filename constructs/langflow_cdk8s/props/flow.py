@@ -232,10 +232,7 @@ def nodes(document: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, 
         nodes = data.get("nodes") if isinstance(data, Mapping) else None
         for node in nodes if isinstance(nodes, list) else []:
             node_data = node.get("data") if isinstance(node, Mapping) else None
-            if not isinstance(node_data, Mapping):
-                continue
-            inner = node_data.get("node")
-            if not isinstance(inner, Mapping):
+            if not isinstance(node_data, Mapping) or not isinstance(inner := node_data.get("node"), Mapping):
                 continue
             node_id = str(node_data.get("id") or node.get("id") or "?")
             yield node_id, str(inner.get("display_name") or node_data.get("type") or node_id), node_data, inner
@@ -281,8 +278,7 @@ def check_required_fields(source: str, document: Mapping[str, object]) -> None:
     data = document.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
         return
-    raw_edges = data.get("edges")
-    edges = raw_edges if isinstance(raw_edges, list) else []
+    edges = raw if isinstance(raw := data.get("edges"), list) else []
     fed = {_edge_target(edge) for edge in edges}
     missing = [gap for node in data["nodes"] if isinstance(node, dict) for gap in _unset_fields(node, fed)]
     if missing:
@@ -309,11 +305,9 @@ def _unset_fields(node: Mapping[str, object], fed: set[tuple[object, object]]) -
 
 def _edge_target(edge: object) -> tuple[object, object]:
     """(target node id, field name) of an edge, from its decoded targetHandle as Langflow reads it."""
-    if not isinstance(edge, dict):
-        return (None, None)
-    data = edge.get("data")
+    data = edge.get("data") if isinstance(edge, dict) else None
     handle = data.get("targetHandle") if isinstance(data, dict) else None
-    if not isinstance(handle, dict):
+    if not isinstance(edge, dict) or not isinstance(handle, dict):
         return (None, None)
     return (edge.get("target", handle.get("id")), handle.get("fieldName"))
 
