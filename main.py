@@ -5,9 +5,29 @@ both deployed by Argo CD from this repository."""
 from pathlib import Path
 
 from langflow_cdk8s import (
-    App, CloudProfile, Database, Engine, Environment, EnvironmentProps, Exposure, Flow, GatewayRef, GitOps, GitOpsProps, LangflowIDE,
-    LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Metrics, Monitor, Quota, SecretKey, SecretSource, Stage,
-    SyncPolicy, astra_db,
+    App,
+    CloudProfile,
+    Database,
+    Engine,
+    Environment,
+    EnvironmentProps,
+    Exposure,
+    Flow,
+    GatewayRef,
+    GitOps,
+    GitOpsProps,
+    LangflowIDE,
+    LangflowIDEProps,
+    LangflowRuntime,
+    LangflowRuntimeProps,
+    Metrics,
+    Monitor,
+    Quota,
+    SecretKey,
+    SecretSource,
+    Stage,
+    SyncPolicy,
+    astra_db,
 )
 from langflow_cdk8s.tooling.synth import synth
 

@@ -44,7 +44,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from bench_apps import FLOW_APP, PROFILE_APP, write_flows
 from bench_report import BASELINE_TAG, DOC, ROOT, busy_cores, machine, note, report, write_doc
 

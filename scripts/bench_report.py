@@ -9,9 +9,9 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import TYPE_CHECKING
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bench import Bench, Scenario

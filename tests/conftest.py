@@ -57,9 +57,8 @@ def read_tree(root: Path) -> dict[str, str]:
 
 
 def _synthesize(build: Callable[[Any], Any], what: str) -> Synthesis:
-    from langflow_cdk8s.tooling.synth import synth
-
     from langflow_cdk8s import Environment
+    from langflow_cdk8s.tooling.synth import synth
 
     outdir = Path(tempfile.mkdtemp(prefix=f"langflow-{what}-"))
     apps = []
@@ -90,9 +89,9 @@ CHOICES = {"model": OPENAI_MODEL, "memory_base": "support-memory", "knowledge_ba
 def with_choices_made(document: dict) -> dict:
     """The starter as exported after the user chose a value for each empty field in CHOICES."""
     for node in document["data"]["nodes"]:
-        for name, field in node["data"].get("node", {}).get("template", {}).items():
-            if name in CHOICES and isinstance(field, dict) and field.get("value") in ("", None, []):
-                field["value"] = CHOICES[name]
+        for name, entry in node["data"].get("node", {}).get("template", {}).items():
+            if name in CHOICES and isinstance(entry, dict) and entry.get("value") in ("", None, []):
+                entry["value"] = CHOICES[name]
     return document
 
 

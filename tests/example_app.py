@@ -12,9 +12,29 @@ from pathlib import Path
 import cdk8s
 
 from langflow_cdk8s import (
-    CloudProfile, Database, Destination, Engine, Environment, EnvironmentProps, Exposure, Flow, GatewayRef, GitOps, GitOpsProps,
-    LangflowIDE, LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Metrics, Monitor, Quota, SecretKey, SecretSource,
-    Stage, SyncPolicy, astra_db,
+    CloudProfile,
+    Database,
+    Destination,
+    Engine,
+    Environment,
+    EnvironmentProps,
+    Exposure,
+    Flow,
+    GatewayRef,
+    GitOps,
+    GitOpsProps,
+    LangflowIDE,
+    LangflowIDEProps,
+    LangflowRuntime,
+    LangflowRuntimeProps,
+    Metrics,
+    Monitor,
+    Quota,
+    SecretKey,
+    SecretSource,
+    Stage,
+    SyncPolicy,
+    astra_db,
 )
 
 FLOWS = Path(__file__).parent / "fixtures" / "flows"

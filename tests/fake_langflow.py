@@ -66,7 +66,7 @@ def fake_ide() -> Iterator[FakeIDE]:
     ide = FakeIDE()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:  # http.server's naming
             status, body, content_type = ide.respond(self.path, self.headers.get("x-api-key"))
             self.send_response(status)
             self.send_header("content-type", content_type)

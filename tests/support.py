@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import cdk8s
-
 from langflow_cdk8s import App, CloudProfile, Environment, EnvironmentProps, Quota, Stage
 
 NODE = {"id": "ChatInput-1", "data": {"id": "ChatInput-1", "type": "ChatInput",

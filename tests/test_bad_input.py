@@ -20,16 +20,31 @@ from typing import Any
 
 import cdk8s
 import pytest
-
 from conftest import ROOT, read_tree
+from repo_copy import copy_repository, make
+from support import NODE
+
 from langflow_cdk8s import (
-    Autoscaling, CloudProfile, Database, Environment, EnvironmentProps, Flow, FlowGroup, Frontend, IngressOptions,
-    LangflowIDE, LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Quota, Resources, SecretKey, Stage,
+    Autoscaling,
+    CloudProfile,
+    Database,
+    Environment,
+    EnvironmentProps,
+    Flow,
+    FlowGroup,
+    Frontend,
+    IngressOptions,
+    LangflowIDE,
+    LangflowIDEProps,
+    LangflowRuntime,
+    LangflowRuntimeProps,
+    Quota,
+    Resources,
+    SecretKey,
+    Stage,
 )
 from langflow_cdk8s.props.flow import CONFIG_MAP_LIMIT
 from langflow_cdk8s.tooling.synth import synth
-from repo_copy import copy_repository, make
-from support import NODE
 
 Build = Callable[[cdk8s.App], list[Environment]]
 QUOTA = Quota(requests_cpu="100", requests_memory="200Gi", limits_cpu="200", limits_memory="200Gi", pods=500)
@@ -201,7 +216,8 @@ def test_a_literal_value_in_a_password_field_of_a_flow(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("build", "where"), [
     (ide(replicas=0), "replicas: 0 is below the minimum of 1"),
-    (lambda app: ide(frontend=Frontend.nginx(replicas=0))(app), "frontend.replicas: 0 is below the minimum of 1"),
+    (lambda app: ide(frontend=Frontend.nginx(replicas=0))(app),  # noqa: PLW0108 - the bad value must raise in the test, not at collection
+     "frontend.replicas: 0 is below the minimum of 1"),
 ], ids=["ide", "ide-frontend"])
 def test_ide_replicas_below_one(tmp_path: Path, build: Build, where: str) -> None:
     assert_readable_failure(run(build, tmp_path), where)
@@ -275,7 +291,7 @@ def test_an_environment_that_expects_flows_with_an_empty_flows_folder(tmp_path: 
 
 
 def test_a_runtime_without_flows(tmp_path: Path) -> None:
-    assert_readable_failure(run(runtime(lambda: []), tmp_path), "flows: is empty")
+    assert_readable_failure(run(runtime(list), tmp_path), "flows: is empty")
 
 
 def test_an_unknown_cloud_profile(tmp_path: Path) -> None:

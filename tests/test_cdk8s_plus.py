@@ -6,23 +6,40 @@ from typing import Any
 
 import cdk8s
 import cdk8s_plus_27 as kplus
+import example_app
 import pytest
 from cdk8s_plus_27 import k8s
+from support import QUOTA, find, main_container, pod, unsynthesized_app
 
-import example_app
 import main
-from langflow_cdk8s import (
-    ConfigError,
-    Database, Environment, EnvironmentProps, Flow, FlowDelivery, Frontend, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
-    LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Metrics, Monitor, RedisCache, SecretKey, SecretSource, Stage,
-)
+from imports.external_secrets.io.external_secrets import ExternalSecret
 from imports.gateway_api_gateway.io.k8s.networking.gateway import Gateway
 from imports.gateway_api_httproute.io.k8s.networking.gateway import HttpRoute
 from imports.gateway_api_referencegrant.io.k8s.networking.gateway import ReferenceGrant
-from imports.external_secrets.io.external_secrets import ExternalSecret
 from imports.prometheus_podmonitor.com.coreos.monitoring import PodMonitor
 from imports.prometheus_servicemonitor.com.coreos.monitoring import ServiceMonitor
-from support import QUOTA, find, main_container, pod, unsynthesized_app
+from langflow_cdk8s import (
+    ConfigError,
+    Database,
+    Environment,
+    EnvironmentProps,
+    Flow,
+    FlowDelivery,
+    Frontend,
+    GitOps,
+    GitOpsProps,
+    IngressOptions,
+    LangflowIDE,
+    LangflowIDEProps,
+    LangflowRuntime,
+    LangflowRuntimeProps,
+    Metrics,
+    Monitor,
+    RedisCache,
+    SecretKey,
+    SecretSource,
+    Stage,
+)
 
 PLUS_KINDS: dict[str, tuple[type, ...]] = {
     "Deployment": (kplus.Deployment,), "StatefulSet": (kplus.StatefulSet,), "Service": (kplus.Service,),
@@ -97,7 +114,7 @@ def runtime_env() -> tuple[Environment, LangflowRuntime]:
 
 
 def test_the_objects_are_public_by_unit_name() -> None:
-    env, runtime = runtime_env()
+    _, runtime = runtime_env()
     unit = runtime.workloads["support-triage"]
     assert isinstance(unit.workload, kplus.Deployment)
     assert isinstance(unit.service, kplus.Service)
@@ -144,7 +161,7 @@ def test_user_extensions_through_the_cdk8s_plus_api_are_hardened_and_admissible(
 
 
 def test_hardening_runs_again_without_adding_patches() -> None:
-    env, runtime = runtime_env()
+    env, _ = runtime_env()
     first = find(env, "Deployment", "langflow-runtime-support-triage")
     assert find(env, "Deployment", "langflow-runtime-support-triage") == first
 
@@ -154,7 +171,7 @@ def test_what_no_patch_can_fix_fails_synthesis_by_name() -> None:
     runtime.workloads["support-triage"].workload.add_volume(
         kplus.Volume.from_host_path(env, "host", "host", path="/var/run"))
     with pytest.raises(ConfigError, match="volume .host. is of type hostPath"):
-        env.objects
+        _ = env.objects
 
 
 def test_derived_data_sees_what_users_add() -> None:

@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from repo_copy import NESTED, copy_repository, make, run, tree
 
 pytestmark = pytest.mark.skipif(os.environ.get(NESTED) == "1", reason="already inside a copy of the repository")

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from conftest import ROOT
 from repo_copy import NESTED, SET_UP, copy_repository, run
 

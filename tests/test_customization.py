@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT, STARTERS, with_choices_made
 from repo_copy import NESTED, copy_repository, make, tree
 
@@ -135,7 +134,7 @@ class Background:
     def _run(self, root: Path) -> None:
         try:
             self.result = adopt(root)
-        except BaseException as error:  # noqa: BLE001 - handed to the test, which reports it
+        except BaseException as error:  # handed to the test, which reports it
             self.result = error
 
     def wait(self) -> Adoption:

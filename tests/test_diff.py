@@ -20,14 +20,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+from repo_copy import NESTED, SET_UP, copy_repository, run, tree
+
 from langflow_cdk8s.errors import ConfigError
 from langflow_cdk8s.props.image import LANGFLOW_VERSION
 from langflow_cdk8s.tooling import diff, review
 from langflow_cdk8s.tooling.argocd_sync import Sync, applications
 from langflow_cdk8s.tooling.semantic_diff import MISSING, Key, Manifest, changes, pair_renames
-from repo_copy import NESTED, SET_UP, copy_repository, run, tree
 
 pytestmark = pytest.mark.skipif(os.environ.get(NESTED) == "1", reason="already inside a copy of the repository")
 

@@ -4,8 +4,9 @@ import os
 import tempfile
 from pathlib import Path
 
-import main
 from conftest import ROOT, Synthesis, read_tree
+
+import main
 from langflow_cdk8s.tooling.synth import synth
 
 

@@ -8,10 +8,10 @@ import functools
 import re
 from pathlib import Path
 
-import pytest
-
 import example_app
+import pytest
 from conftest import ROOT, Synthesis, environment_folders, example, reference
+
 from langflow_cdk8s.props.secrets import ExternalSecrets
 from langflow_cdk8s.tooling import docs, pages
 from langflow_cdk8s.tooling import reference as props_reference
@@ -192,8 +192,9 @@ def test_generated_secret_values_are_what_langflow_accepts(folder: str) -> None:
 
 def existing_prod_page() -> str:
     """The Secrets section of the example's prod with SecretSource.existing(): commands, not store paths."""
-    from langflow_cdk8s import Database, Flow, LangflowRuntime, LangflowRuntimeProps, SecretKey, Stage
     from support import environment
+
+    from langflow_cdk8s import Database, Flow, LangflowRuntime, LangflowRuntimeProps, SecretKey, Stage
 
     env = environment(Stage.PRODUCTION, name="prod")
     LangflowRuntime(env, "runtime", LangflowRuntimeProps(
@@ -207,8 +208,9 @@ def test_an_existing_database_password_is_asked_for_not_generated() -> None:
     for command in commands:  # none when every runtime unit is stateless (Engine.lfx())
         assert "--from-literal=password='<the existing password of the database user>'" in command
     # An in-cluster PostgreSQL initializes itself from the same Secret key, so there a new one is right.
-    from langflow_cdk8s import Database, LangflowIDE, LangflowIDEProps, Stage
     from support import environment
+
+    from langflow_cdk8s import Database, LangflowIDE, LangflowIDEProps, Stage
 
     env = environment(Stage.DEVELOPMENT)
     LangflowIDE(env, "ide", LangflowIDEProps(database=Database.in_cluster_postgres()))
@@ -218,9 +220,10 @@ def test_an_existing_database_password_is_asked_for_not_generated() -> None:
 
 def test_the_state_section_says_where_each_workload_keeps_state_and_which_flows_read_memory() -> None:
     from conftest import runnable_starters
+    from support import environment
+
     from langflow_cdk8s import Database, Flow, LangflowRuntime, LangflowRuntimeProps, SecretKey, Stage
     from langflow_cdk8s.tooling.state import state_section
-    from support import environment
 
     per_pod = environment(Stage.PRODUCTION)
     LangflowRuntime(per_pod, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(runnable_starters())))

@@ -8,9 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
-
-from e2e.podspec import (LANGFLOW_IMAGE, Objects, PodSpecError, Volumes, command, container_env, expand, identity,
-                         memory_limit)
+from e2e.podspec import LANGFLOW_IMAGE, Objects, PodSpecError, Volumes, command, container_env, expand, identity, memory_limit
 
 OBJECTS = Objects(config_maps={"settings": {"MODE": "prod", "flow.json": "{}"}},
                   secrets={"auth": {"password": "s3cr$t", "token": "t0k"}})

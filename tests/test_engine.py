@@ -9,17 +9,28 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import runnable_starters
+from support import all_of, env_of, environment, find, main_container
+
 from langflow_cdk8s import (
-    Auth, Autoscaling, ConfigError, Database, Engine, Flow, FlowGroup, IngressOptions, LangflowRuntime,
-    LangflowRuntimeProps, Resources, SecretKey, Stage,
+    Auth,
+    Autoscaling,
+    ConfigError,
+    Database,
+    Engine,
+    Flow,
+    FlowGroup,
+    IngressOptions,
+    LangflowRuntime,
+    LangflowRuntimeProps,
+    Resources,
+    SecretKey,
+    Stage,
 )
 from langflow_cdk8s.patterns.environment import Environment
 from langflow_cdk8s.props.validation import quantity
 from langflow_cdk8s.tooling.cost import idle_reservations
 from langflow_cdk8s.tooling.synth import synth
-from support import all_of, env_of, environment, find, main_container
 
 STARTERS = runnable_starters()
 BASIC, MEMORY = Flow.from_file(STARTERS / "Basic Prompting.json"), Flow.from_file(STARTERS / "Memory Chatbot.json")

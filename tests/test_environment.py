@@ -4,17 +4,29 @@ from decimal import Decimal
 
 import cdk8s
 import pytest
-
 from conftest import Synthesis
 from example_app import FLOWS
+from support import all_of, environment, find, unsynthesized_app
+
 from langflow_cdk8s import (
-    CloudProfile, ConfigError, Database, EnvironmentProps, Flow, IngressOptions, LangflowIDE, LangflowIDEProps,
-    LangflowRuntime, LangflowRuntimeProps, NetworkPeer, Quota, SecretKey, Stage,
+    CloudProfile,
+    ConfigError,
+    Database,
+    EnvironmentProps,
+    Flow,
+    IngressOptions,
+    LangflowIDE,
+    LangflowIDEProps,
+    LangflowRuntime,
+    LangflowRuntimeProps,
+    NetworkPeer,
+    Quota,
+    SecretKey,
+    Stage,
 )
 from langflow_cdk8s.mechanics.hardening import REASONS
 from langflow_cdk8s.patterns.environment import quota_usage
 from langflow_cdk8s.props.validation import quantity
-from support import all_of, environment, find, unsynthesized_app
 
 PSA = "pod-security.kubernetes.io"
 
@@ -145,7 +157,7 @@ def differences(a, b, path=""):
     if isinstance(a, dict) and isinstance(b, dict):
         return [d for key in sorted(set(a) | set(b)) for d in differences(a.get(key), b.get(key), f"{path}/{key}")]
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{path}/{i}")]
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in differences(x, y, f"{path}/{i}")]
     return [] if a == b else [path]
 
 
@@ -212,7 +224,7 @@ def test_database_egress_follows_the_database_choice() -> None:
 def test_a_users_own_workload_lands_in_the_namespace_with_the_labels_and_only_true_checkov_skips() -> None:
     import cdk8s_plus_27 as kplus
 
-    PROBES = {"readiness": kplus.Probe.from_command(["true"]), "liveness": kplus.Probe.from_command(["true"])}  # noqa: N806
+    PROBES = {"readiness": kplus.Probe.from_command(["true"]), "liveness": kplus.Probe.from_command(["true"])}
     env = environment()
     kplus.Deployment(env, "echo", security_context=kplus.PodSecurityContextProps(user=10001, group=10001), containers=[
         kplus.ContainerProps(name="echo", image="hashicorp/http-echo:1.0.0", port_number=5678, **PROBES,

@@ -12,15 +12,34 @@ from pathlib import Path
 
 import cdk8s
 import cdk8s_plus_27 as kplus
-import pytest
-
 import example_app
-from langflow_cdk8s import (
-    Auth, CustomComponents, Database, Environment, Flow, FlowDelivery, FlowGroup, GitOps, GitOpsProps, IngressOptions,
-    LangflowIDE, LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Metrics, NetworkPeer, PodOptions, Quota,
-    RedisCache, Resources, SecretKey, Security,
-)
+import pytest
 from test_bad_input import Outcome, assert_readable_failure, dev, flow_json, folder, prod, run, runtime
+
+from langflow_cdk8s import (
+    Auth,
+    CustomComponents,
+    Database,
+    Environment,
+    Flow,
+    FlowDelivery,
+    FlowGroup,
+    GitOps,
+    GitOpsProps,
+    IngressOptions,
+    LangflowIDE,
+    LangflowIDEProps,
+    LangflowRuntime,
+    LangflowRuntimeProps,
+    Metrics,
+    NetworkPeer,
+    PodOptions,
+    Quota,
+    RedisCache,
+    Resources,
+    SecretKey,
+    Security,
+)
 
 REPO = "https://github.com/example/langflow-k8s.git"
 

@@ -2,11 +2,11 @@
 the snapshots guard it, so it must synthesize exactly what main.py does. Once a team points main.py
 at its own repository (the README's first adoption step), main.py is theirs and this check stands down."""
 
-import pytest
-
 import example_app
-import main
+import pytest
 from conftest import Synthesis
+
+import main
 
 TEMPLATE_REPO = example_app.REPO
 

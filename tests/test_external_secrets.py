@@ -11,17 +11,27 @@ from typing import Any
 
 import pytest
 import yaml
-
 from gates import Manifest, crd_schema_errors
+from support import environment
+from test_variant_snapshots import FLOWS, variants
+
 from langflow_cdk8s import (
-    ConfigError, Environment, Flow, LangflowIDE, LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, RemoteKey,
-    SecretKey, SecretSource, Stage, StoreKind,
+    ConfigError,
+    Environment,
+    Flow,
+    LangflowIDE,
+    LangflowIDEProps,
+    LangflowRuntime,
+    LangflowRuntimeProps,
+    RemoteKey,
+    SecretKey,
+    SecretSource,
+    Stage,
+    StoreKind,
 )
 from langflow_cdk8s.mechanics.waves import SYNC_WAVE
 from langflow_cdk8s.tooling.pages import secrets_section
 from langflow_cdk8s.tooling.synth import synth
-from support import environment
-from test_variant_snapshots import FLOWS, variants
 
 FOLDER = "runtime-external"
 
@@ -78,6 +88,7 @@ def produced_keys(external_secret: dict[str, Any]) -> set[str] | None:
 def external_folders() -> list[tuple[str, list[dict[str, Any]]]]:
     """The variant's folder, and every folder of main.py's app whose environment uses a store."""
     from conftest import reference
+
     from langflow_cdk8s.props.secrets import ExternalSecrets
 
     ref = reference()
@@ -205,6 +216,7 @@ def test_the_registry_lists_exactly_what_the_written_objects_read(which: str) ->
     """Every path by which the library makes a reference records it: the registry equals what the
     written pods and Ingresses read (read back here, by the test, never by the library)."""
     from conftest import example, reference
+
     from langflow_cdk8s.tooling.inventory import required_secrets
 
     synthesis = reference() if which == "reference" else example()

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 SCRIPT = ROOT / "constructs" / "langflow_cdk8s" / "mechanics" / "fetch_flows.py"
@@ -21,7 +20,7 @@ FLOW = {"id": "00000000-0000-4000-8000-000000000000", "name": "Triage", "endpoin
 class Handler(http.server.BaseHTTPRequestHandler):
     """Serves /flow.json only to requests carrying the expected Authorization header."""
 
-    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+    def do_GET(self) -> None:  # the http.server API
         if self.path == "/flow.json" and self.headers.get("Authorization") == "Bearer s3cret":
             body = json.dumps(FLOW).encode()
             self.send_response(200)

@@ -4,12 +4,13 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import OPENAI_MODEL, STARTERS, runnable_starters
 from example_app import FLOWS as EXAMPLE_FLOWS
+from support import NODE
+
 from langflow_cdk8s import ConfigError, Flow, FlowGroup
 from langflow_cdk8s.props.flow import check_unique, slugify
-from support import NODE
+
 
 def write(tmp_path: Path, name: str, document) -> Path:
     path = tmp_path / name
@@ -184,8 +185,8 @@ def test_global_variables_are_the_names_bound_with_load_from_db(tmp_path: Path) 
 def node(node_id: str, fields: dict, *, tool_mode: bool = False, **component) -> dict:
     """A flow node as Langflow exports it: data.node.template holds the fields."""
     template = {name: {"required": True, "show": True, "value": "", **spec} for name, spec in fields.items()}
-    return {"id": node_id, "data": {"id": node_id, "type": node_id.split("-")[0],
-                                    "node": {"display_name": node_id.split("-")[0], "template": template,
+    return {"id": node_id, "data": {"id": node_id, "type": node_id.split("-", maxsplit=1)[0],
+                                    "node": {"display_name": node_id.split("-", maxsplit=1)[0], "template": template,
                                              "tool_mode": tool_mode, **component}}}
 
 

@@ -9,7 +9,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 from gates import CRD_GROUPS, CRDS, Manifest, crd_schema_errors, crd_schemas, load_tree
 from test_variant_snapshots import variants

@@ -15,14 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import ROOT
 from gates import (
-    WORKLOAD_KINDS, CheckovReport, Manifest, load_tree, policy_errors, skip_annotation_errors, start_checkov, strip_skips,
+    WORKLOAD_KINDS,
+    CheckovReport,
+    Manifest,
+    load_tree,
+    policy_errors,
+    skip_annotation_errors,
+    start_checkov,
+    strip_skips,
     write_tree,
 )
-from langflow_cdk8s.mechanics.hardening import REASONS
 from test_variant_snapshots import variant_tree
+
+from langflow_cdk8s.mechanics.hardening import REASONS
 
 DIST = ROOT / "dist"
 

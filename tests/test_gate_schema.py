@@ -13,12 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conftest import ROOT
 import yaml
-
-from gates import (CRD_GROUPS, OLDEST_VERSION, Manifest, crd_schema_errors, load_tree, newest_version, schema_errors,
-                   write_tree)
+from conftest import ROOT
+from gates import CRD_GROUPS, OLDEST_VERSION, Manifest, crd_schema_errors, load_tree, newest_version, schema_errors, write_tree
 from test_variant_snapshots import variant_tree, variants
 
 DIST = ROOT / "dist"

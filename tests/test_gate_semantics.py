@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import ROOT
 from gates import Manifest, load_tree, parse_quantity, selector_matches, semantic_errors, write_tree
 from test_variant_snapshots import variant_tree

@@ -5,20 +5,31 @@ against the vendored Gateway API CRDs."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
-import dataclasses
-
 import pytest
-
 from gates import Manifest, crd_schema_errors
+from support import all_of, environment
+from test_runtime import FLOWS
+
 from langflow_cdk8s import (
-    Certificate, CloudProfile, ConfigError, Environment, Exposure, Flow, FlowGroup, GatewayRef, IngressOptions, LangflowIDE,
-    LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, NetworkPeer, Stage,
+    Certificate,
+    CloudProfile,
+    ConfigError,
+    Environment,
+    Exposure,
+    FlowGroup,
+    GatewayRef,
+    IngressOptions,
+    LangflowIDE,
+    LangflowIDEProps,
+    LangflowRuntime,
+    LangflowRuntimeProps,
+    NetworkPeer,
+    Stage,
 )
 from langflow_cdk8s.mechanics.gateway import MAX_MATCHES, MAX_RULES
-from support import all_of, environment, find
-from test_runtime import FLOWS
 
 PLATFORM = GatewayRef(name="shared", namespace="gateway-system", section_name="https")
 HOST = "flows.example.com"

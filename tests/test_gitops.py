@@ -9,24 +9,32 @@ that bypasses `emit` still shows up as a mismatch.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from typing import Any
 
 import cdk8s
+import cdk8s_plus_27 as kplus
+import example_app
 import pytest
 import yaml
-
-import example_app
 from conftest import ROOT, Synthesis, reference
 from gates import Manifest, crd_schema_errors
-from langflow_cdk8s import (
-    ConfigError, Environment, EnvironmentProps, GitOps, GitOpsProps, LangflowIDE, LangflowIDEProps, Stage, SyncPolicy,
-)
-import cdk8s_plus_27 as kplus
+from support import QUOTA, unsynthesized_app
 
+from langflow_cdk8s import (
+    ConfigError,
+    Environment,
+    EnvironmentProps,
+    GitOps,
+    GitOpsProps,
+    LangflowIDE,
+    LangflowIDEProps,
+    Stage,
+    SyncPolicy,
+)
 from langflow_cdk8s.mechanics.waves import SYNC_WAVE, metadata, sync_wave
 from langflow_cdk8s.tooling.synth import summary, synth
-from support import QUOTA, unsynthesized_app
 
 REPO = example_app.REPO
 
@@ -161,7 +169,7 @@ def test_sync_waves_put_the_namespace_then_rbac_and_configuration_then_workloads
               ("HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress", "Gateway", "HTTPRoute", "PodMonitor", "ServiceMonitor")]
     assert {kind for kinds in stages for kind in kinds} >= set(waves), "a kind this test does not order"
     present = [stage for kinds in stages if (stage := set().union(*(waves.get(kind, set()) for kind in kinds)))]
-    for earlier, later in zip(present, present[1:]):
+    for earlier, later in itertools.pairwise(present):
         assert max(earlier) < min(later)
 
 

@@ -11,16 +11,16 @@ from typing import Any
 
 import cdk8s
 import cdk8s_plus_27 as kplus
+import example_app
 import pytest
 import yaml
+from support import QUOTA
+from test_cdk8s_plus import every_option_on
+
 from langflow_cdk8s import Environment, EnvironmentProps, Flow, LangflowRuntime, LangflowRuntimeProps, Stage
 from langflow_cdk8s.mechanics.canonical import drift
 from langflow_cdk8s.mechanics.hardening import POD_PATHS, harden
 from langflow_cdk8s.tooling.synth import new_app, synth
-from support import QUOTA
-from test_cdk8s_plus import every_option_on
-
-import example_app
 
 Extend = Callable[[Environment, LangflowRuntime], None]
 PROBES = {"readiness": kplus.Probe.from_command(["true"]), "liveness": kplus.Probe.from_command(["true"])}

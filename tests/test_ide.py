@@ -1,12 +1,25 @@
 """LangflowIDE: what the official langflow-ide chart does, without what its users report as broken."""
 
 import pytest
+from support import all_of, env_of, environment, find, main_container, pod
 
 from langflow_cdk8s import (
-    Auth, ConfigError, Database, Frontend, Image, IngressOptions, LangflowIDE, LangflowIDEProps, Metrics, ObjectStorage,
-    PodOptions, RedisCache, Resources, SecretKey, Stage,
+    Auth,
+    ConfigError,
+    Database,
+    Frontend,
+    Image,
+    IngressOptions,
+    LangflowIDE,
+    LangflowIDEProps,
+    Metrics,
+    ObjectStorage,
+    PodOptions,
+    RedisCache,
+    Resources,
+    SecretKey,
+    Stage,
 )
-from support import all_of, env_of, environment, find, main_container, pod
 
 STORAGE = ObjectStorage(bucket="langflow-uploads", credentials="langflow-s3")
 

@@ -10,15 +10,23 @@ Service for every Ingress of its class.
 from __future__ import annotations
 
 import pytest
-
-from langflow_cdk8s import (
-    CloudProfile, ConfigError, Database, Flow, IngressOptions, LangflowIDE, LangflowIDEProps, LangflowRuntime,
-    LangflowRuntimeProps, Stage,
-)
-from langflow_cdk8s.patterns.environment import Environment
-from langflow_cdk8s.mechanics.routes import group_name
 from support import all_of, environment
 from test_runtime import FLOWS
+
+from langflow_cdk8s import (
+    CloudProfile,
+    ConfigError,
+    Database,
+    Flow,
+    IngressOptions,
+    LangflowIDE,
+    LangflowIDEProps,
+    LangflowRuntime,
+    LangflowRuntimeProps,
+    Stage,
+)
+from langflow_cdk8s.mechanics.routes import group_name
+from langflow_cdk8s.patterns.environment import Environment
 
 PROFILES = ("generic", "kind", "eks", "gke", "aks")
 GROUP = "alb.ingress.kubernetes.io/group.name"

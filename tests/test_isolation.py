@@ -6,11 +6,18 @@ from pathlib import Path
 
 from conftest import read_tree
 from example_app import FLOWS
+from support import environment
+
 from langflow_cdk8s import (
-    Environment, Flow, LangflowIDE, LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Stage,
+    Environment,
+    Flow,
+    LangflowIDE,
+    LangflowIDEProps,
+    LangflowRuntime,
+    LangflowRuntimeProps,
+    Stage,
 )
 from langflow_cdk8s.tooling.synth import synth
-from support import environment
 
 
 def build_two(prod_replicas: int):

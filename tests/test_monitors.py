@@ -8,13 +8,21 @@ from typing import Any
 
 import pytest
 import yaml
-
-from langflow_cdk8s import (
-    ConfigError, Flow, LangflowIDE, LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Metrics, Monitor,
-    OpenTelemetry, Stage,
-)
 from support import all_of, env_of, environment, main_container
 from test_variant_snapshots import FLOWS, variants
+
+from langflow_cdk8s import (
+    ConfigError,
+    Flow,
+    LangflowIDE,
+    LangflowIDEProps,
+    LangflowRuntime,
+    LangflowRuntimeProps,
+    Metrics,
+    Monitor,
+    OpenTelemetry,
+    Stage,
+)
 
 
 def objects(folder: str) -> list[dict[str, Any]]:

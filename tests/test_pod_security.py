@@ -3,8 +3,8 @@ field, in every environment main.py defines (development only enforces `baseline
 audits at `restricted`)."""
 
 import pytest
-
 from conftest import Synthesis, environment_folders, reference
+
 from langflow_cdk8s.tooling.inventory import pod_specs
 
 PODS = [(obj["metadata"]["name"], folder) for folder in environment_folders(reference())

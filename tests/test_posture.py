@@ -4,13 +4,24 @@ the job queue and the `prod` profile only when what it checks is declared."""
 from __future__ import annotations
 
 import pytest
-
-from langflow_cdk8s import (
-    ConfigError, CustomComponents, Database, IngressOptions, LangflowIDE, LangflowIDEProps, LangflowRuntime,
-    LangflowRuntimeProps, ObjectStorage, ProductionPreflight, SecretKey, Security, Stage,
-)
 from support import env_of, environment, find, main_container
 from test_runtime import FLOWS
+
+from langflow_cdk8s import (
+    ConfigError,
+    CustomComponents,
+    Database,
+    IngressOptions,
+    LangflowIDE,
+    LangflowIDEProps,
+    LangflowRuntime,
+    LangflowRuntimeProps,
+    ObjectStorage,
+    ProductionPreflight,
+    SecretKey,
+    Security,
+    Stage,
+)
 
 STORAGE = ObjectStorage(bucket="uploads", credentials="langflow-s3", endpoint="https://minio.storage.svc:9000")
 PGVECTOR = ProductionPreflight(pgvector=SecretKey(name="pgvector", key="url"))

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import STARTERS, read_tree, with_choices_made
 from fake_langflow import API_KEY, FakeIDE, fake_ide
+
 from langflow_cdk8s import Flow
 from langflow_cdk8s.tooling.promote import PER_INSTALLATION, main
 
@@ -144,7 +144,7 @@ def test_a_changed_flow_is_updated_with_a_diff_of_what_changed(repo: Repo) -> No
     code, out, _ = repo.promote("--flow", "Basic Prompting")
     after = (repo.flows / "basic-prompting.json").read_text().splitlines()
     assert code == 0 and out.split()[0] == "updated", out
-    changed = [(a, b) for a, b in zip(before, after) if a != b]
+    changed = [(a, b) for a, b in zip(before, after, strict=False) if a != b]
     assert len(before) == len(after) and len(changed) == 1 and "Answer in French." in changed[0][1]
 
 
@@ -152,7 +152,7 @@ def test_a_changed_flow_is_updated_with_a_diff_of_what_changed(repo: Repo) -> No
 def test_a_flow_by_id_or_endpoint_name(repo: Repo, selector: str) -> None:
     stored = repo.ide.add(flow("Basic Prompting", endpoint="prompting"))
     value = {"id": stored["id"], "ID": stored["id"].upper(), "endpoint": "prompting"}[selector]
-    code, out, err = repo.promote("--flow", value)
+    code, _, err = repo.promote("--flow", value)
     assert code == 0, err
     assert json.loads((repo.flows / "prompting.json").read_text())["endpoint_name"] == "prompting"
 

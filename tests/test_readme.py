@@ -10,9 +10,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, example
 from example_app import FLOWS
+
 from langflow_cdk8s.tooling.synth import new_app
 
 README = ROOT / "README.md"

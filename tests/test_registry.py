@@ -1,7 +1,8 @@
 """Environment.objects (what quotas, policies, GitOps and the summary read) is exactly what cdk8s wrote."""
 
-import main
 from conftest import Synthesis
+
+import main
 from langflow_cdk8s.tooling.synth import new_app
 
 

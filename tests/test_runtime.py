@@ -5,16 +5,28 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import Synthesis, environment_folders, read_tree, runnable_starters
 from example_app import FLOWS as EXAMPLE_FLOWS
+from support import NODE, all_of, env_of, environment, find, main_container, pod
+
 from langflow_cdk8s import (
-    Autoscaling, ConfigError, Database, Flow, FlowDelivery, FlowGroup, Image, IngressOptions, LangflowRuntime,
-    LangflowRuntimeProps, PodOptions, Resources, SecretKey, Stage,
+    Autoscaling,
+    ConfigError,
+    Database,
+    Flow,
+    FlowDelivery,
+    FlowGroup,
+    Image,
+    IngressOptions,
+    LangflowRuntime,
+    LangflowRuntimeProps,
+    PodOptions,
+    Resources,
+    SecretKey,
+    Stage,
 )
 from langflow_cdk8s.patterns.environment import Environment
 from langflow_cdk8s.tooling.synth import synth
-from support import NODE, all_of, env_of, environment, find, main_container, pod
 
 STARTERS = runnable_starters()
 FLOWS = Flow.from_folder(STARTERS)
@@ -190,10 +202,7 @@ def test_routes_use_langflows_own_urls_with_prefix_paths_and_no_rewrites() -> No
     [rule] = ingress["spec"]["rules"]
     assert rule["host"] == "flows.example.com"
     routes = {p["path"]: p["backend"]["service"]["name"] for p in rule["http"]["paths"]}
-    assert {path: service for path, service in routes.items() if service == "langflow-runtime-basic-prompting"} == {
-        path: "langflow-runtime-basic-prompting" for path in (
-            "/api/v1/run/basic-prompting", "/api/v1/webhook/basic-prompting",
-            f"/api/v1/run/{FLOWS[0].id}", f"/api/v1/webhook/{FLOWS[0].id}")}
+    assert {path: service for path, service in routes.items() if service == "langflow-runtime-basic-prompting"} == dict.fromkeys(("/api/v1/run/basic-prompting", "/api/v1/webhook/basic-prompting", f"/api/v1/run/{FLOWS[0].id}", f"/api/v1/webhook/{FLOWS[0].id}"), "langflow-runtime-basic-prompting")
     assert len(routes) == 4 * len(FLOWS)
     assert {p["pathType"] for p in rule["http"]["paths"]} == {"Prefix"}
     assert not any("rewrite" in key for key in ingress["metadata"].get("annotations", {}))

@@ -3,6 +3,7 @@
 import re
 
 from conftest import Synthesis
+
 from langflow_cdk8s.tooling.inventory import required_secrets
 
 CREDENTIAL_NAME = re.compile(r"(PASSWORD|SECRET|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIAL)", re.I)

@@ -8,9 +8,8 @@ Accept a change with `.venv/bin/pytest tests/test_snapshots.py --snapshot-update
 from pathlib import Path
 
 import pytest
-from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
-
 from conftest import Synthesis, example
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 
 class YamlSnapshot(SingleFileSnapshotExtension):

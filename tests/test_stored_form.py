@@ -27,11 +27,11 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
-
 from conftest import Synthesis, read_tree
 from gates import CRD_GROUPS, api_group
-from langflow_cdk8s.tooling.synth import synth
 from test_cdk8s_plus import every_option_on
+
+from langflow_cdk8s.tooling.synth import synth
 
 SCHEMAS = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema" / "v1.37.0-local"
 QUANTITY = "#/$defs/io.k8s.apimachinery.pkg.api.resource.Quantity"

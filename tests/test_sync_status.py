@@ -26,17 +26,27 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from conftest import Synthesis, environment_folders, read_tree
 from example_app import FLOWS
+from gates import Manifest, crd_schema_errors
+from support import QUOTA
+
 from langflow_cdk8s import (
-    Database, Environment, EnvironmentProps, Flow, GitOps, GitOpsProps, IngressOptions, LangflowRuntime,
-    LangflowRuntimeProps, SecretKey, Stage, SyncPolicy,
+    Database,
+    Environment,
+    EnvironmentProps,
+    Flow,
+    GitOps,
+    GitOpsProps,
+    IngressOptions,
+    LangflowRuntime,
+    LangflowRuntimeProps,
+    SecretKey,
+    Stage,
+    SyncPolicy,
 )
 from langflow_cdk8s.mechanics.waves import COMPARE_OPTIONS, IGNORE_EXTRANEOUS
 from langflow_cdk8s.tooling.synth import synth
-from support import QUOTA
-from gates import Manifest, crd_schema_errors
 
 SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
 Key = tuple[str, str, str]

@@ -11,17 +11,41 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import read_tree
 from example_app import FLOWS as EXAMPLE_FLOWS
-from langflow_cdk8s import (
-    Certificate, CloudProfile, Database, Environment, Exposure, Flow, FlowDelivery, FlowGroup, Frontend, GatewayRef, Image,
-    IngressOptions, LangflowIDE, LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Metrics, Monitor, ObjectStorage,
-    OpenTelemetry, PodOptions, ProductionPreflight, RemoteKey, SecretKey, SecretSource, Stage, StoreKind,
-)
-from langflow_cdk8s.tooling.synth import synth
 from support import environment
 from test_snapshots import YamlSnapshot, assert_no_orphans
+
+from langflow_cdk8s import (
+    Certificate,
+    CloudProfile,
+    Database,
+    Environment,
+    Exposure,
+    Flow,
+    FlowDelivery,
+    FlowGroup,
+    Frontend,
+    GatewayRef,
+    Image,
+    IngressOptions,
+    LangflowIDE,
+    LangflowIDEProps,
+    LangflowRuntime,
+    LangflowRuntimeProps,
+    Metrics,
+    Monitor,
+    ObjectStorage,
+    OpenTelemetry,
+    PodOptions,
+    ProductionPreflight,
+    RemoteKey,
+    SecretKey,
+    SecretSource,
+    Stage,
+    StoreKind,
+)
+from langflow_cdk8s.tooling.synth import synth
 
 FLOWS = EXAMPLE_FLOWS
 INGRESS = IngressOptions(host="flows.example.com", tls_secret="flows-tls")

@@ -13,9 +13,9 @@ import os
 # cdk8s (import order changes nothing else). A value you set yourself wins.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from .errors import ConfigError  # noqa: E402
-from .mechanics.completion import App  # noqa: E402
-from .tooling import report  # noqa: E402
+from .errors import ConfigError
+from .mechanics.completion import App
+from .tooling import report
 
 report.install_excepthook()  # a mistake at module level of main.py: two lines, exit 2, never a stack
 from .mechanics.workload import ServiceWorkload
@@ -25,10 +25,10 @@ from .patterns.ide import LangflowIDE, LangflowIDEProps
 from .patterns.runtime import LangflowRuntime, LangflowRuntimeProps
 from .props.database import Database
 from .props.engine import Engine, EngineDefault, LangflowEngine, LfxEngine
+from .props.exposure import Certificate, Exposure, GatewayRef
 from .props.flow import Flow, FlowDelivery, FlowGroup
 from .props.frontend import Frontend
 from .props.image import LANGFLOW_VERSION, Image
-from .props.exposure import Certificate, Exposure, GatewayRef
 from .props.ingress import IngressOptions
 from .props.network import NetworkPeer
 from .props.pod import PodOptions
@@ -41,11 +41,10 @@ from .props.settings import Auth, Metrics, Monitor, OpenTelemetry, RedisCache
 
 __all__ = [
     "LANGFLOW_VERSION", "App", "Auth", "Autoscaling", "Certificate", "CloudProfile", "ConfigError", "CustomComponents",
-    "Database", "Destination", "Engine", "EngineDefault", "Environment", "EnvironmentProps", "Exposure", "Flow", "FlowDelivery", "FlowGroup",
-    "Frontend", "GatewayRef", "GitOps", "GitOpsProps", "Image",
-    "IngressOptions", "LangflowEngine", "LangflowIDE", "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "LfxEngine", "Metrics", "Monitor",
-    "OpenTelemetry",
-    "NetworkPeer", "ObjectStorage", "PodOptions", "ProductionPreflight", "Quota", "RedisCache", "Resources",
-    "RemoteKey", "SecretKey", "SecretSource", "Security", "ServiceWorkload", "Stage", "StoreKind", "SyncPolicy",
-    "astra_db",
+    "Database", "Destination", "Engine", "EngineDefault", "Environment", "EnvironmentProps", "Exposure", "Flow",
+    "FlowDelivery", "FlowGroup", "Frontend", "GatewayRef", "GitOps", "GitOpsProps", "Image", "IngressOptions",
+    "LangflowEngine", "LangflowIDE", "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "LfxEngine",
+    "Metrics", "Monitor", "NetworkPeer", "ObjectStorage", "OpenTelemetry", "PodOptions", "ProductionPreflight", "Quota",
+    "RedisCache", "RemoteKey", "Resources", "SecretKey", "SecretSource", "Security", "ServiceWorkload", "Stage",
+    "StoreKind", "SyncPolicy", "astra_db",
 ]

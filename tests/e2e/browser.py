@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 
 from selenium import webdriver
 from selenium.common.exceptions import (
-    ElementClickInterceptedException, ElementNotInteractableException, StaleElementReferenceException,
+    ElementClickInterceptedException,
+    ElementNotInteractableException,
+    StaleElementReferenceException,
     WebDriverException,
 )
 from selenium.webdriver.chrome.service import Service

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -58,10 +59,8 @@ class Cgroup:
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            try:
+            with contextlib.suppress(OSError, KeyError):
                 self.peak = max(self.peak, self.memory())
-            except (OSError, KeyError):
-                pass
             time.sleep(0.5)
 
     def remove(self) -> None:

@@ -69,8 +69,19 @@ def langflow_unit(flow: Mapping[str, Any], workdir: Path, *, host: str | None = 
     synthesized with the library as main.py's prod is, into a folder of its own: how the langflow
     engine is proven when dist/prod serves every unit with lfx."""
     import cdk8s
-    from langflow_cdk8s import (CloudProfile, Engine, Environment, EnvironmentProps, Flow, IngressOptions,
-                                LangflowRuntime, LangflowRuntimeProps, Quota, Stage)
+
+    from langflow_cdk8s import (
+        CloudProfile,
+        Engine,
+        Environment,
+        EnvironmentProps,
+        Flow,
+        IngressOptions,
+        LangflowRuntime,
+        LangflowRuntimeProps,
+        Quota,
+        Stage,
+    )
     from langflow_cdk8s.tooling.synth import synth
 
     source = Path(tempfile.mkdtemp(dir=workdir)) / "flow.json"
@@ -287,9 +298,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             for check, expected, observed, test, ok in REPORT]
     widths = [max(len(row[i]) for row in [("check", "expected", "observed", "result"), *rows]) for i in range(4)]
     widths = [min(w, 90) for w in widths]
-    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(("check", "expected", "observed", "result"), widths)) + " |",
+    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(("check", "expected", "observed", "result"), widths, strict=True)) + " |",
              "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    lines += ["| " + " | ".join(cell[:w].ljust(w) for cell, w in zip(row, widths)) + " |" for row in rows]
+    lines += ["| " + " | ".join(cell[:w].ljust(w) for cell, w in zip(row, widths, strict=True)) + " |" for row in rows]
     terminalreporter.write_sep("=", "make e2e: what real Langflow 1.13.0 did with dist/")
     for line in lines:
         terminalreporter.write_line(line)

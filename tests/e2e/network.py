@@ -28,7 +28,7 @@ class PodNetwork:
         return f"10.231.{self.subnet}.1"
 
     def up(self) -> PodNetwork:
-        for n in range(0, 250):
+        for n in range(250):
             if ip("link", "add", f"lfe2e{n}", "type", "bridge", check=False).returncode == 0:
                 self.bridge, self.subnet = f"lfe2e{n}", n
                 break

@@ -123,7 +123,7 @@ class Pod:
         log = self.workdir / f"{label}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(full, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       preexec_fn=cgroup.join, start_new_session=True)
+                                       preexec_fn=cgroup.join, start_new_session=True)  # noqa: PLW1509 - the child joins its cgroup before exec; no threads fork here
         return process, cgroup, log
 
     def _bwrap(self, mounts: list[Mount], hosts: Path, workdir: str) -> list[str]:

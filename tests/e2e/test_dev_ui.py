@@ -70,7 +70,7 @@ def test_index_and_a_static_asset_load_through_the_ide_route(ide: Pod, venv: Pat
 
 def test_a_person_signs_in_and_saves_a_flow_in_a_browser(ide: Pod, network: PodNetwork, secrets: dict,
                                                          browser_python: str) -> None:
-    host, port = ui_route(ide)
+    _, port = ui_route(ide)
     auth = auth_secret(ide, secrets)
     name = f"e2e saved in the browser {random.token_hex(3)}"
     job = {"url": f"http://{ide.address}:{port}/", "username": auth["superuser"],

@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from conftest import STARTERS, with_choices_made
 
 from .conftest import ROOT, PodFactory, record

@@ -47,8 +47,18 @@ def revision(flow: dict[str, Any], marker: str) -> dict[str, Any]:
 def synthesize(flow: dict[str, Any], workdir: Path, *, replicas: int = 1) -> tuple[dict[str, Any], Path]:
     """A production runtime serving `flow` on PostgreSQL, synthesized with the library the way
     main.py's prod is (same Secret names), into a folder of its own."""
-    from langflow_cdk8s import (CloudProfile, Database, Environment, EnvironmentProps, Flow, LangflowRuntime,
-                                LangflowRuntimeProps, Quota, SecretKey, Stage)
+    from langflow_cdk8s import (
+        CloudProfile,
+        Database,
+        Environment,
+        EnvironmentProps,
+        Flow,
+        LangflowRuntime,
+        LangflowRuntimeProps,
+        Quota,
+        SecretKey,
+        Stage,
+    )
     from langflow_cdk8s.tooling.synth import synth
 
     source = Path(tempfile.mkdtemp(dir=workdir)) / "flow.json"

@@ -31,7 +31,7 @@ queries the database and cache and fails (503) while knowledge-base storage need
 class DatabaseWiring:
     """What a database choice adds to the backend pod."""
 
-    env: list[dict]
+    env: list[dict[str, Any]]
     config_volume: dict[str, Any] | None
     """None when the config dir is a StatefulSet claim (see `claim`)."""
     claim: dict[str, Any] | None = None
@@ -134,7 +134,7 @@ def backend_volumes(database: DatabaseWiring) -> list[dict[str, Any]]:
     return volumes + ([database.config_volume] if database.config_volume else [])
 
 
-def _check_no_duplicates(env: list[dict]) -> None:
+def _check_no_duplicates(env: list[dict[str, Any]]) -> None:
     names = [entry["name"] for entry in env]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:

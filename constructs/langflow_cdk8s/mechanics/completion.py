@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import cdk8s
-from constructs import Construct
+
+from constructs import Construct, IConstruct
 
 
 class CompletingChart(cdk8s.Chart):
@@ -34,7 +35,7 @@ def complete_app(scope: Construct) -> None:
         chart.complete()
 
 
-def _charts(scope: Construct) -> Iterator[CompletingChart]:
+def _charts(scope: IConstruct) -> Iterator[CompletingChart]:
     """The library's charts under `scope`, without walking into them (their objects are many)."""
     for child in scope.node.children:
         if isinstance(child, CompletingChart):

@@ -135,7 +135,8 @@ def container_props(spec: ContainerSpec, shared: SharedConstructs, volumes: Mapp
         ports=[kplus.ContainerPort(number=number, name=name, protocol=kplus.Protocol.TCP)
                for name, number in spec.ports.items()] or None,
         env_variables=variables or None, env_from=[env_from(entry, shared, secrets, consumer) for entry in spec.env_from] or None,
-        resources=resources(spec.resources), volume_mounts=mounts or None, **probes)
+        resources=resources(spec.resources), volume_mounts=mounts or None,
+        startup=probes.get("startup"), readiness=probes.get("readiness"), liveness=probes.get("liveness"))
     return props, raw_mounts
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import cdk8s
 from constructs import Construct
 
 from ..errors import ConfigError
@@ -23,7 +22,7 @@ Builder = Callable[..., Any]
 
 
 def _ingress(site: Site, scope: Construct, id: str, *, name: str, labels: Mapping[str, str], options: IngressOptions,
-             routes: Sequence[Route]) -> list[cdk8s.ApiObject]:
+             routes: Sequence[Route]) -> list[Construct]:
     return [ingress(site, scope, id, name=name, labels=labels, options=options, routes=routes)]
 
 
@@ -36,7 +35,7 @@ BUILDERS: dict[type[Exposure], Builder] = {
 
 
 def expose(site: Site, scope: Construct, id: str, *, name: str, labels: Mapping[str, str], exposure: Exposure,
-           routes: Sequence[Route]) -> list[cdk8s.ApiObject]:
+           routes: Sequence[Route]) -> list[Construct]:
     """The objects that route `routes` from `exposure.host` to their Services (Ingress, HTTPRoutes, ...)."""
     builder = BUILDERS.get(type(exposure))
     if builder is None:

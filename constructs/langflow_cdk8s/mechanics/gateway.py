@@ -7,17 +7,35 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import cdk8s
-from constructs import Construct
 
+from constructs import Construct
 from imports.gateway_api_gateway.io.k8s.networking.gateway import (
-    Gateway, GatewaySpec, GatewaySpecListeners, GatewaySpecListenersAllowedRoutes,
-    GatewaySpecListenersAllowedRoutesNamespaces, GatewaySpecListenersAllowedRoutesNamespacesFrom,
-    GatewaySpecListenersTls, GatewaySpecListenersTlsCertificateRefs, GatewaySpecListenersTlsMode)
+    Gateway,
+    GatewaySpec,
+    GatewaySpecListeners,
+    GatewaySpecListenersAllowedRoutes,
+    GatewaySpecListenersAllowedRoutesNamespaces,
+    GatewaySpecListenersAllowedRoutesNamespacesFrom,
+    GatewaySpecListenersTls,
+    GatewaySpecListenersTlsCertificateRefs,
+    GatewaySpecListenersTlsMode,
+)
 from imports.gateway_api_httproute.io.k8s.networking.gateway import (
-    HttpRoute, HttpRouteSpec, HttpRouteSpecParentRefs, HttpRouteSpecRules, HttpRouteSpecRulesBackendRefs,
-    HttpRouteSpecRulesMatches, HttpRouteSpecRulesMatchesPath, HttpRouteSpecRulesMatchesPathType)
+    HttpRoute,
+    HttpRouteSpec,
+    HttpRouteSpecParentRefs,
+    HttpRouteSpecRules,
+    HttpRouteSpecRulesBackendRefs,
+    HttpRouteSpecRulesMatches,
+    HttpRouteSpecRulesMatchesPath,
+    HttpRouteSpecRulesMatchesPathType,
+)
 from imports.gateway_api_referencegrant.io.k8s.networking.gateway import (
-    ReferenceGrant, ReferenceGrantSpec, ReferenceGrantSpecFrom, ReferenceGrantSpecTo)
+    ReferenceGrant,
+    ReferenceGrantSpec,
+    ReferenceGrantSpecFrom,
+    ReferenceGrantSpecTo,
+)
 
 from ..errors import ConfigError
 from ..props.exposure import CertificateSource, GatewayRoute, OwnGateway

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import cdk8s
-import constructs
 from cdk8s_plus_27 import k8s
+
+import constructs
 
 from ..errors import ConfigError
 from .canonical import drift, pointer

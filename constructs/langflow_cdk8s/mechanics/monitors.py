@@ -26,7 +26,10 @@ def attach_monitor(site: Site, workload: ServiceWorkload, metrics: Metrics) -> c
     selector = workload.selector
     if metrics.monitor is Monitor.POD_MONITOR:
         from imports.prometheus_podmonitor.com.coreos.monitoring import (
-            PodMonitor, PodMonitorSpec, PodMonitorSpecPodMetricsEndpoints, PodMonitorSpecSelector,
+            PodMonitor,
+            PodMonitorSpec,
+            PodMonitorSpecPodMetricsEndpoints,
+            PodMonitorSpecSelector,
         )
         workload.monitor = PodMonitor(workload, "monitor", metadata=metadata(
             "PodMonitor", workload.name, namespace=site.namespace_name, labels=labels), spec=PodMonitorSpec(
@@ -34,7 +37,10 @@ def attach_monitor(site: Site, workload: ServiceWorkload, metrics: Metrics) -> c
             pod_metrics_endpoints=[PodMonitorSpecPodMetricsEndpoints(port="metrics", path=METRICS_PATH)]))
         return workload.monitor
     from imports.prometheus_servicemonitor.com.coreos.monitoring import (
-        ServiceMonitor, ServiceMonitorSpec, ServiceMonitorSpecEndpoints, ServiceMonitorSpecSelector,
+        ServiceMonitor,
+        ServiceMonitorSpec,
+        ServiceMonitorSpecEndpoints,
+        ServiceMonitorSpecSelector,
     )
     # The Service gets the port (its headless twin does not, so no pod is scraped twice).
     workload.service.bind(metrics.port, name="metrics", target_port=metrics.port, protocol=kplus.Protocol.TCP)

@@ -10,6 +10,7 @@ from typing import Any
 
 import cdk8s
 import cdk8s_plus_27 as kplus
+
 from constructs import Construct
 
 from ..errors import ConfigError
@@ -56,8 +57,17 @@ def pods(shared: SharedConstructs, labels: Mapping[str, str] | None,
     return shared.peer(key, make)
 
 
+def _within(inner: ipaddress.IPv4Network | ipaddress.IPv6Network, outer: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    if isinstance(inner, ipaddress.IPv4Network) and isinstance(outer, ipaddress.IPv4Network):
+        return inner.subnet_of(outer)
+    if isinstance(inner, ipaddress.IPv6Network) and isinstance(outer, ipaddress.IPv6Network):
+        return inner.subnet_of(outer)
+    raise TypeError(f"{inner} and {outer} are not of the same address family")
+
+
 def _ip_block(shared: SharedConstructs, cidr: str, excepted: Sequence[str]) -> kplus.NetworkPolicyIpBlock:
-    inside = [e for e in excepted if ipaddress.ip_network(e).subnet_of(ipaddress.ip_network(cidr))]
+    outer = ipaddress.ip_network(cidr)
+    inside = [e for e in excepted if _within(ipaddress.ip_network(e), outer)]
 
     def make(scope: Construct, id: str) -> kplus.NetworkPolicyIpBlock:
         return kplus.NetworkPolicyIpBlock.ipv4(scope, id, cidr, inside or None)

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import cdk8s_plus_27 as kplus
+
 from constructs import Construct
 
 from ..errors import ConfigError

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import cdk8s_plus_27 as kplus
+
 from constructs import Construct
 
 if TYPE_CHECKING:
@@ -116,9 +117,16 @@ class SecretReferences:
         """(Re)builds the ExternalSecret of Secret `name` from every key read so far. The binding is
         imported here: an environment without a store does not load it (about 0.1 s of jsii)."""
         from imports.external_secrets.io.external_secrets import (
-            ExternalSecret, ExternalSecretSpec, ExternalSecretSpecData, ExternalSecretSpecDataFrom,
-            ExternalSecretSpecDataFromExtract, ExternalSecretSpecDataRemoteRef, ExternalSecretSpecSecretStoreRef,
-            ExternalSecretSpecSecretStoreRefKind, ExternalSecretSpecTarget, ExternalSecretSpecTargetCreationPolicy,
+            ExternalSecret,
+            ExternalSecretSpec,
+            ExternalSecretSpecData,
+            ExternalSecretSpecDataFrom,
+            ExternalSecretSpecDataFromExtract,
+            ExternalSecretSpecDataRemoteRef,
+            ExternalSecretSpecSecretStoreRef,
+            ExternalSecretSpecSecretStoreRefKind,
+            ExternalSecretSpecTarget,
+            ExternalSecretSpecTargetCreationPolicy,
             ExternalSecretSpecTargetTemplate,
         )
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import functools
 
 import cdk8s
-from constructs import Construct
+
+from constructs import IConstruct
 
 
-def api_objects(scope: Construct) -> list[cdk8s.ApiObject]:
+def api_objects(scope: IConstruct) -> list[cdk8s.ApiObject]:
     return [c for c in scope.node.find_all() if isinstance(c, cdk8s.ApiObject)]
 
 

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
 
 import cdk8s
 import cdk8s_plus_27 as kplus
 from cdk8s_plus_27 import k8s
+
 from constructs import Construct
 
 from ..props.validation import quantity
 from .canonical import quantity_value
+
+_Peer = TypeVar("_Peer")
 
 
 @functools.cache
@@ -70,7 +73,7 @@ def binding_values(value: Any, parent: str | None = None) -> Any:
     (`k8s.Quantity`, `k8s.IntOrString`): the bindings apply JSON patches before they convert an
     object to Kubernetes JSON, and convert these types; quantities in their canonical form."""
     if isinstance(value, dict):
-        out = {}
+        out: dict[str, Any] = {}
         for key, item in value.items():
             if key in ("requests", "limits", "capacity") and parent == "resources" and isinstance(item, dict):
                 out[key] = {name: quantity_value(amount) for name, amount in item.items()}
@@ -130,7 +133,7 @@ class SharedConstructs:
         self._config_maps: dict[str, kplus.IConfigMap] = {}
         self._volumes: dict[str, kplus.Volume] = {}
         self._selectors: dict[str, kplus.LabelSelector] = {}
-        self._peers: dict[str, Any] = {}
+        self._peers: dict[str, object] = {}
         self._secret_values: dict[tuple[str, str], kplus.EnvValue] = {}
 
     def secret(self, name: str) -> kplus.ISecret:
@@ -166,11 +169,11 @@ class SharedConstructs:
             self._volumes[key] = self._make_volume(spec, f"volume-{len(self._volumes)}")
         return self._volumes[key]
 
-    def peer(self, key: str, make: Any) -> Any:
+    def peer(self, key: str, make: Callable[[Construct, str], _Peer]) -> _Peer:
         """A network peer construct, made once per environment by `make(scope, id)`."""
         if key not in self._peers:
             self._peers[key] = make(self._scope, f"peer-{len(self._peers)}")
-        return self._peers[key]
+        return cast("_Peer", self._peers[key])  # the key names the kind of peer: the one `make` built
 
     def _make_volume(self, spec: Mapping[str, Any], id: str) -> kplus.Volume:
         name = spec["name"]

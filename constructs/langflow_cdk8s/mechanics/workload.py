@@ -11,6 +11,7 @@ from typing import Any
 import cdk8s
 import cdk8s_plus_27 as kplus
 from cdk8s_plus_27 import k8s
+
 from constructs import Construct
 
 from ..errors import ConfigError

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import cdk8s
 import cdk8s_plus_27 as kplus
-import constructs
 import jsii
 from cdk8s_plus_27 import k8s
+
+import constructs
 from constructs import Construct
 
 from ..errors import ConfigError
@@ -229,9 +230,9 @@ class Environment(CompletingChart):
         self.notes.append(message)
 
     @staticmethod
-    def of(scope: Construct) -> Environment:
+    def of(scope: constructs.IConstruct) -> Environment:
         """The environment a workload is created in: `scope` or the nearest Environment above it."""
-        current: Construct | None = scope
+        current: constructs.IConstruct | None = scope
         while current is not None:
             if isinstance(current, Environment):
                 return current
@@ -239,7 +240,7 @@ class Environment(CompletingChart):
         raise ConfigError("scope", f"{type(scope).__name__} {scope.node.path!r} is in no Environment",
                           "create LangflowIDE and LangflowRuntime inside an Environment (directly or in a construct of yours)")
 
-    def labels(self, component: str) -> dict[str, str]:
+    def labels(self, component: str) -> dict[str, str]:  # type: ignore[override]  # shadows Chart.labels (a property) on purpose: the library's label set
         return standard_labels(instance=f"langflow-{self.name}", component=component)
 
     def _metadata(self, kind: str, name: str, component: str, extra: dict[str, str] | None = None) -> cdk8s.ApiObjectMetadata:
@@ -285,7 +286,7 @@ class Environment(CompletingChart):
             role = self.developer_role = kplus.Role(self, "readonly-role",
                                                     metadata=self._metadata("Role", "langflow-readonly", "rbac"))
             for groups, resources, verbs in READ_ONLY_RULES:
-                role.allow(list(verbs), *(kplus.ApiResource.custom(api_group=g, resource_type=r)
+                role.allow(list(verbs), *(kplus.ApiResource.custom(api_group=g, resource_type=r)  # type: ignore[arg-type]  # jsii declares it @jsii.implements(IApiResource), unseen by mypy
                                          for g in groups for r in resources))
             binding = "langflow-developers-readonly"
         self.developer_binding = kplus.RoleBinding(self, "developer-binding", role=role,

@@ -13,16 +13,25 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import cdk8s
-import constructs
 import jsii
-from constructs import Construct
 
+import constructs
+from constructs import Construct
 from imports.argocd_application.io.argoproj import (
-    Application, ApplicationSpec, ApplicationSpecDestination, ApplicationSpecSource, ApplicationSpecSyncPolicy,
-    ApplicationSpecSyncPolicyAutomated, ApplicationSpecSyncPolicyRetry, ApplicationSpecSyncPolicyRetryBackoff,
+    Application,
+    ApplicationSpec,
+    ApplicationSpecDestination,
+    ApplicationSpecSource,
+    ApplicationSpecSyncPolicy,
+    ApplicationSpecSyncPolicyAutomated,
+    ApplicationSpecSyncPolicyRetry,
+    ApplicationSpecSyncPolicyRetryBackoff,
 )
 from imports.argocd_appproject.io.argoproj import (
-    AppProject, AppProjectSpec, AppProjectSpecClusterResourceWhitelist, AppProjectSpecDestinations,
+    AppProject,
+    AppProjectSpec,
+    AppProjectSpecClusterResourceWhitelist,
+    AppProjectSpecDestinations,
     AppProjectSpecNamespaceResourceWhitelist,
 )
 
@@ -74,17 +83,17 @@ class SyncPolicy:
                               "set automated=True, or leave prune and self_heal False: they only steer automated sync")
 
     @staticmethod
-    def development() -> "SyncPolicy":
+    def development() -> SyncPolicy:
         """Automated, prunes and self-heals: the cluster always equals Git."""
         return SyncPolicy(prune=True, self_heal=True)
 
     @staticmethod
-    def production() -> "SyncPolicy":
+    def production() -> SyncPolicy:
         """Automated and self-heals, never prunes: deleting live objects takes a person pressing Sync with prune."""
         return SyncPolicy(self_heal=True)
 
     @staticmethod
-    def manual() -> "SyncPolicy":
+    def manual() -> SyncPolicy:
         """Argo CD shows the difference; a person syncs."""
         return SyncPolicy(automated=False)
 

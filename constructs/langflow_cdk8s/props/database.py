@@ -132,5 +132,6 @@ class Database:
                             storage_class: str | None = None, image: Image | None = None) -> InClusterPostgres:
         """A PostgreSQL StatefulSet for development; its password is the key `password` of the
         Secret `credentials`. Not for production: no backups, no failover."""
-        return InClusterPostgres(credentials=credentials, size=size, storage_class=storage_class,
-                                 **({"image": image} if image else {}))
+        if image:
+            return InClusterPostgres(credentials=credentials, size=size, storage_class=storage_class, image=image)
+        return InClusterPostgres(credentials=credentials, size=size, storage_class=storage_class)

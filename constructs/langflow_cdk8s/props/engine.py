@@ -12,17 +12,17 @@ import json
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import ConfigError
+from .database import DatabaseChoice, ExternalPostgres
 from .flow import Flow
 from .image import Image
 from .resources import Resources
 from .scaling import Autoscaling
 from .secrets import SecretKey, secret_env
-from .database import DatabaseChoice, ExternalPostgres
 from .settings import PORT, Auth, Metrics
 from .validation import at_least
 
@@ -284,7 +284,9 @@ def _nodes(flow: Flow) -> list[tuple[str, str, bool]]:
             node_data = node.get("data") if isinstance(node, Mapping) else None
             if not isinstance(node_data, Mapping):
                 continue
-            inner = node_data.get("node") if isinstance(node_data.get("node"), Mapping) else {}
+            inner = node_data.get("node")
+            if not isinstance(inner, Mapping):
+                inner = {}
             node_type = str(node_data.get("type") or "")
             display = str(inner.get("display_name") or node_type or node_data.get("id") or "?")
             found.append((node_type, f"{display} ({node_data.get('id') or node.get('id') or '?'})",

@@ -10,12 +10,12 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from .resources import Resources
-from .secrets import SecretKey, check_secret_keys
 from .scaling import Autoscaling
+from .secrets import SecretKey, check_secret_keys
 from .validation import env_names
 
 if TYPE_CHECKING:
@@ -223,7 +223,7 @@ def _check_endpoint(source: str, endpoint: object) -> None:
 # ---- secrets and global variables in a flow's fields: one rule for synthesis and `make promote` ----
 
 
-def nodes(document: Mapping) -> Iterator[tuple[str, str, Mapping, Mapping]]:
+def nodes(document: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any], Mapping[str, Any]]]:
     """(node id, display name, node data, component) of every component node, including the nodes
     of grouped components (a node's own nested ``flow``)."""
     pending = [document.get("data")]
@@ -232,8 +232,7 @@ def nodes(document: Mapping) -> Iterator[tuple[str, str, Mapping, Mapping]]:
         nodes = data.get("nodes") if isinstance(data, Mapping) else None
         for node in nodes if isinstance(nodes, list) else []:
             node_data = node.get("data") if isinstance(node, Mapping) else None
-            inner = node_data.get("node") if isinstance(node_data, Mapping) else None
-            if not isinstance(inner, Mapping):
+            if not isinstance(node_data, Mapping) or not isinstance(inner := node_data.get("node"), Mapping):
                 continue
             node_id = str(node_data.get("id") or node.get("id") or "?")
             yield node_id, str(inner.get("display_name") or node_data.get("type") or node_id), node_data, inner
@@ -242,7 +241,7 @@ def nodes(document: Mapping) -> Iterator[tuple[str, str, Mapping, Mapping]]:
                 pending.append(nested.get("data"))
 
 
-def _template_fields(document: Mapping) -> Iterator[tuple[str, str, str, Mapping]]:
+def _template_fields(document: Mapping[str, Any]) -> Iterator[tuple[str, str, str, Mapping[str, Any]]]:
     """(node id, node display name, field name, field) for every template field of every node."""
     for node_id, display, _, inner in nodes(document):
         template = inner.get("template")
@@ -255,7 +254,7 @@ def _has_value(value: object) -> bool:
     return bool(value.strip()) if isinstance(value, str) else value not in (None, [], {})
 
 
-def check_secret_free(where: str, document: Mapping) -> None:
+def check_secret_free(where: str, document: Mapping[str, Any]) -> None:
     """A password field must be empty or bound to a global variable: a literal value there is a
     credential typed into the IDE, which would be committed to Git and shipped in a ConfigMap."""
     for node_id, display, name, field_ in _template_fields(document):
@@ -265,7 +264,7 @@ def check_secret_free(where: str, document: Mapping) -> None:
                               "instead of typing the secret, then export or promote the flow again")
 
 
-def global_variables(document: Mapping) -> frozenset[str]:
+def global_variables(document: Mapping[str, Any]) -> frozenset[str]:
     """Global variables the flow reads (fields with ``load_from_db``): the headless runtime has
     none stored, so Langflow falls back to the environment variable of the same name."""
     return frozenset(field_["value"].strip() for _, _, _, field_ in _template_fields(document)
@@ -279,7 +278,7 @@ def check_required_fields(source: str, document: Mapping[str, object]) -> None:
     data = document.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
         return
-    edges = data.get("edges") if isinstance(data.get("edges"), list) else []
+    edges = raw if isinstance(raw := data.get("edges"), list) else []
     fed = {_edge_target(edge) for edge in edges}
     missing = [gap for node in data["nodes"] if isinstance(node, dict) for gap in _unset_fields(node, fed)]
     if missing:
@@ -308,7 +307,7 @@ def _edge_target(edge: object) -> tuple[object, object]:
     """(target node id, field name) of an edge, from its decoded targetHandle as Langflow reads it."""
     data = edge.get("data") if isinstance(edge, dict) else None
     handle = data.get("targetHandle") if isinstance(data, dict) else None
-    if not isinstance(handle, dict):
+    if not isinstance(edge, dict) or not isinstance(handle, dict):
         return (None, None)
     return (edge.get("target", handle.get("id")), handle.get("fieldName"))
 

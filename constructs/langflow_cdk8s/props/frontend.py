@@ -9,7 +9,6 @@ from .pod import PodOptions
 from .resources import Resources
 from .validation import at_least
 
-
 NGINX_RESOURCES = Resources(cpu="300m", memory="512Mi", cpu_limit="1", memory_limit="512Mi")
 """The official chart's frontend resources (nginx serving static files stays far below them)."""
 

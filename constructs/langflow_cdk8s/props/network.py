@@ -48,8 +48,8 @@ class NetworkPeer:
             _cidr("network_peer.cidrs", value)
         for value in self.excepted:
             _cidr("network_peer.excepted", value)
-        for value in self.ports:
-            port("network_peer.ports", value)
+        for number in self.ports:
+            port("network_peer.ports", number)
 
     @staticmethod
     def pods(labels: Mapping[str, str], ports: Sequence[int | str], description: str) -> NetworkPeer:

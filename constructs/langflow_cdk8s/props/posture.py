@@ -8,8 +8,8 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .database import DatabaseChoice, ExternalPostgres, InClusterPostgres
 from ..errors import ConfigError
+from .database import DatabaseChoice, ExternalPostgres, InClusterPostgres
 from .exposure import Exposure
 from .network import NetworkPeer
 from .profiles import CloudProfile
@@ -92,7 +92,7 @@ class Security:
     def env(self, *, origins: Sequence[str], behind_proxy: bool) -> dict[str, str]:
         """Plain settings; `origins` are the workload's own, `behind_proxy` trusts X-Forwarded-For
         (every request then comes through the ingress controller or load balancer, which sets it)."""
-        settings = {
+        return {
             "LANGFLOW_CORS_ORIGINS": ",".join(dict.fromkeys([*origins, *self.extra_cors_origins])),
             "LANGFLOW_WEBHOOK_AUTH_ENABLE": "true",
             "LANGFLOW_ENABLE_SUPERUSER_CLI": "false",
@@ -107,7 +107,6 @@ class Security:
             "LANGFLOW_BLOCK_CODE_INTERPRETER_COMPONENTS": str(not self.code_interpreter_components).lower(),
             "LANGFLOW_TWEAKS_POLICY": self.tweaks,
         }
-        return settings
 
 
 @dataclass(frozen=True, kw_only=True)

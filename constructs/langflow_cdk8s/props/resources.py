@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from ..errors import ConfigError
 from .validation import quantity
@@ -54,7 +55,7 @@ class Resources:
             return self.memory_bytes
         return quantity("resources.memory_limit", self.memory_limit)
 
-    def to_manifest(self) -> dict:
+    def to_manifest(self) -> dict[str, Any]:
         """The `resources:` block of a container."""
         return {
             "requests": {"cpu": self.cpu, "memory": self.memory},

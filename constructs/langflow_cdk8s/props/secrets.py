@@ -7,9 +7,13 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from .validation import data_key, env_names, object_name
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,14 +31,14 @@ class SecretKey:
         object_name("secret.name", self.name)
         data_key(f"secret {self.name!r} key", self.key)
 
-    def env(self, variable: str) -> dict:
+    def env(self, variable: str) -> dict[str, Any]:
         """An env var whose value the kubelet reads from this key: the Kubernetes env entry's shape,
         holding this SecretKey itself, which the container records in the environment's registry of
         Secret references when it builds the cdk8s-plus value (mechanics/containers.py)."""
         return {"name": variable, "valueFrom": {"secretKeyRef": self}}
 
 
-def secret_env(variables: Mapping[str, SecretKey]) -> list[dict]:
+def secret_env(variables: Mapping[str, SecretKey]) -> list[dict[str, Any]]:
     """Env entries for a {VARIABLE: SecretKey} mapping, sorted so output is stable."""
     return [ref.env(name) for name, ref in sorted(variables.items())]
 
@@ -48,10 +52,10 @@ def astra_db(secret_name: str) -> dict[str, SecretKey]:
     }
 
 
-def check_secret_keys(props: object, prefix: str = "") -> None:
+def check_secret_keys(props: DataclassInstance, prefix: str = "") -> None:
     """Every field annotated with SecretKey holds one (a mapping: in every value). A plain string
     there is most likely the secret itself: refused, and not echoed into the error either."""
-    for f in dataclasses.fields(props):  # type: ignore[arg-type]
+    for f in dataclasses.fields(props):
         if "SecretKey" not in str(f.type):
             continue
         value = getattr(props, f.name)

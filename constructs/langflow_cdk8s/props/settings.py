@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
@@ -48,7 +49,7 @@ class Auth:
                     secret_key=SecretKey(name=name, key="secret-key"),
                     api_key=SecretKey(name=name, key="api-key") if api_key else None)
 
-    def env(self) -> list[dict]:
+    def env(self) -> list[dict[str, Any]]:
         plain = [{"name": "LANGFLOW_AUTO_LOGIN", "value": str(self.auto_login).lower()},
                  {"name": "LANGFLOW_NEW_USER_IS_ACTIVE", "value": str(self.new_user_is_active).lower()}]
         secrets = {"LANGFLOW_SUPERUSER": self.superuser, "LANGFLOW_SUPERUSER_PASSWORD": self.superuser_password,
@@ -153,7 +154,7 @@ class Metrics:
             raise ConfigError("metrics.monitor", f"{self.monitor!r} is not a Monitor",
                               "use Monitor.POD_MONITOR, Monitor.SERVICE_MONITOR, Monitor.ANNOTATIONS or Monitor.NONE")
 
-    def env(self) -> list[dict]:
+    def env(self) -> list[dict[str, Any]]:
         if not self.enabled:
             return [{"name": "LANGFLOW_PROMETHEUS_ENABLED", "value": "false"}]
         return [{"name": "LANGFLOW_PROMETHEUS_ENABLED", "value": "true"},
@@ -184,7 +185,7 @@ class RedisCache:
         check_secret_keys(self, "redis.")
         port("redis.port", self.port)
 
-    def env(self) -> list[dict]:
+    def env(self) -> list[dict[str, Any]]:
         return [{"name": "LANGFLOW_CACHE_TYPE", "value": "redis"},
                 *secret_env({"LANGFLOW_REDIS_URL": self.url, "LANGFLOW_CACHE_SIGNING_KEY": self.signing_key})]
 

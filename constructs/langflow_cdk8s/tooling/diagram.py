@@ -291,8 +291,8 @@ def diagram(objects: Sequence[Manifest]) -> str:
         for rule in spec.get("rules", []):
             for path in rule.get("http", {}).get("paths", []):
                 paths.setdefault(path["backend"]["service"]["name"], []).append(path["path"])
-        for service, prefixes in paths.items():
-            graph.edge(node, "==>", _id("svc", service), "<br/>".join(prefixes))
+        for target, prefixes in paths.items():
+            graph.edge(node, "==>", _id("svc", target), "<br/>".join(prefixes))
 
     _gateway_api(graph, objects)
 
@@ -388,8 +388,8 @@ def _gateway_api(graph: _Diagram, objects: Sequence[Manifest]) -> None:
         for rule in route["spec"].get("rules", []):
             for backend in rule.get("backendRefs", []):
                 paths.setdefault(backend["name"], []).extend(m["path"]["value"] for m in rule.get("matches", []) if "path" in m)
-        for service, prefixes in paths.items():
-            graph.edge(node, "==>", _id("svc", service), "<br/>".join(prefixes))
+        for target, prefixes in paths.items():
+            graph.edge(node, "==>", _id("svc", target), "<br/>".join(prefixes))
 
 
 def _service_type(spec: dict[str, Any]) -> str:

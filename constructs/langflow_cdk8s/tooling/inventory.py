@@ -15,7 +15,8 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 def read_manifest(path: Path) -> dict[str, Any]:
     """One object as cdk8s wrote it (one object per file), with libyaml where PyYAML has it."""
     with path.open("rb") as stream:
-        return yaml.load(stream, Loader=_LOADER)  # noqa: S506 - a safe loader
+        document: dict[str, Any] = yaml.load(stream, Loader=_LOADER)  # a safe loader
+    return document
 
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -11,7 +11,6 @@ API key in the ``x-api-key`` header:
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -81,7 +80,7 @@ class LangflowAPI:
                 content_type = response.headers.get("content-type", "")
         except urllib.error.HTTPError as error:
             raise self._http_error(where, error) from None
-        except (urllib.error.URLError, OSError, socket.timeout) as error:
+        except (TimeoutError, urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise ConfigError(f"{URL_ENV} {self.url}", f"cannot be reached ({reason})",
                               "check the URL and that the dev IDE is running; from outside the cluster use its "

@@ -5,11 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from .diagram import (Manifest, certificate_secrets, default_deny, labels_text, matches, name_of, namespace_of, of_kind, pod_labels, sorted_objects,
-                      diagram)
 from ..mechanics.secret_refs import SecretReferences
 from ..props.secrets import ExternalSecrets
 from .cost import client_section, reservation_section
+from .diagram import (
+    Manifest,
+    default_deny,
+    diagram,
+    labels_text,
+    matches,
+    name_of,
+    namespace_of,
+    of_kind,
+    pod_labels,
+    sorted_objects,
+)
 from .inventory import WORKLOAD_KINDS
 from .state import state_section
 

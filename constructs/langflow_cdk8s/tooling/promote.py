@@ -30,7 +30,6 @@ from ..props.secrets import ExternalSecrets
 from .langflow_api import KEY_ENV, URL_ENV, LangflowAPI, api_key, base_url
 from .synth import new_app
 
-
 PER_INSTALLATION = ("user_id", "folder_id", "workspace_id", "created_at", "updated_at", "date_created",
                     "version_token", "last_modified_by", "fs_path")
 """Top-level fields that say where and when a flow was stored in one IDE, not what it is."""
@@ -210,7 +209,7 @@ def _build(main: Path, folder: Path, staged: Path) -> list[LangflowRuntime]:
         flows_global = getattr(module, "FLOWS", None)
         patched = isinstance(flows_global, (str, Path)) and Path(flows_global).resolve() == folder.resolve()
         if patched:
-            module.FLOWS = staged if isinstance(flows_global, Path) else str(staged)
+            vars(module)["FLOWS"] = staged if isinstance(flows_global, Path) else str(staged)
         else:
             check_unique(Flow.from_folder(staged), str(folder))
         with tempfile.TemporaryDirectory(prefix="promote-out-") as out:
@@ -240,7 +239,7 @@ def _check_variables(changes: Sequence[Change], runtimes: Sequence[LangflowRunti
             flow = next((f for f in served if f.id == change.pulled.id), None) or Flow.from_file(staged / change.path.name)
             missing = runtime.missing_variables(flow)
             if missing:
-                env = Environment.of(runtime.node.scope)
+                env = Environment.of(runtime)
                 wanted = ", ".join(f'"{name}": SecretKey(name="...", key="...")' for name in missing)
                 source = env.secret_references.source
                 then = (f"map it in SecretSource.external(remote=...) of environment {env.name!r} (store "
@@ -274,7 +273,7 @@ def promote(api: LangflowAPI, *, flows: Sequence[str], project: str | None, repo
     notes = validate(changes, folder, repo / "main.py")
     write(changes, folder)
     width = max(len(str(c.path)) for c in changes)
-    lines = [f"{c.status:<9}  {str(c.path):<{width}}  {c.pulled.name!r} ({c.pulled.id})"
+    lines = [f"{c.status:<9}  {c.path!s:<{width}}  {c.pulled.name!r} ({c.pulled.id})"
              + (f", replaces {c.replaces}" if c.replaces else "") for c in changes]
     changed = any(c.status != "unchanged" for c in changes)
     return [*lines, *notes, "next: make synth, then review and commit flows/, dist/ and docs/" if changed

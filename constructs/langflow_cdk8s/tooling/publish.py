@@ -19,8 +19,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-import cdk8s
-
 from ..patterns.environment import Environment
 from . import docs
 
@@ -28,7 +26,7 @@ FAILED_MARKER = "synthesis-failed.yaml"
 STATUS_PLUGIN = "./scripts/cdk8s-synthesis-status"
 
 
-def repository_of(build: Callable[[cdk8s.App], object]) -> Path:
+def repository_of(build: Callable[..., object]) -> Path:
     """The folder of the file that defines `build` (main.py): where dist/ and docs/ are, whatever the cwd."""
     return Path(inspect.getfile(build)).resolve().parent
 

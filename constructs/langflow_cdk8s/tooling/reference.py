@@ -18,10 +18,10 @@ from ..patterns.ide import LangflowIDEProps
 from ..patterns.runtime import LangflowRuntimeProps
 from ..props.database import Database
 from ..props.engine import Engine, LangflowEngine, LfxEngine
+from ..props.exposure import Certificate, GatewayRef, GatewayRoute, OwnGateway
 from ..props.flow import Flow, FlowDelivery, FlowGroup
 from ..props.frontend import Frontend, NginxFrontend
 from ..props.image import Image
-from ..props.exposure import Certificate, GatewayRef, GatewayRoute, OwnGateway
 from ..props.ingress import IngressOptions
 from ..props.network import NetworkPeer
 from ..props.pod import PodOptions
@@ -32,7 +32,6 @@ from ..props.scaling import Autoscaling
 from ..props.secrets import RemoteKey, SecretKey, SecretSource, StoreKind
 from ..props.settings import Auth, Metrics, Monitor, OpenTelemetry, RedisCache
 from .pages import GENERATED
-
 
 REFERENCE: tuple[type, ...] = (
     EnvironmentProps, Stage, Quota, CloudProfile, LangflowIDEProps, LangflowRuntimeProps, Engine, LangflowEngine,
@@ -144,7 +143,7 @@ def _literal(value: Any) -> str:
 _REQUIRED = object()
 
 
-def _field_default(f: dataclasses.Field) -> Any:
+def _field_default(f: dataclasses.Field[Any]) -> Any:
     if f.default is not dataclasses.MISSING:
         return f.default
     if f.default_factory is not dataclasses.MISSING:

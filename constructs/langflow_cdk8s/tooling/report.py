@@ -64,7 +64,7 @@ def construct_context(tb: TracebackType | None) -> str | None:
         return None
     try:
         scopes = owner.node.scopes[1:]  # below the App
-    except Exception:  # noqa: BLE001 - a construct whose base constructor has not run yet has no node
+    except Exception:  # a construct whose base constructor has not run yet has no node
         return None
     return ", ".join(f"environment {scope.node.id!r}" if type(scope).__name__ == "Environment"
                      else f"{type(scope).__name__} {scope.node.id!r}" for scope in scopes) or None

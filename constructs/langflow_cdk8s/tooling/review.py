@@ -14,8 +14,19 @@ from ..props.validation import quantity
 from .argocd_sync import RESOURCES_FINALIZER, Sync, applications
 from .inventory import required_secrets
 from .promote import is_flow
-from .semantic_diff import (HASHED_NAME, MISSING, Change, Key, Manifest, as_json, changes, format_path, hash_only,
-                            pair_renames, show)
+from .semantic_diff import (
+    HASHED_NAME,
+    MISSING,
+    Change,
+    Key,
+    Manifest,
+    as_json,
+    changes,
+    format_path,
+    hash_only,
+    pair_renames,
+    show,
+)
 
 ROLLING_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
 """Kinds whose controller replaces every pod when `spec.template` changes, and only then."""
@@ -199,7 +210,7 @@ def _renamed_cause(change: Change, renamed: Sequence[Renamed]) -> str | None:
 
 def _item_name(change: Change) -> str:
     """`env LANGFLOW_DATABASE_URL`, `volumes db-script`: the named item a change sits in."""
-    for (kind, value), (next_kind, ident) in zip(reversed(change.path[:-1]), reversed(change.path[1:])):
+    for (kind, value), (next_kind, ident) in zip(reversed(change.path[:-1]), reversed(change.path[1:]), strict=True):
         if kind == "key" and next_kind == "item":
             return f"{value} {ident}"
     return change.where
@@ -245,7 +256,7 @@ def _summarize(found: Sequence[Change]) -> str:
         else:
             fields.append(format_path(change.path[:4]))
     parts = [f"{where}: " + ", ".join(f"{len(items)} {w} ({', '.join(items[:3])}{', …' if len(items) > 3 else ''})"
-                                      for items, w in zip(tally, ("added", "removed")) if items)
+                                      for items, w in zip(tally, ("added", "removed"), strict=True) if items)
              for where, tally in counts.items()]
     parts += list(dict.fromkeys(fields))
     return "; ".join(parts[:5]) + (f"; and {len(parts) - 5} more" if len(parts) > 5 else "")

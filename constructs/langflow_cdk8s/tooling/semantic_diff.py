@@ -7,6 +7,7 @@ content hash (`flow-<endpoint>-<hash>`) paired with its predecessor instead of a
 from __future__ import annotations
 
 import json
+import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -93,7 +94,7 @@ def _identity(old: list[Any], new: list[Any]) -> Callable[[Any], Any] | None:
     for key in IDENTITY_KEYS:
         if (all(isinstance(item.get(key), (str, int)) for item in items)
                 and len({item[key] for item in old}) == len(old) and len({item[key] for item in new}) == len(new)):
-            return lambda item, key=key: item[key]
+            return operator.itemgetter(key)
     if all(isinstance(item.get("matches"), list) for item in items):
         def matched(item: Any) -> str:
             return " ".join(str((match.get("path") or {}).get("value", "")) for match in item["matches"])

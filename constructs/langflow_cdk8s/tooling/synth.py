@@ -12,16 +12,15 @@ from typing import TextIO
 import cdk8s
 
 from ..errors import ConfigError
+from ..mechanics.completion import App
+from ..mechanics.secret_refs import unused_mappings
 from ..patterns.environment import Environment
 from ..patterns.gitops import GitOps
 from . import publish, report
-from ..mechanics.completion import App
-from ..mechanics.secret_refs import unused_mappings
 from .cost import idle_line
 from .written import Written, read
 
-
-Build = Callable[[cdk8s.App], list[Environment]]
+Build = Callable[[App], list[Environment]]
 
 
 def new_app(outdir: str) -> App:
@@ -110,7 +109,7 @@ def synth(build: Build, *, outdir: str | None = None, stream: TextIO = sys.stder
             return publish.report_failure(staging, 2)
         text = summary(*built)  # from the staged files, before publish moves them
         publish.publish(root, staging, [c for c in built[0].node.children if isinstance(c, Environment)])
-    except Exception:  # noqa: BLE001 - a bug of ours: its traceback, and still no Node stack under cdk8s synth
+    except Exception:  # a bug of ours: its traceback, and still no Node stack under cdk8s synth
         traceback.print_exc(file=stream)
         return publish.report_failure(staging, 1)
     print(text, file=stream)
@@ -137,13 +136,15 @@ def _synthesize(build: Build, outdir: Path, stream: TextIO,
     except ConfigError as error:
         lines = report.config_error(error)
     except RuntimeError as error:
-        lines = report.validation_errors(error) or report.api_type_error(error) or report.user_code_error(error)
-        if lines is None:
+        found = report.validation_errors(error) or report.api_type_error(error) or report.user_code_error(error)
+        if found is None:
             raise
-    except Exception as error:  # noqa: BLE001 - only the user's own mistakes are reported; ours re-raise
-        lines = report.api_type_error(error) or report.user_code_error(error)
-        if lines is None:
+        lines = found
+    except Exception as error:  # only the user's own mistakes are reported; ours re-raise
+        found = report.api_type_error(error) or report.user_code_error(error)
+        if found is None:
             raise
+        lines = found
     else:
         return app, environments, written
     publish.print_lines(lines, stream)
