@@ -30,17 +30,15 @@ from ..props.database import (Database, DatabaseChoice, ExternalPostgres, InClus
 from ..props.engine import Engine, EngineDefault, RuntimeEngine, check_engine, state_model, uses_memory
 from ..props.flow import (CONFIG_MAP_LIMIT, BakedDelivery, ConfigMapDelivery, Delivery, DownloadDelivery, Flow,
                           FlowDelivery, FlowGroup, check_unique)
-from ..props.image import Image
-from ..props.exposure import Exposure
 from ..props.network import NetworkPeer
 from ..props.pod import PodOptions
-from ..props.posture import ObjectStorage, Posture, ProductionPreflight, Security, merge_secrets, origins
+from ..props.posture import Security, merge_secrets, origins
 from ..props.resources import Resources
 from ..props.runnable import check_auth, check_runtime
 from ..props.scaling import Autoscaling
-from ..props.secrets import SecretKey, check_secret_keys
-from ..props.settings import PORT, Auth, Metrics, RedisCache
-from ..props.validation import at_least, dns_label
+from ..props.server import LangflowServerProps
+from ..props.settings import PORT, Auth
+from ..props.validation import at_least
 from .environment import Environment, Stage
 
 FLOWS_PATH = "/app/flows"
@@ -52,8 +50,9 @@ _PREPARE_SCRIPT = (SCRIPTS / "prepare_database.py").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True, kw_only=True)
-class LangflowRuntimeProps:
+class LangflowRuntimeProps(LangflowServerProps):
     """The runtime's settings; each flow (or FlowGroup) becomes its own Deployment.
+    The fields it shares with the IDE are LangflowServerProps'.
 
     flows: Flow and FlowGroup objects (required, at least one; see Flow.from_folder).
     engine: what serves the flows: Engine.langflow() (default: the full server, every flow works)
@@ -81,8 +80,6 @@ class LangflowRuntimeProps:
     replicas: fixed replica count when autoscaling is None (default 3).
     autoscaling: default EngineDefault.VALUE: the engine's (langflow 3..6, lfx 2..6 replicas on 70 % CPU);
     None for a fixed replica count.
-    metrics: Prometheus on port 9090 (default enabled).
-    redis: optional shared cache (default None).
     secret_env: env vars from Secrets for every flow: LLM keys, `secrets.astra_db(...)` (default none).
     pod: escape hatches for every flow's pods (default none).
     termination_grace_period_seconds: time for running flows to finish on shutdown (default 60).
@@ -93,38 +90,24 @@ class LangflowRuntimeProps:
     Database.external_postgres(...) and object_storage).
     workers: Langflow worker processes per pod (LANGFLOW_WORKERS; default 1: scale with pods, which
     the HPA measures; more need job_queue). Engine.lfx(workers=...) sets lfx's own.
-    job_queue: Secret key with a redis:// URL for the shared job queue (default None; sets
-    LANGFLOW_JOB_QUEUE_TYPE=redis and LANGFLOW_REDIS_QUEUE_URL).
     """
 
     flows: Sequence[Flow | FlowGroup]
     name: str = "langflow-runtime"
-    image: Image = field(default_factory=Image.langflow)
     engine: RuntimeEngine = field(default_factory=Engine.langflow)
     delivery: Delivery = field(default_factory=FlowDelivery.config_maps)
     database: DatabaseChoice = field(default_factory=Database.sqlite_ephemeral)
     auth: Auth = field(default_factory=lambda: Auth.from_secret("langflow-runtime-auth", api_key=True))
-    exposure: Exposure | None = None
-    service_type: str = "ClusterIP"
     resources: Resources | EngineDefault = EngineDefault.VALUE
     replicas: int = 3
     autoscaling: Autoscaling | EngineDefault | None = EngineDefault.VALUE
-    metrics: Metrics = Metrics()
-    redis: RedisCache | None = None
-    secret_env: Mapping[str, SecretKey] = field(default_factory=dict)
     pod: PodOptions = PodOptions()
     termination_grace_period_seconds: int = 60
     security: Security = field(default_factory=Security.runtime)
-    object_storage: ObjectStorage | None = None
-    production_preflight: ProductionPreflight | None = None
-    workers: int = 1
-    job_queue: SecretKey | None = None
 
     def __post_init__(self) -> None:
-        dns_label("name", self.name)
+        super().__post_init__()
         check_engine(self.engine, "engine")
-        check_secret_keys(self)
-        at_least("replicas", self.replicas, 1)
         at_least("termination_grace_period_seconds", self.termination_grace_period_seconds, 1)
         if not self.flows:
             raise ConfigError("flows", "is empty", "pass at least one Flow (for example Flow.from_folder('flows'))")
@@ -135,13 +118,7 @@ class LangflowRuntimeProps:
             raise ConfigError("database", "Database.external_postgres_url(...) names one fixed database, but the "
                               "runtime gives each unit and revision its own",
                               "use Database.external_postgres(host=..., password=...) on the runtime")
-        self.posture.check(self.database)
         check_runtime(self.flows, self.security)
-
-    @property
-    def posture(self) -> Posture:
-        return Posture(security=self.security, object_storage=self.object_storage,
-                       preflight=self.production_preflight, workers=self.workers, job_queue=self.job_queue)
 
 
 @dataclass(frozen=True)

@@ -52,22 +52,24 @@ def _paragraphs(doc: str | None) -> list[str]:
 
 def field_descriptions(cls: type) -> dict[str, str]:
     """Field name -> description, from the docstring's `name: text` lines (several names may share one
-    line: `a, b: text` or `a / b: text`). A line starts an entry only when its names are fields."""
+    line: `a, b: text` or `a / b: text`). A line starts an entry only when its names are fields.
+    Inherited fields take their base class's line unless the class describes them itself."""
     names = {f.name for f in dataclasses.fields(cls)}
     found: dict[str, str] = {}
-    current: list[str] = []
-    for line in inspect.cleandoc(cls.__doc__ or "").splitlines():
-        match = _ENTRY.match(line.strip())
-        heads = re.split(r"\s*[,/]\s*", match.group(1)) if match else []
-        if match and set(heads) <= names:
-            current = heads
-            for head in heads:
-                found[head] = match.group(2).strip()
-        elif line.strip() and current:
-            for head in current:
-                found[head] += " " + line.strip()
-        else:
-            current = []
+    for owner in reversed([c for c in cls.__mro__ if dataclasses.is_dataclass(c)]):
+        current: list[str] = []
+        for line in inspect.cleandoc(owner.__doc__ or "").splitlines():
+            match = _ENTRY.match(line.strip())
+            heads = re.split(r"\s*[,/]\s*", match.group(1)) if match else []
+            if match and set(heads) <= names:
+                current = heads
+                for head in heads:
+                    found[head] = match.group(2).strip()
+            elif line.strip() and current:
+                for head in current:
+                    found[head] += " " + line.strip()
+            else:
+                current = []
     return {name: found[name] for name in (f.name for f in dataclasses.fields(cls)) if name in found}
 
 
