@@ -14,7 +14,7 @@ import main
 from langflow_cdk8s import (
     ConfigError,
     Database, Environment, EnvironmentProps, Flow, FlowDelivery, Frontend, GitOps, GitOpsProps, IngressOptions, LangflowIDE,
-    LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Metrics, Monitor, RedisCache, SecretKey, SecretSource, Stage,
+    LangflowIDEProps, LangflowRuntime, LangflowRuntimeProps, Metrics, Monitor, RedisCache, SecretKey, SecretSource, ServiceType, Stage,
 )
 from imports.gateway_api_gateway.io.k8s.networking.gateway import Gateway
 from imports.gateway_api_httproute.io.k8s.networking.gateway import HttpRoute
@@ -45,7 +45,7 @@ def every_option_on(app: cdk8s.App) -> list[Environment]:
                                                     monitoring_namespace="monitoring"))
     LangflowIDE(dev, "ide", LangflowIDEProps(database=Database.in_cluster_postgres(),
                                              exposure=IngressOptions(host="ide.example.com", tls_secret="tls"),
-                                             service_type="LoadBalancer", frontend=Frontend.nginx(),
+                                             service_type=ServiceType.LOAD_BALANCER, frontend=Frontend.nginx(),
                                              metrics=Metrics(monitor=Monitor.SERVICE_MONITOR),
                                              redis=RedisCache(url=SecretKey(name="r", key="url"),
                                                               signing_key=SecretKey(name="r", key="key"))))

@@ -19,7 +19,7 @@ from .tooling import report  # noqa: E402
 
 report.install_excepthook()  # a mistake at module level of main.py: two lines, exit 2, never a stack
 from .mechanics.workload import ServiceWorkload
-from .patterns.environment import Environment, EnvironmentProps, Quota, Stage
+from .patterns.environment import Environment, EnvironmentProps, PodSecurityLevel, Quota, Stage
 from .patterns.gitops import Destination, GitOps, GitOpsProps, SyncPolicy
 from .patterns.ide import LangflowIDE, LangflowIDEProps
 from .patterns.runtime import LangflowRuntime, LangflowRuntimeProps
@@ -37,6 +37,7 @@ from .props.profiles import CloudProfile
 from .props.resources import Resources
 from .props.scaling import Autoscaling
 from .props.secrets import RemoteKey, SecretKey, SecretSource, StoreKind, astra_db
+from .props.server import ServiceType
 from .props.settings import Auth, Metrics, Monitor, OpenTelemetry, RedisCache
 
 __all__ = [
@@ -45,7 +46,7 @@ __all__ = [
     "Frontend", "GatewayRef", "GitOps", "GitOpsProps", "Image",
     "IngressOptions", "LangflowEngine", "LangflowIDE", "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "LfxEngine", "Metrics", "Monitor",
     "OpenTelemetry",
-    "NetworkPeer", "ObjectStorage", "PodOptions", "ProductionPreflight", "Quota", "RedisCache", "Resources",
-    "RemoteKey", "SecretKey", "SecretSource", "Security", "ServiceWorkload", "Stage", "StoreKind", "SyncPolicy",
+    "NetworkPeer", "ObjectStorage", "PodOptions", "PodSecurityLevel", "ProductionPreflight", "Quota", "RedisCache", "Resources",
+    "RemoteKey", "SecretKey", "SecretSource", "Security", "ServiceType", "ServiceWorkload", "Stage", "StoreKind", "SyncPolicy",
     "astra_db",
 ]

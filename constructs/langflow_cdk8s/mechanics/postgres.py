@@ -13,7 +13,7 @@ from .containers import CommandProbes, ContainerSpec, empty_dir, volume_claim
 from .labels import selector_labels
 from .networking import Traffic
 from .site import Site
-from .workload import PodSpec, ServicePort, ServiceWorkload, Workload
+from .workload import Controller, PodSpec, ServicePort, ServiceWorkload, Workload
 
 RESOURCES = Resources(cpu="250m", memory="512Mi", cpu_limit="1", memory_limit="1Gi")
 
@@ -36,7 +36,7 @@ def postgres(site: Site, scope: Construct, *, name: str, instance: str, db: InCl
                {"name": "credentials", "secret": {"secretName": db.password.name, "defaultMode": 0o440,
                                                   "items": [{"key": db.password.key, "path": db.password.key}]}}]
     return ServiceWorkload(scope, "postgres", site, Workload(
-        name=name, instance=instance, component="database", version=db.image.tag, controller="StatefulSet",
+        name=name, instance=instance, component="database", version=db.image.tag, controller=Controller.STATEFUL_SET,
         pod=PodSpec(containers=[main], volumes=volumes, termination_grace_period_seconds=60),
         ports=[ServicePort(name="postgres", port=5432)],
         traffic=Traffic(ingress=[NetworkPeer.pods(clients, [5432], "Langflow backend")]),

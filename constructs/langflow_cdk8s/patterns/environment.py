@@ -29,7 +29,7 @@ from ..props.network import NetworkPeer
 from ..props.profiles import CloudProfile
 from ..props.resources import Resources
 from ..props.secrets import ExistingSecrets, ExternalSecrets, SecretSource, SecretSourceChoice
-from ..props.validation import at_least, dns_label, quantity
+from ..props.validation import at_least, dns_label, member, quantity
 
 if TYPE_CHECKING:
     from ..props.flow import Flow
@@ -40,6 +40,13 @@ class Stage(enum.Enum):
 
     DEVELOPMENT = "development"
     PRODUCTION = "production"
+
+
+class PodSecurityLevel(enum.Enum):
+    """The Pod Security Admission levels an environment may enforce (every pod here passes RESTRICTED)."""
+
+    BASELINE = "baseline"
+    RESTRICTED = "restricted"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,8 +100,8 @@ class EnvironmentProps:
     monitoring_namespace: namespace of the Prometheus that scrapes metrics ports (default None: no scraping allowed).
     container_defaults: the LimitRange defaults for a container that states no resources
     (default 100m/128Mi requested, 500m/256Mi limit).
-    pod_security: Pod Security Admission level enforced (default: `restricted` in production,
-    `baseline` in development; both always warn and audit at `restricted`).
+    pod_security: Pod Security Admission level enforced: PodSecurityLevel.RESTRICTED or .BASELINE (default
+    None: RESTRICTED in production, BASELINE in development; both always warn and audit at restricted).
     secrets: where the Secrets its objects read come from: SecretSource.existing() (default: created
     by hand from the page's checklist) or SecretSource.external(store=..., remote=...) (an
     ExternalSecret per Secret, from External Secrets Operator).
@@ -108,7 +115,7 @@ class EnvironmentProps:
     external_apis: Sequence[NetworkPeer] = (NetworkPeer.public_internet(),)
     monitoring_namespace: str | None = None
     container_defaults: Resources = Resources(cpu="100m", memory="128Mi", cpu_limit="500m", memory_limit="256Mi")
-    pod_security: str | None = None
+    pod_security: PodSecurityLevel | None = None
     secrets: SecretSourceChoice = field(default_factory=SecretSource.existing)
 
     def __post_init__(self) -> None:
@@ -118,18 +125,17 @@ class EnvironmentProps:
                               "use SecretSource.existing() or SecretSource.external(store=..., remote=...)")
         if self.monitoring_namespace is not None:
             dns_label("monitoring_namespace", self.monitoring_namespace)
-        if self.pod_security not in (None, "baseline", "restricted"):
-            raise ConfigError("pod_security", f"{self.pod_security!r} is not a Pod Security level this library allows",
-                              "use 'restricted' or 'baseline' (every pod here passes 'restricted')")
-        if self.stage is Stage.PRODUCTION and self.pod_security == "baseline":
-            raise ConfigError("pod_security", "'baseline' in a production environment",
+        if self.pod_security is not None:
+            member("pod_security", self.pod_security, PodSecurityLevel)
+        if self.stage is Stage.PRODUCTION and self.pod_security is PodSecurityLevel.BASELINE:
+            raise ConfigError("pod_security", "PodSecurityLevel.BASELINE in a production environment",
                               "production enforces 'restricted'; leave pod_security unset")
 
     @property
-    def enforced_pod_security(self) -> str:
-        if self.pod_security:
+    def enforced_pod_security(self) -> PodSecurityLevel:
+        if self.pod_security is not None:
             return self.pod_security
-        return "restricted" if self.stage is Stage.PRODUCTION else "baseline"
+        return PodSecurityLevel.RESTRICTED if self.stage is Stage.PRODUCTION else PodSecurityLevel.BASELINE
 
 
 class Environment(CompletingChart):
@@ -164,7 +170,7 @@ class Environment(CompletingChart):
         self.shared = SharedConstructs(self)
         self.secret_references = SecretReferences(self, self.shared, props.secrets, namespace=self.namespace_name,
                                                   labels=self.labels("secrets"))
-        self.hardening = Hardening(id, props.enforced_pod_security)
+        self.hardening = Hardening(id, props.enforced_pod_security.value)
         self._completed = False
         self.node.add_validation(_Completed(self))
         self.namespace_object = kplus.Namespace(self, "namespace", metadata=self._metadata(
@@ -249,7 +255,7 @@ class Environment(CompletingChart):
         return object_meta(kind, name, namespace=self.namespace_name, labels=self.labels(component))
 
     def _pod_security_labels(self) -> dict[str, str]:
-        level = self.props.enforced_pod_security
+        level = self.props.enforced_pod_security.value
         return {
             "pod-security.kubernetes.io/enforce": level,
             "pod-security.kubernetes.io/enforce-version": "latest",

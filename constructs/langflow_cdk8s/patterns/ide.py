@@ -20,14 +20,14 @@ from ..mechanics.networking import Traffic
 from ..mechanics.postgres import postgres, postgres_selector
 from ..mechanics.exposure import expose
 from ..mechanics.routes import Route
-from ..mechanics.workload import PodSpec, ServicePort, ServiceWorkload, Workload
+from ..mechanics.workload import Controller, PodSpec, ServicePort, ServiceWorkload, Workload
 from ..props.database import Database, DatabaseChoice, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
 from ..props.frontend import BundledFrontend, Frontend, FrontendChoice, NginxFrontend
 from ..props.network import NetworkPeer
 from ..props.pod import PodOptions
 from ..props.posture import Security, merge_secrets, origins
 from ..props.resources import Resources
-from ..props.server import LangflowServerProps
+from ..props.server import LangflowServerProps, ServiceType
 from ..props.settings import PORT, Auth
 from .environment import Environment
 
@@ -52,8 +52,8 @@ class LangflowIDEProps(LangflowServerProps):
     exposure: how the IDE is reached from outside: Exposure.gateway(...) (an HTTPRoute on the platform's
     Gateway), Exposure.own_gateway(...) or Exposure.ingress(...); None (default) exposes nothing.
     service_type: the type of the Service serving the UI (the backend's, or the nginx frontend's):
-    "ClusterIP" (default) or "LoadBalancer", which gets the cloud profile's load-balancer annotations
-    (an internal load balancer on EKS, GKE and AKS).
+    ServiceType.CLUSTER_IP (default) or ServiceType.LOAD_BALANCER, which gets the cloud profile's
+    load-balancer annotations (an internal load balancer on EKS, GKE and AKS).
     replicas: backend replicas (default 1; more need PostgreSQL).
     backend_resources: default 500m/1280Mi requested, 2 CPU/2Gi limit (measured ~1.0-1.1 GiB at rest and
     at peak: the request covers it, so the backend is not the first pod evicted; the limit leaves half).
@@ -145,11 +145,12 @@ class LangflowIDE(Construct):
         egress = [*backend_egress(env, db, props.redis), *props.posture.egress(), *telemetry_egress(props.metrics)]
         self.backend = ServiceWorkload(self, "backend", env, Workload(
             name=backend, instance=props.name, component="backend", version=version,
-            controller="StatefulSet" if stateful else "Deployment", replicas=props.replicas,
+            controller=Controller.STATEFUL_SET if stateful else Controller.DEPLOYMENT, replicas=props.replicas,
             pod=PodSpec(containers=[main], volumes=backend_volumes(db), options=options,
                         termination_grace_period_seconds=60),
             pod_annotations={**scrape_annotations(env, props.metrics), **options.annotations}, pod_labels=options.labels,
-            ports=[ServicePort(name="http", port=PORT)], service_type="ClusterIP" if nginx else props.service_type,
+            ports=[ServicePort(name="http", port=PORT)],
+            service_type=ServiceType.CLUSTER_IP if nginx else props.service_type,
             traffic=Traffic(ingress=backend_ingress, egress=egress),
             volume_claim_templates=[db.claim] if db.claim else (), spread=props.replicas > 1,
         ))

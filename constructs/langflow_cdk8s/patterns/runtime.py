@@ -74,8 +74,8 @@ class LangflowRuntimeProps(LangflowServerProps):
     exposure: one host for all flows: Exposure.gateway(...) (an HTTPRoute on the platform's Gateway),
     Exposure.own_gateway(...) or Exposure.ingress(...), whose run and webhook paths route each flow to
     its own Service, so adding a flow adds routes, never a load balancer (default None: no exposure).
-    service_type: each flow Service's type: "ClusterIP" (default) or "LoadBalancer" with the cloud
-    profile's load-balancer annotations.
+    service_type: each flow Service's type: ServiceType.CLUSTER_IP (default) or
+    ServiceType.LOAD_BALANCER with the cloud profile's load-balancer annotations.
     resources: per pod (default EngineDefault.VALUE: the engine's measured sizing, see Engine).
     replicas: fixed replica count when autoscaling is None (default 3).
     autoscaling: default EngineDefault.VALUE: the engine's (langflow 3..6, lfx 2..6 replicas on 70 % CPU);

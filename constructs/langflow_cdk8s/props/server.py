@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -11,7 +12,16 @@ from .image import Image
 from .posture import ObjectStorage, Posture, ProductionPreflight, Security
 from .secrets import SecretKey, check_secret_keys
 from .settings import Auth, Metrics, RedisCache
-from .validation import at_least, dns_label
+from .validation import at_least, dns_label, member
+
+
+class ServiceType(enum.Enum):
+    """The type of the Service in front of a Langflow server."""
+
+    CLUSTER_IP = "ClusterIP"
+    """Reachable inside the cluster only (through the exposure, if any)."""
+    LOAD_BALANCER = "LoadBalancer"
+    """A cloud load balancer, with the cloud profile's annotations (internal on EKS, GKE and AKS)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,8 +35,8 @@ class LangflowServerProps:
     auth: superuser, secret key (and API key) by Secret reference.
     exposure: how the server is reached from outside: Exposure.gateway(...), Exposure.own_gateway(...)
     or Exposure.ingress(...); None (default) exposes nothing.
-    service_type: the Service's type: "ClusterIP" (default) or "LoadBalancer", which gets the cloud
-    profile's load-balancer annotations.
+    service_type: the Service's type: ServiceType.CLUSTER_IP (default) or ServiceType.LOAD_BALANCER,
+    which gets the cloud profile's load-balancer annotations.
     replicas: pod replicas.
     metrics: Prometheus on port 9090 (default enabled).
     redis: optional shared cache (default None).
@@ -45,7 +55,7 @@ class LangflowServerProps:
     database: DatabaseChoice
     auth: Auth
     exposure: Exposure | None = None
-    service_type: str = "ClusterIP"
+    service_type: ServiceType = ServiceType.CLUSTER_IP
     replicas: int
     metrics: Metrics = Metrics()
     redis: RedisCache | None = None
@@ -58,6 +68,7 @@ class LangflowServerProps:
 
     def __post_init__(self) -> None:
         dns_label("name", self.name)
+        member("service_type", self.service_type, ServiceType)
         check_secret_keys(self)
         at_least("replicas", self.replicas, 1)
         self.posture.check(self.database)

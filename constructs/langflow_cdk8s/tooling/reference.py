@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import ConfigError
-from ..patterns.environment import EnvironmentProps, Quota, Stage
+from ..patterns.environment import EnvironmentProps, PodSecurityLevel, Quota, Stage
 from ..patterns.gitops import Destination, GitOpsProps, SyncPolicy
 from ..patterns.ide import LangflowIDEProps
 from ..patterns.runtime import LangflowRuntimeProps
@@ -30,12 +30,13 @@ from ..props.profiles import CloudProfile
 from ..props.resources import Resources
 from ..props.scaling import Autoscaling
 from ..props.secrets import RemoteKey, SecretKey, SecretSource, StoreKind
+from ..props.server import ServiceType
 from ..props.settings import Auth, Metrics, Monitor, OpenTelemetry, RedisCache
 from .pages import GENERATED
 
 
 REFERENCE: tuple[type, ...] = (
-    EnvironmentProps, Stage, Quota, CloudProfile, LangflowIDEProps, LangflowRuntimeProps, Engine, LangflowEngine,
+    EnvironmentProps, Stage, PodSecurityLevel, Quota, CloudProfile, LangflowIDEProps, LangflowRuntimeProps, ServiceType, Engine, LangflowEngine,
     LfxEngine, Flow, FlowGroup, FlowDelivery,
     Frontend, NginxFrontend, Database, GatewayRoute, GatewayRef, OwnGateway, Certificate, IngressOptions, PodOptions, Resources, Autoscaling, Auth,
     Metrics, Monitor, OpenTelemetry, RedisCache, Security, CustomComponents, ObjectStorage, ProductionPreflight, Image,
