@@ -19,7 +19,7 @@ from langflow_cdk8s.patterns.environment import Environment
 from langflow_cdk8s.props.validation import quantity
 from langflow_cdk8s.tooling.cost import idle_reservations
 from langflow_cdk8s.tooling.synth import synth
-from support import all_of, env_of, environment, find, main_container
+from support import all_of, env_of, environment, environment_props, find, main_container
 
 STARTERS = runnable_starters()
 BASIC, MEMORY = Flow.from_file(STARTERS / "Basic Prompting.json"), Flow.from_file(STARTERS / "Memory Chatbot.json")
@@ -94,7 +94,7 @@ def test_workers_and_timeout_become_lfx_flags() -> None:
 
 def test_a_flow_with_chat_memory_on_lfx_fails_synthesis_naming_file_and_component(tmp_path: Path) -> None:
     def build(app):
-        env = Environment(app, "prod", environment(Stage.PRODUCTION).props)
+        env = Environment(app, "prod", environment_props(Stage.PRODUCTION))
         LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=[MEMORY], engine=Engine.lfx()))
         return [env]
 

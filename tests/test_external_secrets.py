@@ -20,7 +20,7 @@ from langflow_cdk8s import (
 from langflow_cdk8s.mechanics.waves import SYNC_WAVE
 from langflow_cdk8s.tooling.pages import secrets_section
 from langflow_cdk8s.tooling.synth import synth
-from support import environment
+from support import environment, environment_props
 from test_variant_snapshots import FLOWS, variants
 
 FOLDER = "runtime-external"
@@ -157,8 +157,8 @@ def test_a_mapping_nothing_reads_is_named_in_the_summary(tmp_path: Path) -> None
     """A typo, or a Secret no unit reads now (a database password while every flow runs on lfx):
     synthesis goes on and the summary names it."""
     def build(app: Any) -> list[Environment]:
-        env = Environment(app, "test", environment(secrets=SecretSource.external(
-            store="vault", remote={**REMOTE, "llm-api-key": "typo", "llm-api-keys/anthropic": "unused"})).props)
+        env = Environment(app, "test", environment_props(secrets=SecretSource.external(
+            store="vault", remote={**REMOTE, "llm-api-key": "typo", "llm-api-keys/anthropic": "unused"})))
         LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(FLOWS)[:1], secret_env={
             "OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")}))
         return [env]

@@ -14,7 +14,7 @@ from langflow_cdk8s import (
 )
 from langflow_cdk8s.patterns.environment import Environment
 from langflow_cdk8s.tooling.synth import synth
-from support import NODE, all_of, env_of, environment, find, main_container, pod
+from support import NODE, all_of, env_of, environment, environment_props, find, main_container, pod
 
 STARTERS = runnable_starters()
 FLOWS = Flow.from_folder(STARTERS)
@@ -354,7 +354,7 @@ def test_a_group_name_colliding_with_a_flow_endpoint_is_refused() -> None:
 def synthesize(tmp_path: Path, name: str, flows: list[Flow]) -> dict[str, str]:
     """Writes an app with one production environment serving `flows`, as `make synth` would."""
     def build(app):
-        env = Environment(app, "prod", environment().props)
+        env = Environment(app, "prod", environment_props())
         LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=flows, exposure=INGRESS))
         return [env]
 

@@ -20,7 +20,7 @@ from langflow_cdk8s import (
     OpenTelemetry, PodOptions, ProductionPreflight, RemoteKey, SecretKey, SecretSource, Stage, StoreKind,
 )
 from langflow_cdk8s.tooling.synth import synth
-from support import environment
+from support import environment_props
 from test_snapshots import YamlSnapshot, assert_no_orphans
 
 FLOWS = EXAMPLE_FLOWS
@@ -29,7 +29,7 @@ INGRESS = IngressOptions(host="flows.example.com", tls_secret="flows-tls")
 
 def build(app) -> list[Environment]:
     def env(name: str, stage: Stage, **props: Any) -> Environment:
-        return Environment(app, name, environment(stage, name=name, **props).props)
+        return Environment(app, name, environment_props(stage, name=name, **props))
 
     download = env("runtime-download", Stage.PRODUCTION)
     LangflowRuntime(download, "runtime", LangflowRuntimeProps(

@@ -105,13 +105,14 @@ class LangflowIDE(Construct):
     .container, .service, .network_policy, ...), frontend (ServiceWorkload with the nginx Deployment
     with Frontend.nginx(...), else None), postgres (ServiceWorkload, with Database.in_cluster_postgres(),
     else None), exposure_objects (what the exposure built: an HTTPRoute, a Gateway, a ReferenceGrant or
-    a kplus.Ingress) and ingress (the kplus.Ingress with Exposure.ingress, else None).
+    a kplus.Ingress) and ingress (the kplus.Ingress with Exposure.ingress, else None). `name` is props.name,
+    the prefix of its object names.
     """
 
     def __init__(self, scope: Construct, id: str, props: LangflowIDEProps = LangflowIDEProps()) -> None:
         env = Environment.of(scope)
         super().__init__(scope, id)
-        self.props = props
+        self.name = props.name
         version = props.image.tag
         backend, frontend = f"{props.name}-backend", f"{props.name}-frontend"
         backend_selector = selector_labels(instance=props.name, component="backend")

@@ -28,6 +28,7 @@ from ..mechanics.workload import REVISION_HISTORY, PodSpec, ServicePort, Service
 from ..props.database import (Database, DatabaseChoice, ExternalPostgres, InClusterPostgres, SqliteEphemeral,
                               SqliteOnVolume)
 from ..props.engine import Engine, EngineDefault, RuntimeEngine, check_engine, state_model, uses_memory
+from ..props.image import Image
 from ..props.flow import (CONFIG_MAP_LIMIT, BakedDelivery, ConfigMapDelivery, Delivery, DownloadDelivery, Flow,
                           FlowDelivery, FlowGroup, check_unique)
 from ..props.network import NetworkPeer
@@ -146,14 +147,15 @@ class LangflowRuntime(Construct):
     Ingress), `ingress` the kplus.Ingress with Exposure.ingress, `flow_config_maps[endpoint]`
     the ConfigMap of a flow delivered by FlowDelivery.config_maps(), and `fetch_script` the init
     container's ConfigMap with FlowDelivery.download(), `database_script` the database-preparing
-    init container's ConfigMap on PostgreSQL.
+    init container's ConfigMap on PostgreSQL. `name` is props.name, the prefix of its object names.
     """
 
     def __init__(self, scope: Construct, id: str, props: LangflowRuntimeProps) -> None:
         env = Environment.of(scope)
         super().__init__(scope, id)
         check_auth(props.auth, production=env.stage is Stage.PRODUCTION, environment=env.name)
-        self.props = props
+        self.name = props.name
+        self._pod = props.pod
         self._script_names: dict[str, str] = {}
         flows = [flow for item in props.flows for flow in (item.flows if isinstance(item, FlowGroup) else [item])]
         # Endpoint names must be unique in the environment, across runtimes too: they share one host.
@@ -164,19 +166,20 @@ class LangflowRuntime(Construct):
         env.flows.extend(flows)
         self._check_delivery(props.delivery)
         env.note(f"{props.name}: {state_model(props.database, [unit.engine for unit in self.units])}")
-        self._warn_per_pod_memory(env)
+        self._warn_per_pod_memory(env, props.database)
         self.workloads: dict[str, ServiceWorkload] = {}
         self.exposure_objects: list[cdk8s.ApiObject] = []
         self.flow_config_maps: dict[str, kplus.ConfigMap] = {}
         self.fetch_script: kplus.ConfigMap | None = None
         self.database_script: kplus.ConfigMap | None = None
         if isinstance(props.delivery, DownloadDelivery):
-            self.fetch_script = self._script(env, "flow-fetcher", "fetch", "fetch_flows.py", _FETCH_SCRIPT)
+            self.fetch_script = self._script(env, props.image, "flow-fetcher", "fetch", "fetch_flows.py", _FETCH_SCRIPT)
         if isinstance(props.database, ExternalPostgres) and any(unit.engine.stateful for unit in self.units):
-            self.database_script = self._script(env, "database-preparer", "db", "prepare_database.py", _PREPARE_SCRIPT)
+            self.database_script = self._script(env, props.image, "database-preparer", "db", "prepare_database.py",
+                                                _PREPARE_SCRIPT)
         for unit in self.units:
-            db, init = self._unit_database(env, unit)
-            self._unit(env, unit, db, init)
+            db, init = self._unit_database(env, props, unit)
+            self._unit(env, props, unit, db, init)
         self._warn_missing_variables(env)
         if props.exposure:
             routes = [Route(path=path, service=self.workloads[unit.key].service, port=PORT)
@@ -243,23 +246,23 @@ class LangflowRuntime(Construct):
         """Global variables `flow` reads that no env var of its pods sets: the headless runtime has
         no stored variables, so Langflow reads each from the environment and fails the run without it.
         Unknown (empty) when the pods take env vars from `pod.env_from`, whose names are not visible here."""
-        if self.props.pod.env_from:
+        if self._pod.env_from:
             return []
         served = next((u for u in self.units if any(f.id == flow.id for f in u.flows)), None)
         # Secret-backed variables (the registry; for a flow not served yet the first unit's), and plain env.
         secrets = Environment.of(self.node.scope).secret_references.variables(self.workloads[(served or self.units[0]).key].reader)
-        return sorted(flow.global_variables - {*secrets, *self.props.pod.env, *(served.env if served else {})})
+        return sorted(flow.global_variables - {*secrets, *self._pod.env, *(served.env if served else {})})
 
     def _warn_missing_variables(self, env: Environment) -> None:
         for flow in (f for unit in self.units for f in unit.flows):
             missing = self.missing_variables(flow)
             if missing:
                 env.warn(f"{flow.source} reads global variable(s) {', '.join(missing)}, which no env var of "
-                         f"{self.props.name}'s pods sets: add them to its secret_env in main.py")
+                         f"{self.name}'s pods sets: add them to its secret_env in main.py")
 
-    def _warn_per_pod_memory(self, env: Environment) -> None:
+    def _warn_per_pod_memory(self, env: Environment, database: DatabaseChoice) -> None:
         """Chat memory read back from a per-pod database differs between replicas: say which flows."""
-        if not isinstance(self.props.database, SqliteEphemeral):
+        if not isinstance(database, SqliteEphemeral):
             return
         for unit in self.units:
             most = unit.autoscaling.max_replicas if unit.autoscaling else unit.replicas
@@ -269,20 +272,20 @@ class LangflowRuntime(Construct):
                              f"Database.sqlite_ephemeral() and up to {most} replicas: a session's history depends on "
                              "the pod that answers (use Database.external_postgres, or one replica)")
 
-    def _script(self, env: Environment, component: str, short: str, file_name: str, text: str) -> kplus.ConfigMap:
+    def _script(self, env: Environment, image: Image, component: str, short: str, file_name: str, text: str) -> kplus.ConfigMap:
         """An init container's script in an immutable ConfigMap named after its content."""
         digest = hashlib.sha256(text.encode()).hexdigest()[:10]
-        name = f"{self.props.name}-{short}-{digest}"
+        name = f"{self.name}-{short}-{digest}"
         self._script_names[short] = name
-        labels = standard_labels(instance=self.props.name, component=component, version=self.props.image.tag)
+        labels = standard_labels(instance=self.name, component=component, version=image.tag)
         return kplus.ConfigMap(self, f"{short}-script", immutable=True, data={file_name: text},
                                metadata=metadata("ConfigMap", name, namespace=env.namespace_name, labels=labels,
                                                  annotations={COMPARE_OPTIONS: IGNORE_EXTRANEOUS}))
 
-    def _unit_database(self, env: Environment, unit: _Unit) -> tuple[DatabaseWiring | None, list[ContainerSpec]]:
+    def _unit_database(self, env: Environment, props: LangflowRuntimeProps,
+                       unit: _Unit) -> tuple[DatabaseWiring | None, list[ContainerSpec]]:
         """The database wiring of one unit, and the init container that prepares it (PostgreSQL);
         none for an engine without state."""
-        props = self.props
         db = props.database
         if not unit.engine.stateful:
             return None, []
@@ -301,10 +304,10 @@ class LangflowRuntime(Construct):
         script = {"name": "db-script", "configMap": {"name": self._script_names["db"]}}
         return replace(wiring, extra_volumes=[script]), [init]
 
-    def _flow_volumes(self, env: Environment, unit: _Unit,
+    def _flow_volumes(self, env: Environment, props: LangflowRuntimeProps, unit: _Unit,
                       labels: dict[str, str]) -> tuple[list[dict], list[dict], list[ContainerSpec], str]:
         """Volumes, main-container mounts, init containers and the load path for the delivery mode."""
-        delivery = self.props.delivery
+        delivery = props.delivery
         if isinstance(delivery, BakedDelivery):
             return [], [], [], delivery.path
         mount = {"name": "flows", "mountPath": FLOWS_PATH, "readOnly": True}
@@ -332,15 +335,15 @@ class LangflowRuntime(Construct):
             header = delivery.auth_header
             volumes.append({"name": "auth", "secret": {"secretName": header.name, "defaultMode": 0o400,
                                                        "items": [{"key": header.key, "path": header.key}]}})
-        init = ContainerSpec(name="fetch-flows", image=self.props.image, ports={}, env=fetch_env,
+        init = ContainerSpec(name="fetch-flows", image=props.image, ports={}, env=fetch_env,
                              resources=FETCH_RESOURCES, mounts=fetch_mounts, command=["python", "/opt/fetch/fetch_flows.py"])
         return volumes, [mount], [init], FLOWS_PATH
 
-    def _unit(self, env: Environment, unit: _Unit, db: DatabaseWiring | None, db_init: list[ContainerSpec]) -> None:
-        props = self.props
+    def _unit(self, env: Environment, props: LangflowRuntimeProps, unit: _Unit, db: DatabaseWiring | None,
+              db_init: list[ContainerSpec]) -> None:
         engine = unit.engine
         labels = standard_labels(instance=unit.name, component="runtime", version=props.image.tag)
-        flow_volumes, flow_mounts, inits, load_path = self._flow_volumes(env, unit, labels)
+        flow_volumes, flow_mounts, inits, load_path = self._flow_volumes(env, props, unit, labels)
         inits = [*db_init, *inits]
         options = props.pod
         settings: dict[str, str] = dict(telemetry_env(props.metrics, unit.name))
