@@ -20,11 +20,17 @@ def unsynthesized_app() -> App:
     return App(outdir=UNUSED_OUTDIR)
 
 
+def environment_props(stage: Stage = Stage.PRODUCTION, *, name: str = "test", profile: CloudProfile | None = None,
+                      **props: Any) -> EnvironmentProps:
+    """The props of a test environment `name`: namespace ns-<name>, a roomy quota, the generic profile."""
+    return EnvironmentProps(stage=stage, namespace=f"ns-{name}", quota=props.pop("quota", QUOTA),
+                            profile=profile or CloudProfile.generic(), **props)
+
+
 def environment(stage: Stage = Stage.PRODUCTION, *, name: str = "test", profile: CloudProfile | None = None,
                 **props: Any) -> Environment:
     app = unsynthesized_app()
-    return Environment(app, name, EnvironmentProps(stage=stage, namespace=f"ns-{name}", quota=props.pop("quota", QUOTA),
-                                                   profile=profile or CloudProfile.generic(), **props))
+    return Environment(app, name, environment_props(stage, name=name, profile=profile, **props))
 
 
 def find(env: Environment, kind: str, name: str | None = None) -> dict[str, Any]:

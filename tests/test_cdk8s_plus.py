@@ -38,6 +38,7 @@ from langflow_cdk8s import (
     RedisCache,
     SecretKey,
     SecretSource,
+    ServiceType,
     Stage,
 )
 
@@ -62,7 +63,7 @@ def every_option_on(app: cdk8s.App) -> list[Environment]:
                                                     monitoring_namespace="monitoring"))
     LangflowIDE(dev, "ide", LangflowIDEProps(database=Database.in_cluster_postgres(),
                                              exposure=IngressOptions(host="ide.example.com", tls_secret="tls"),
-                                             service_type="LoadBalancer", frontend=Frontend.nginx(),
+                                             service_type=ServiceType.LOAD_BALANCER, frontend=Frontend.nginx(),
                                              metrics=Metrics(monitor=Monitor.SERVICE_MONITOR),
                                              redis=RedisCache(url=SecretKey(name="r", key="url"),
                                                               signing_key=SecretKey(name="r", key="key"))))

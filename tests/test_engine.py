@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import runnable_starters
-from support import all_of, env_of, environment, find, main_container
+from support import all_of, env_of, environment, environment_props, find, main_container
 
 from langflow_cdk8s import (
     Auth,
@@ -105,7 +105,7 @@ def test_workers_and_timeout_become_lfx_flags() -> None:
 
 def test_a_flow_with_chat_memory_on_lfx_fails_synthesis_naming_file_and_component(tmp_path: Path) -> None:
     def build(app):
-        env = Environment(app, "prod", environment(Stage.PRODUCTION).props)
+        env = Environment(app, "prod", environment_props(Stage.PRODUCTION))
         LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=[MEMORY], engine=Engine.lfx()))
         return [env]
 

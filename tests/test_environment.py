@@ -20,8 +20,10 @@ from langflow_cdk8s import (
     LangflowRuntime,
     LangflowRuntimeProps,
     NetworkPeer,
+    PodSecurityLevel,
     Quota,
     SecretKey,
+    ServiceType,
     Stage,
 )
 from langflow_cdk8s.mechanics.hardening import REASONS
@@ -41,8 +43,17 @@ def test_production_enforces_restricted_and_development_baseline_both_warn_and_a
 
 
 def test_production_cannot_be_relaxed_to_baseline() -> None:
-    with pytest.raises(ConfigError, match="'baseline' in a production environment"):
-        environment(Stage.PRODUCTION, pod_security="baseline")
+    with pytest.raises(ConfigError, match="PodSecurityLevel.BASELINE in a production environment"):
+        environment(Stage.PRODUCTION, pod_security=PodSecurityLevel.BASELINE)
+
+
+def test_a_pod_security_level_given_as_a_string_names_the_enum_member_to_use() -> None:
+    with pytest.raises(ConfigError) as raised:
+        environment(Stage.DEVELOPMENT, pod_security="baseline")
+    assert str(raised.value) == ("pod_security: 'baseline' is not a PodSecurityLevel\n"
+                                 "  fix: use PodSecurityLevel.BASELINE")
+    with pytest.raises(ConfigError, match="use one of PodSecurityLevel.BASELINE, PodSecurityLevel.RESTRICTED"):
+        environment(Stage.DEVELOPMENT, pod_security="privileged")
 
 
 def test_default_deny_then_dns() -> None:
@@ -148,7 +159,7 @@ def profile_env(profile: CloudProfile):
     env = environment(Stage.DEVELOPMENT, profile=profile)
     tls = None if profile.name == "eks" else "tls"   # EKS: ACM, never a Secret
     LangflowIDE(env, "ide", LangflowIDEProps(exposure=IngressOptions(host="lf.example.com", tls_secret=tls),
-                                             service_type="LoadBalancer"))
+                                             service_type=ServiceType.LOAD_BALANCER))
     return env
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from gates import Manifest, crd_schema_errors
-from support import environment
+from support import environment, environment_props
 from test_variant_snapshots import FLOWS, variants
 
 from langflow_cdk8s import (
@@ -168,8 +168,8 @@ def test_a_mapping_nothing_reads_is_named_in_the_summary(tmp_path: Path) -> None
     """A typo, or a Secret no unit reads now (a database password while every flow runs on lfx):
     synthesis goes on and the summary names it."""
     def build(app: Any) -> list[Environment]:
-        env = Environment(app, "test", environment(secrets=SecretSource.external(
-            store="vault", remote={**REMOTE, "llm-api-key": "typo", "llm-api-keys/anthropic": "unused"})).props)
+        env = Environment(app, "test", environment_props(secrets=SecretSource.external(
+            store="vault", remote={**REMOTE, "llm-api-key": "typo", "llm-api-keys/anthropic": "unused"})))
         LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(FLOWS)[:1], secret_env={
             "OPENAI_API_KEY": SecretKey(name="llm-api-keys", key="openai")}))
         return [env]

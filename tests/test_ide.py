@@ -18,6 +18,7 @@ from langflow_cdk8s import (
     RedisCache,
     Resources,
     SecretKey,
+    ServiceType,
     Stage,
 )
 
@@ -160,11 +161,17 @@ def test_frontend_that_is_not_a_choice_is_refused() -> None:
 
 
 def test_load_balancer_fronts_the_service_that_serves_the_ui() -> None:
-    bundled = ide(service_type="LoadBalancer")
+    bundled = ide(service_type=ServiceType.LOAD_BALANCER)
     assert find(bundled, "Service", "langflow-ide-backend")["spec"]["type"] == "LoadBalancer"
-    split = ide(service_type="LoadBalancer", frontend=Frontend.nginx())
+    split = ide(service_type=ServiceType.LOAD_BALANCER, frontend=Frontend.nginx())
     assert find(split, "Service", "langflow-ide-frontend")["spec"]["type"] == "LoadBalancer"
     assert find(split, "Service", "langflow-ide-backend")["spec"].get("type", "ClusterIP") == "ClusterIP"
+
+
+def test_a_service_type_given_as_a_string_names_the_enum_member_to_use() -> None:
+    with pytest.raises(ConfigError) as raised:
+        LangflowIDEProps(service_type="LoadBalancer")  # type: ignore[arg-type]
+    assert str(raised.value) == "service_type: 'LoadBalancer' is not a ServiceType\n  fix: use ServiceType.LOAD_BALANCER"
 
 
 def test_requests_cover_measured_use() -> None:

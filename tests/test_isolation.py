@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import read_tree
 from example_app import FLOWS
-from support import environment
+from support import environment_props
 
 from langflow_cdk8s import (
     Environment,
@@ -22,9 +22,9 @@ from langflow_cdk8s.tooling.synth import synth
 
 def build_two(prod_replicas: int):
     def build(app):
-        dev = Environment(app, "dev", environment(Stage.DEVELOPMENT, name="dev").props)
+        dev = Environment(app, "dev", environment_props(Stage.DEVELOPMENT, name="dev"))
         LangflowIDE(dev, "ide", LangflowIDEProps())
-        prod = Environment(app, "prod", environment(Stage.PRODUCTION, name="prod").props)
+        prod = Environment(app, "prod", environment_props(Stage.PRODUCTION, name="prod"))
         LangflowRuntime(prod, "runtime", LangflowRuntimeProps(flows=Flow.from_folder(FLOWS),
                                                               autoscaling=None, replicas=prod_replicas))
         return [dev, prod]

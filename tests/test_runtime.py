@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import Synthesis, environment_folders, read_tree, runnable_starters
 from example_app import FLOWS as EXAMPLE_FLOWS
-from support import NODE, all_of, env_of, environment, find, main_container, pod
+from support import NODE, all_of, env_of, environment, environment_props, find, main_container, pod
 
 from langflow_cdk8s import (
     Autoscaling,
@@ -296,7 +296,7 @@ def test_a_changed_flow_or_image_is_a_new_revision_database(tmp_path: Path) -> N
 
 
 def test_revision_database_names_fit_postgres_and_never_share_a_prefix() -> None:
-    from langflow_cdk8s.patterns.runtime import revision_database
+    from langflow_cdk8s.mechanics.postgres import revision_database
 
     long = "a" * 40
     prefix, name = revision_database("langflow", long, "img", [])
@@ -363,7 +363,7 @@ def test_a_group_name_colliding_with_a_flow_endpoint_is_refused() -> None:
 def synthesize(tmp_path: Path, name: str, flows: list[Flow]) -> dict[str, str]:
     """Writes an app with one production environment serving `flows`, as `make synth` would."""
     def build(app):
-        env = Environment(app, "prod", environment().props)
+        env = Environment(app, "prod", environment_props())
         LangflowRuntime(env, "runtime", LangflowRuntimeProps(flows=flows, exposure=INGRESS))
         return [env]
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from conftest import read_tree
 from example_app import FLOWS as EXAMPLE_FLOWS
-from support import environment
+from support import environment_props
 from test_snapshots import YamlSnapshot, assert_no_orphans
 
 from langflow_cdk8s import (
@@ -53,7 +53,7 @@ INGRESS = IngressOptions(host="flows.example.com", tls_secret="flows-tls")
 
 def build(app) -> list[Environment]:
     def env(name: str, stage: Stage, **props: Any) -> Environment:
-        return Environment(app, name, environment(stage, name=name, **props).props)
+        return Environment(app, name, environment_props(stage, name=name, **props))
 
     download = env("runtime-download", Stage.PRODUCTION)
     LangflowRuntime(download, "runtime", LangflowRuntimeProps(

@@ -19,14 +19,15 @@ from .tooling import report
 
 report.install_excepthook()  # a mistake at module level of main.py: two lines, exit 2, never a stack
 from .mechanics.workload import ServiceWorkload
-from .patterns.environment import Environment, EnvironmentProps, Quota, Stage
+from .patterns.environment import Environment, EnvironmentProps, PodSecurityLevel, Quota, Stage
 from .patterns.gitops import Destination, GitOps, GitOpsProps, SyncPolicy
 from .patterns.ide import LangflowIDE, LangflowIDEProps
 from .patterns.runtime import LangflowRuntime, LangflowRuntimeProps
 from .props.database import Database
+from .props.delivery import FlowDelivery
 from .props.engine import Engine, EngineDefault, LangflowEngine, LfxEngine
 from .props.exposure import Certificate, Exposure, GatewayRef
-from .props.flow import Flow, FlowDelivery, FlowGroup
+from .props.flow import Flow, FlowGroup
 from .props.frontend import Frontend
 from .props.image import LANGFLOW_VERSION, Image
 from .props.ingress import IngressOptions
@@ -37,14 +38,59 @@ from .props.profiles import CloudProfile
 from .props.resources import Resources
 from .props.scaling import Autoscaling
 from .props.secrets import RemoteKey, SecretKey, SecretSource, StoreKind, astra_db
+from .props.server import ServiceType
 from .props.settings import Auth, Metrics, Monitor, OpenTelemetry, RedisCache
 
 __all__ = [
-    "LANGFLOW_VERSION", "App", "Auth", "Autoscaling", "Certificate", "CloudProfile", "ConfigError", "CustomComponents",
-    "Database", "Destination", "Engine", "EngineDefault", "Environment", "EnvironmentProps", "Exposure", "Flow",
-    "FlowDelivery", "FlowGroup", "Frontend", "GatewayRef", "GitOps", "GitOpsProps", "Image", "IngressOptions",
-    "LangflowEngine", "LangflowIDE", "LangflowIDEProps", "LangflowRuntime", "LangflowRuntimeProps", "LfxEngine",
-    "Metrics", "Monitor", "NetworkPeer", "ObjectStorage", "OpenTelemetry", "PodOptions", "ProductionPreflight", "Quota",
-    "RedisCache", "RemoteKey", "Resources", "SecretKey", "SecretSource", "Security", "ServiceWorkload", "Stage",
-    "StoreKind", "SyncPolicy", "astra_db",
+    "LANGFLOW_VERSION",
+    "App",
+    "Auth",
+    "Autoscaling",
+    "Certificate",
+    "CloudProfile",
+    "ConfigError",
+    "CustomComponents",
+    "Database",
+    "Destination",
+    "Engine",
+    "EngineDefault",
+    "Environment",
+    "EnvironmentProps",
+    "Exposure",
+    "Flow",
+    "FlowDelivery",
+    "FlowGroup",
+    "Frontend",
+    "GatewayRef",
+    "GitOps",
+    "GitOpsProps",
+    "Image",
+    "IngressOptions",
+    "LangflowEngine",
+    "LangflowIDE",
+    "LangflowIDEProps",
+    "LangflowRuntime",
+    "LangflowRuntimeProps",
+    "LfxEngine",
+    "Metrics",
+    "Monitor",
+    "NetworkPeer",
+    "ObjectStorage",
+    "OpenTelemetry",
+    "PodOptions",
+    "PodSecurityLevel",
+    "ProductionPreflight",
+    "Quota",
+    "RedisCache",
+    "RemoteKey",
+    "Resources",
+    "SecretKey",
+    "SecretSource",
+    "Security",
+    "ServiceType",
+    "ServiceWorkload",
+    "Stage",
+    "StoreKind",
+    "SyncPolicy",
+    "astra_db",
 ]

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
 
 from constructs import Construct
 
 from ..props.database import InClusterPostgres
+from ..props.flow import Flow
 from ..props.network import NetworkPeer
 from ..props.resources import Resources
 from .containers import CommandProbes, ContainerSpec, empty_dir, volume_claim
 from .labels import selector_labels
 from .networking import Traffic
 from .site import Site
-from .workload import PodSpec, ServicePort, ServiceWorkload, Workload
+from .workload import Controller, PodSpec, ServicePort, ServiceWorkload, Workload
 
 RESOURCES = Resources(cpu="250m", memory="512Mi", cpu_limit="1", memory_limit="1Gi")
 
@@ -36,7 +39,7 @@ def postgres(site: Site, scope: Construct, *, name: str, instance: str, db: InCl
                {"name": "credentials", "secret": {"secretName": db.password.name, "defaultMode": 0o440,
                                                   "items": [{"key": db.password.key, "path": db.password.key}]}}]
     return ServiceWorkload(scope, "postgres", site, Workload(
-        name=name, instance=instance, component="database", version=db.image.tag, controller="StatefulSet",
+        name=name, instance=instance, component="database", version=db.image.tag, controller=Controller.STATEFUL_SET,
         pod=PodSpec(containers=[main], volumes=volumes, termination_grace_period_seconds=60),
         ports=[ServicePort(name="postgres", port=5432)],
         traffic=Traffic(ingress=[NetworkPeer.pods(clients, [5432], "Langflow backend")]),
@@ -46,3 +49,16 @@ def postgres(site: Site, scope: Construct, *, name: str, instance: str, db: InCl
 
 def postgres_selector(instance: str) -> dict[str, str]:
     return selector_labels(instance=instance, component="database")
+
+
+def revision_database(database: str, unit: str, image: str, flows: Sequence[Flow]) -> tuple[str, str]:
+    """(prefix, name) of the database for one unit's revision: `<database>_<unit>_<10 hex>`, the
+    hex from the image and the flows' content, so pods of one revision share it and no other pod
+    writes to it. Within PostgreSQL's 63-character identifiers; a long unit name keeps a hash."""
+    slug = unit.replace("-", "_")
+    room = 63 - len(database) - 12
+    if len(slug) > room:
+        slug = f"{slug[:room - 5]}_{hashlib.sha256(unit.encode()).hexdigest()[:4]}"
+    revision = hashlib.sha256(json.dumps([image, sorted((f.id, f.content_hash) for f in flows)]).encode()).hexdigest()
+    prefix = f"{database}_{slug}_"
+    return prefix, prefix + revision[:10]

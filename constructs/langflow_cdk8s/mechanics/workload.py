@@ -3,6 +3,7 @@ StatefulSet, Service, autoscaler, disruption budget and NetworkPolicy. Used by t
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from ..errors import ConfigError
 from ..props.network import NetworkPeer
 from ..props.pod import PodOptions
 from ..props.scaling import Autoscaling
+from ..props.server import ServiceType
+from ..props.validation import member
 from .containers import ContainerSpec, container_props, from_dict
 from .hardening import RUN_AS_USER, Gaps, checkov_skips
 from .labels import selector_labels, standard_labels
@@ -27,9 +30,16 @@ from .site import Site
 from .values import seconds
 from .waves import metadata, object_meta
 
-SERVICE_TYPES = {"ClusterIP": kplus.ServiceType.CLUSTER_IP, "LoadBalancer": kplus.ServiceType.LOAD_BALANCER}
+SERVICE_TYPES = {ServiceType.CLUSTER_IP: kplus.ServiceType.CLUSTER_IP, ServiceType.LOAD_BALANCER: kplus.ServiceType.LOAD_BALANCER}
 REVISION_HISTORY = 5
 """ReplicaSets and revisions kept for `kubectl rollout undo` (Kubernetes keeps 10)."""
+
+
+class Controller(enum.Enum):
+    """The kind of controller that runs a workload's pods."""
+
+    DEPLOYMENT = "Deployment"
+    STATEFUL_SET = "StatefulSet"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,7 +65,7 @@ class PodSpec:
 class Workload:
     """Everything needed to build one workload. Internal: IDE and runtime constructs fill it in.
 
-    controller: "Deployment" or "StatefulSet".
+    controller: Controller.DEPLOYMENT or Controller.STATEFUL_SET.
     replicas: the fixed count, or the initial count when `autoscaling` is set.
     spread: spread pods across zones and nodes.
     volume_claim_templates: StatefulSet claims.
@@ -69,7 +79,7 @@ class Workload:
     pod: PodSpec
     ports: Sequence[ServicePort]
     traffic: Traffic
-    controller: str = "Deployment"
+    controller: Controller = Controller.DEPLOYMENT
     replicas: int = 1
     autoscaling: Autoscaling | None = None
     spread: bool = False
@@ -77,12 +87,11 @@ class Workload:
     pod_labels: Mapping[str, str] = field(default_factory=dict)
     volume_claim_templates: Sequence[dict[str, Any]] = ()
     service_annotations: Mapping[str, str] = field(default_factory=dict)
-    service_type: str = "ClusterIP"
+    service_type: ServiceType = ServiceType.CLUSTER_IP
 
     def __post_init__(self) -> None:
-        if self.service_type not in SERVICE_TYPES:
-            raise ConfigError("service_type", f"{self.service_type!r} is not a Service type this library emits",
-                              f"use one of {', '.join(SERVICE_TYPES)}")
+        member("controller", self.controller, Controller)
+        member("service_type", self.service_type, ServiceType)
 
     @property
     def selector(self) -> dict[str, str]:
@@ -116,7 +125,7 @@ class ServiceWorkload(Construct):
     def __init__(self, scope: Construct, id: str, site: Site, spec: Workload) -> None:
         super().__init__(scope, id)
         self.name = spec.name
-        self.reader = f"{spec.controller}/{spec.name}"
+        self.reader = f"{spec.controller.value}/{spec.name}"
         """How the environment's registry of Secret references names this workload as a reader."""
         self.labels, self.selector = spec.labels, spec.selector
         self.monitor: cdk8s.ApiObject | None = None
@@ -131,7 +140,7 @@ class ServiceWorkload(Construct):
         ports = [kplus.ServicePort(port=p.port, target_port=p.port, name=p.name, protocol=kplus.Protocol.TCP)
                  for p in spec.ports]
         self.headless_service: kplus.Service | None = None
-        if spec.controller == "StatefulSet":
+        if spec.controller is Controller.STATEFUL_SET:
             # The governing Service a StatefulSet needs: stable per-pod DNS names (pod-0.<name>-headless).
             self.headless_service = kplus.Service(self, "headless-service", metadata=meta("Service", f"{spec.name}-headless"),
                                                   cluster_ip="None", ports=ports)
@@ -145,7 +154,7 @@ class ServiceWorkload(Construct):
             headless.apply()
 
         annotations = dict(spec.service_annotations)
-        if spec.service_type == "LoadBalancer":
+        if spec.service_type is ServiceType.LOAD_BALANCER:
             annotations.update(site.profile.load_balancer_annotations)
         self.service = kplus.Service(self, "service", metadata=meta("Service", annotations=annotations),
                                      type=SERVICE_TYPES[spec.service_type], ports=ports,
@@ -168,7 +177,7 @@ class ServiceWorkload(Construct):
                 metadata=object_meta("PodDisruptionBudget", spec.name, namespace=site.namespace_name, labels=labels))
 
         traffic = spec.traffic
-        if spec.service_type == "LoadBalancer":
+        if spec.service_type is ServiceType.LOAD_BALANCER:
             # The load balancer's clients arrive from anywhere its annotations allow (internal or public).
             clients = NetworkPeer.cidr_blocks(["0.0.0.0/0"], [p.port for p in spec.ports], "load balancer clients")
             traffic = Traffic(ingress=[*traffic.ingress, clients], egress=traffic.egress)
@@ -220,7 +229,7 @@ class ServiceWorkload(Construct):
         pull_secrets = [site.secret_references.secret(name, {PULL_KEY}, consumer=consumer, use="imagePullSecrets")
                         for name in options.image_pull_secrets]
         common: dict[str, Any] = dict(
-            metadata=meta(spec.controller, annotations=skips), select=False, service_account=self.service_account,
+            metadata=meta(spec.controller.value, annotations=skips), select=False, service_account=self.service_account,
             automount_service_account_token=False, security_context=_POD_SECURITY(),
             termination_grace_period=seconds(pod.termination_grace_period_seconds),
             containers=built["containers"], init_containers=built["initContainers"] or None,
@@ -229,7 +238,7 @@ class ServiceWorkload(Construct):
             docker_registry_auth=pull_secrets[0] if len(pull_secrets) == 1 else None)
         replicas = None if spec.autoscaling else spec.replicas
         controller: kplus.Deployment | kplus.StatefulSet
-        if spec.controller == "StatefulSet":
+        if spec.controller is Controller.STATEFUL_SET:
             assert self.headless_service is not None
             controller = kplus.StatefulSet(self, "statefulset", **common, replicas=replicas, service=self.headless_service,
                                            pod_management_policy=kplus.PodManagementPolicy.ORDERED_READY,
@@ -240,7 +249,7 @@ class ServiceWorkload(Construct):
 
         gaps = Gaps(cdk8s.ApiObject.of(controller))
         gaps.spec("revisionHistoryLimit", REVISION_HISTORY)
-        if spec.controller == "StatefulSet":
+        if spec.controller is Controller.STATEFUL_SET:
             gaps.spec("persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"})
             if spec.volume_claim_templates:
                 gaps.spec("volumeClaimTemplates", list(spec.volume_claim_templates))

@@ -30,7 +30,7 @@ from ..props.network import NetworkPeer
 from ..props.profiles import CloudProfile
 from ..props.resources import Resources
 from ..props.secrets import ExistingSecrets, ExternalSecrets, SecretSource, SecretSourceChoice
-from ..props.validation import at_least, dns_label, quantity
+from ..props.validation import at_least, dns_label, member, quantity
 
 if TYPE_CHECKING:
     from ..props.flow import Flow
@@ -41,6 +41,13 @@ class Stage(enum.Enum):
 
     DEVELOPMENT = "development"
     PRODUCTION = "production"
+
+
+class PodSecurityLevel(enum.Enum):
+    """The Pod Security Admission levels an environment may enforce (every pod here passes RESTRICTED)."""
+
+    BASELINE = "baseline"
+    RESTRICTED = "restricted"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,8 +101,8 @@ class EnvironmentProps:
     monitoring_namespace: namespace of the Prometheus that scrapes metrics ports (default None: no scraping allowed).
     container_defaults: the LimitRange defaults for a container that states no resources
     (default 100m/128Mi requested, 500m/256Mi limit).
-    pod_security: Pod Security Admission level enforced (default: `restricted` in production,
-    `baseline` in development; both always warn and audit at `restricted`).
+    pod_security: Pod Security Admission level enforced: PodSecurityLevel.RESTRICTED or .BASELINE (default
+    None: RESTRICTED in production, BASELINE in development; both always warn and audit at restricted).
     secrets: where the Secrets its objects read come from: SecretSource.existing() (default: created
     by hand from the page's checklist) or SecretSource.external(store=..., remote=...) (an
     ExternalSecret per Secret, from External Secrets Operator).
@@ -109,7 +116,7 @@ class EnvironmentProps:
     external_apis: Sequence[NetworkPeer] = (NetworkPeer.public_internet(),)
     monitoring_namespace: str | None = None
     container_defaults: Resources = Resources(cpu="100m", memory="128Mi", cpu_limit="500m", memory_limit="256Mi")
-    pod_security: str | None = None
+    pod_security: PodSecurityLevel | None = None
     secrets: SecretSourceChoice = field(default_factory=SecretSource.existing)
 
     def __post_init__(self) -> None:
@@ -119,18 +126,17 @@ class EnvironmentProps:
                               "use SecretSource.existing() or SecretSource.external(store=..., remote=...)")
         if self.monitoring_namespace is not None:
             dns_label("monitoring_namespace", self.monitoring_namespace)
-        if self.pod_security not in (None, "baseline", "restricted"):
-            raise ConfigError("pod_security", f"{self.pod_security!r} is not a Pod Security level this library allows",
-                              "use 'restricted' or 'baseline' (every pod here passes 'restricted')")
-        if self.stage is Stage.PRODUCTION and self.pod_security == "baseline":
-            raise ConfigError("pod_security", "'baseline' in a production environment",
+        if self.pod_security is not None:
+            member("pod_security", self.pod_security, PodSecurityLevel)
+        if self.stage is Stage.PRODUCTION and self.pod_security is PodSecurityLevel.BASELINE:
+            raise ConfigError("pod_security", "PodSecurityLevel.BASELINE in a production environment",
                               "production enforces 'restricted'; leave pod_security unset")
 
     @property
-    def enforced_pod_security(self) -> str:
-        if self.pod_security:
+    def enforced_pod_security(self) -> PodSecurityLevel:
+        if self.pod_security is not None:
             return self.pod_security
-        return "restricted" if self.stage is Stage.PRODUCTION else "baseline"
+        return PodSecurityLevel.RESTRICTED if self.stage is Stage.PRODUCTION else PodSecurityLevel.BASELINE
 
 
 class Environment(CompletingChart):
@@ -142,6 +148,8 @@ class Environment(CompletingChart):
     every pod in it, also those users added through the cdk8s-plus API (see mechanics/hardening.py),
     and `objects` is what cdk8s writes. The construct id is the environment's name and its dist/ folder.
 
+    Its settings, as others read them (the props are not kept): name, namespace_name, stage, profile,
+    monitoring_namespace, external_apis, pod_security (the level enforced).
     Its objects: namespace_object (kplus.Namespace), default_deny and allow_dns (kplus.NetworkPolicy),
     developer_role (kplus.Role, production only), developer_binding (kplus.RoleBinding, unless
     developer_group is None), quota (k8s.KubeResourceQuota), limits (k8s.KubeLimitRange);
@@ -156,7 +164,18 @@ class Environment(CompletingChart):
         super().__init__(scope, id, disable_resource_name_hashes=True, namespace=props.namespace,
                          labels=environment_labels(id))
         self.name = id
-        self.props = props
+        self.namespace_name = props.namespace
+        """The environment's namespace (also the Chart's `namespace`, which cdk8s gives every object
+        that names none; the Namespace object itself drops it)."""
+        self.stage = props.stage
+        self.profile = props.profile
+        self.monitoring_namespace = props.monitoring_namespace
+        self.external_apis = props.external_apis
+        self.pod_security = props.enforced_pod_security
+        """The Pod Security level enforced (props.pod_security, or the stage's default)."""
+        self._quota_limits = props.quota
+        self._container_defaults = props.container_defaults
+        self._developer_group = props.developer_group
         self.warnings: list[str] = []
         self.notes: list[str] = []
         self.flows: list[Flow] = []
@@ -165,7 +184,7 @@ class Environment(CompletingChart):
         self.shared = SharedConstructs(self)
         self.secret_references = SecretReferences(self, self.shared, props.secrets, namespace=self.namespace_name,
                                                   labels=self.labels("secrets"))
-        self.hardening = Hardening(id, props.enforced_pod_security)
+        self.hardening = Hardening(id, self.pod_security.value)
         self._completed = False
         self.node.add_validation(_Completed(self))
         self.namespace_object = kplus.Namespace(self, "namespace", metadata=self._metadata(
@@ -175,28 +194,6 @@ class Environment(CompletingChart):
         self._developer_access()
         self._limits()
         self._own = {child.node.id for child in self.node.children}
-
-    @property
-    def namespace_name(self) -> str:
-        """The environment's namespace (also the Chart's `namespace`, which cdk8s gives every object
-        that names none; the Namespace object itself drops it)."""
-        return self.props.namespace
-
-    @property
-    def stage(self) -> Stage:
-        return self.props.stage
-
-    @property
-    def profile(self) -> CloudProfile:
-        return self.props.profile
-
-    @property
-    def monitoring_namespace(self) -> str | None:
-        return self.props.monitoring_namespace
-
-    @property
-    def external_apis(self) -> Sequence[NetworkPeer]:
-        return self.props.external_apis
 
     @property
     def objects(self) -> list[dict[str, Any]]:
@@ -250,7 +247,7 @@ class Environment(CompletingChart):
         return object_meta(kind, name, namespace=self.namespace_name, labels=self.labels(component))
 
     def _pod_security_labels(self) -> dict[str, str]:
-        level = self.props.enforced_pod_security
+        level = self.pod_security.value
         return {
             "pod-security.kubernetes.io/enforce": level,
             "pod-security.kubernetes.io/enforce-version": "latest",
@@ -275,7 +272,7 @@ class Environment(CompletingChart):
     def _developer_access(self) -> None:
         self.developer_role: kplus.Role | None = None
         self.developer_binding: kplus.RoleBinding | None = None
-        group = self.props.developer_group
+        group = self._developer_group
         if group is None:
             return
         role: kplus.IRole
@@ -294,10 +291,10 @@ class Environment(CompletingChart):
         self.developer_binding.add_subjects(kplus.Group.from_name(self, "developers", group))
 
     def _limits(self) -> None:
-        hard = {key: quantity_value(value) for key, value in self.props.quota.hard().items()}
+        hard = {key: quantity_value(value) for key, value in self._quota_limits.hard().items()}
         self.quota = k8s.KubeResourceQuota(self, "quota", metadata=self._object_meta("ResourceQuota", "langflow-quota", "quota"),
                                            spec=k8s.ResourceQuotaSpec(hard=hard))
-        defaults = self.props.container_defaults.to_manifest()
+        defaults = self._container_defaults.to_manifest()
 
         def quantities(values: dict[str, str]) -> dict[str, k8s.Quantity]:
             return {key: quantity_value(value) for key, value in values.items()}
@@ -310,9 +307,9 @@ class Environment(CompletingChart):
     def quota_warnings(self, objects: Sequence[dict[str, Any]] | None = None) -> list[str]:
         """Where the workloads at maximum scale (see quota_usage) need more than the quota allows, and by how
         much; `objects` are this environment's synthesized objects (default: synthesized now)."""
-        hard = self.props.quota.hard()
+        hard = self._quota_limits.hard()
         warnings = []
-        usage = quota_usage(self.objects if objects is None else objects, self.props.container_defaults.to_manifest())
+        usage = quota_usage(self.objects if objects is None else objects, self._container_defaults.to_manifest())
         for key, needed in usage.items():
             allowed = Decimal(hard[key]) if key == "pods" else quantity(f"quota.{key}", hard[key])
             if needed > allowed:

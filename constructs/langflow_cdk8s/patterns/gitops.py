@@ -232,6 +232,8 @@ class GitOps(CompletingChart):
     dist/<id>/, under a project that allows nothing but Applications and AppProjects in Argo CD's
     namespace (not `default`, which allows everything everywhere).
 
+    What it deploys and from where: environments, repo_url, target_revision, argocd_namespace.
+
     No Application carries the resources finalizer: removing an environment from main.py deletes
     its Application, never its running workloads. The construct id is the dist/ folder. Each
     project's whitelist is read again from the environment's objects when the app synthesizes
@@ -248,7 +250,10 @@ class GitOps(CompletingChart):
                               "name the GitOps chart 'argocd'")
         super().__init__(scope, id, disable_resource_name_hashes=True)
         self.name = id
-        self.props = props
+        self.environments: Sequence[Environment] = props.environments
+        self.argocd_namespace = props.argocd_namespace
+        self.repo_url = props.repo_url
+        self.target_revision = props.target_revision
         self.projects: list[str] = []
         self.applications: list[str] = []
         self.environment_projects: dict[str, AppProject] = {}
@@ -276,7 +281,7 @@ class GitOps(CompletingChart):
         self._whitelists.write()
 
     def _metadata(self, name: str, kind: str) -> cdk8s.ApiObjectMetadata:
-        return cdk8s.ApiObjectMetadata(name=name, namespace=self.props.argocd_namespace,
+        return cdk8s.ApiObjectMetadata(name=name, namespace=self.argocd_namespace,
                                        labels=standard_labels(instance=f"langflow-{self.name}", component="gitops"),
                                        annotations={SYNC_WAVE: sync_wave(kind)})
 
@@ -284,7 +289,7 @@ class GitOps(CompletingChart):
                  own_namespace: str | None = None) -> AppProject:
         project = AppProject(self, f"{name}-project", metadata=self._metadata(name, "AppProject"), spec=AppProjectSpec(
             description=description,
-            source_repos=[self.props.repo_url],
+            source_repos=[self.repo_url],
             destinations=[destination.project(namespace)],
             namespace_resource_whitelist=[AppProjectSpecNamespaceResourceWhitelist(group=group, kind=kind)
                                           for group, kind in sorted(namespaced)],
@@ -297,8 +302,8 @@ class GitOps(CompletingChart):
     def _application(self, name: str, *, path: str, destination: Destination, namespace: str, policy: SyncPolicy) -> None:
         Application(self, f"{name}-application", metadata=self._metadata(name, "Application"), spec=ApplicationSpec(
             project=name,
-            source=ApplicationSpecSource(repo_url=self.props.repo_url, path=path,
-                                         target_revision=self.props.target_revision),
+            source=ApplicationSpecSource(repo_url=self.repo_url, path=path,
+                                         target_revision=self.target_revision),
             destination=destination.application(namespace),
             sync_policy=policy.to_spec(),
         ))

@@ -5,33 +5,37 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import cdk8s
-from constructs import Construct
-
 import cdk8s_plus_27 as kplus
 
+from constructs import Construct
+
 from ..errors import ConfigError
-from ..mechanics.backend import (backend_container, backend_egress, backend_volumes, scrape_annotations, scrapers,
-                                 telemetry_egress, telemetry_env, wire_database)
+from ..mechanics.backend import (
+    backend_container,
+    backend_egress,
+    backend_volumes,
+    scrape_annotations,
+    scrapers,
+    telemetry_egress,
+    telemetry_env,
+    wire_database,
+)
 from ..mechanics.containers import ContainerSpec, HttpProbes, empty_dir, env_list
+from ..mechanics.exposure import expose
 from ..mechanics.labels import selector_labels, standard_labels
 from ..mechanics.monitors import attach_monitor
 from ..mechanics.networking import Traffic
 from ..mechanics.postgres import postgres, postgres_selector
-from ..mechanics.exposure import expose
 from ..mechanics.routes import Route
-from ..mechanics.workload import PodSpec, ServicePort, ServiceWorkload, Workload
+from ..mechanics.workload import Controller, PodSpec, ServicePort, ServiceWorkload, Workload
 from ..props.database import Database, DatabaseChoice, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
 from ..props.frontend import BundledFrontend, Frontend, FrontendChoice, NginxFrontend
-from ..props.image import Image
-from ..props.exposure import Exposure
 from ..props.network import NetworkPeer
 from ..props.pod import PodOptions
-from ..props.posture import ObjectStorage, Posture, ProductionPreflight, Security, merge_secrets, origins
+from ..props.posture import Security, merge_secrets, origins
 from ..props.resources import Resources
-from ..props.secrets import SecretKey, check_secret_keys
-from ..props.settings import PORT, Auth, Metrics, RedisCache
-from ..props.validation import at_least, dns_label
+from ..props.server import LangflowServerProps, ServiceType
+from ..props.settings import PORT, Auth
 from .environment import Environment
 
 FRONTEND_PORT = 8080
@@ -40,8 +44,9 @@ FRONTEND_PROBES = HttpProbes(port="http", startup_path="/index.html", readiness_
 
 
 @dataclass(frozen=True, kw_only=True)
-class LangflowIDEProps:
+class LangflowIDEProps(LangflowServerProps):
     """The IDE's settings; every default is what a secure single-team dev environment wants.
+    The fields it shares with the runtime are LangflowServerProps'.
 
     name: prefix of every object name (default "langflow-ide": objects are langflow-ide-backend, -frontend).
     image: backend image (default langflowai/langflow:1.13.0).
@@ -54,12 +59,11 @@ class LangflowIDEProps:
     exposure: how the IDE is reached from outside: Exposure.gateway(...) (an HTTPRoute on the platform's
     Gateway), Exposure.own_gateway(...) or Exposure.ingress(...); None (default) exposes nothing.
     service_type: the type of the Service serving the UI (the backend's, or the nginx frontend's):
-    "ClusterIP" (default) or "LoadBalancer", which gets the cloud profile's load-balancer annotations
-    (an internal load balancer on EKS, GKE and AKS).
+    ServiceType.CLUSTER_IP (default) or ServiceType.LOAD_BALANCER, which gets the cloud profile's
+    load-balancer annotations (an internal load balancer on EKS, GKE and AKS).
     replicas: backend replicas (default 1; more need PostgreSQL).
     backend_resources: default 500m/1280Mi requested, 2 CPU/2Gi limit (measured ~1.0-1.1 GiB at rest and
     at peak: the request covers it, so the backend is not the first pod evicted; the limit leaves half).
-    metrics: Prometheus on port 9090 (default enabled).
     redis: optional shared cache for several replicas (default None).
     secret_env: env vars from Secrets, e.g. LLM API keys or `secrets.astra_db(...)` (default none).
     security: Langflow's security settings (default Security.ide(): custom component code for admins only).
@@ -67,39 +71,24 @@ class LangflowIDEProps:
     with more than one replica, which would otherwise each keep their own uploads).
     production_preflight: run Langflow's `prod` profile checks at boot (default None; needs
     PostgreSQL and object_storage).
-    workers: Langflow worker processes per pod (LANGFLOW_WORKERS; default 1; more need job_queue).
-    job_queue: Secret key with a redis:// URL for the shared job queue (default None; sets
-    LANGFLOW_JOB_QUEUE_TYPE=redis and LANGFLOW_REDIS_QUEUE_URL).
     backend_pod: escape hatch (scheduling, extra env/volumes, sidecars…); the nginx frontend's is
     Frontend.nginx(pod=...).
     """
 
     name: str = "langflow-ide"
-    image: Image = field(default_factory=Image.langflow)
     frontend: FrontendChoice = field(default_factory=Frontend.bundled)
     database: DatabaseChoice = field(default_factory=Database.sqlite)
     auth: Auth = field(default_factory=lambda: Auth.from_secret("langflow-ide-auth"))
-    exposure: Exposure | None = None
-    service_type: str = "ClusterIP"
     replicas: int = 1
     backend_resources: Resources = Resources(cpu="500m", memory="1280Mi", cpu_limit="2", memory_limit="2Gi")
-    metrics: Metrics = Metrics()
-    redis: RedisCache | None = None
-    secret_env: Mapping[str, SecretKey] = field(default_factory=dict)
     security: Security = field(default_factory=Security.ide)
-    object_storage: ObjectStorage | None = None
-    production_preflight: ProductionPreflight | None = None
-    workers: int = 1
-    job_queue: SecretKey | None = None
     backend_pod: PodOptions = PodOptions()
 
     def __post_init__(self) -> None:
-        dns_label("name", self.name)
-        check_secret_keys(self)
+        super().__post_init__()
         if len(self.name) > 40:
             raise ConfigError("name", f"{self.name!r} is longer than 40 characters",
                               "shorten it: object names append '-frontend' and claim suffixes to it")
-        at_least("replicas", self.replicas, 1)
         if not isinstance(self.frontend, (BundledFrontend, NginxFrontend)):
             raise ConfigError("frontend", f"{self.frontend!r} is not a frontend choice",
                               "use Frontend.bundled() (the default) or Frontend.nginx(...)")
@@ -112,12 +101,6 @@ class LangflowIDEProps:
         if self.replicas > 1 and self.object_storage is None:
             raise ConfigError("replicas", f"{self.replicas} replicas without object storage: each would keep "
                               "its own uploads", "set object_storage=ObjectStorage(bucket=...), or use replicas=1")
-        self.posture.check(self.database)
-
-    @property
-    def posture(self) -> Posture:
-        return Posture(security=self.security, object_storage=self.object_storage,
-                       preflight=self.production_preflight, workers=self.workers, job_queue=self.job_queue)
 
 
 class LangflowIDE(Construct):
@@ -129,13 +112,14 @@ class LangflowIDE(Construct):
     .container, .service, .network_policy, ...), frontend (ServiceWorkload with the nginx Deployment
     with Frontend.nginx(...), else None), postgres (ServiceWorkload, with Database.in_cluster_postgres(),
     else None), exposure_objects (what the exposure built: an HTTPRoute, a Gateway, a ReferenceGrant or
-    a kplus.Ingress) and ingress (the kplus.Ingress with Exposure.ingress, else None).
+    a kplus.Ingress) and ingress (the kplus.Ingress with Exposure.ingress, else None). `name` is props.name,
+    the prefix of its object names.
     """
 
     def __init__(self, scope: Construct, id: str, props: LangflowIDEProps = LangflowIDEProps()) -> None:
         env = Environment.of(scope)
         super().__init__(scope, id)
-        self.props = props
+        self.name = props.name
         version = props.image.tag
         backend, frontend = f"{props.name}-backend", f"{props.name}-frontend"
         backend_selector = selector_labels(instance=props.name, component="backend")
@@ -169,11 +153,12 @@ class LangflowIDE(Construct):
         egress = [*backend_egress(env, db, props.redis), *props.posture.egress(), *telemetry_egress(props.metrics)]
         self.backend = ServiceWorkload(self, "backend", env, Workload(
             name=backend, instance=props.name, component="backend", version=version,
-            controller="StatefulSet" if stateful else "Deployment", replicas=props.replicas,
+            controller=Controller.STATEFUL_SET if stateful else Controller.DEPLOYMENT, replicas=props.replicas,
             pod=PodSpec(containers=[main], volumes=backend_volumes(db), options=options,
                         termination_grace_period_seconds=60),
             pod_annotations={**scrape_annotations(env, props.metrics), **options.annotations}, pod_labels=options.labels,
-            ports=[ServicePort(name="http", port=PORT)], service_type="ClusterIP" if nginx else props.service_type,
+            ports=[ServicePort(name="http", port=PORT)],
+            service_type=ServiceType.CLUSTER_IP if nginx else props.service_type,
             traffic=Traffic(ingress=backend_ingress, egress=egress),
             volume_claim_templates=[db.claim] if db.claim else (), spread=props.replicas > 1,
         ))
@@ -189,7 +174,7 @@ class LangflowIDE(Construct):
             self.postgres = postgres(env, self, name=postgres_name, instance=props.name, db=props.database,
                                      clients=backend_selector)
 
-        self.exposure_objects: list[cdk8s.ApiObject] = []
+        self.exposure_objects: list[Construct] = []
         if props.exposure:
             # The API straight to the backend (long-running builds and streaming skip a proxy hop and
             # its timeouts); the UI from whichever Service serves it.

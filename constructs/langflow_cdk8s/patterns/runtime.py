@@ -7,40 +7,46 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-import cdk8s
-from constructs import Construct
+from typing import Any
 
 import cdk8s_plus_27 as kplus
 
+from constructs import Construct
+
 from ..errors import ConfigError
-from ..mechanics.backend import (DatabaseWiring, backend_egress, scrape_annotations, scrapers, telemetry_egress,
-                                 telemetry_env, wire_database)
+from ..mechanics.backend import (
+    DatabaseWiring,
+    backend_egress,
+    scrape_annotations,
+    scrapers,
+    telemetry_egress,
+    telemetry_env,
+    wire_database,
+)
 from ..mechanics.containers import ContainerSpec, empty_dir, env_list
 from ..mechanics.engines import ServerInputs, server
+from ..mechanics.exposure import expose
 from ..mechanics.labels import standard_labels
 from ..mechanics.monitors import attach_monitor
 from ..mechanics.networking import Traffic
-from ..mechanics.exposure import expose
+from ..mechanics.postgres import revision_database
 from ..mechanics.routes import Route
 from ..mechanics.waves import COMPARE_OPTIONS, IGNORE_EXTRANEOUS, metadata
 from ..mechanics.workload import REVISION_HISTORY, PodSpec, ServicePort, ServiceWorkload, Workload
-from ..props.database import (Database, DatabaseChoice, ExternalPostgres, InClusterPostgres, SqliteEphemeral,
-                              SqliteOnVolume)
+from ..props.database import Database, DatabaseChoice, ExternalPostgres, InClusterPostgres, SqliteEphemeral, SqliteOnVolume
+from ..props.delivery import BakedDelivery, ConfigMapDelivery, Delivery, DownloadDelivery, FlowDelivery
 from ..props.engine import Engine, EngineDefault, RuntimeEngine, check_engine, state_model, uses_memory
-from ..props.flow import (CONFIG_MAP_LIMIT, BakedDelivery, ConfigMapDelivery, Delivery, DownloadDelivery, Flow,
-                          FlowDelivery, FlowGroup, check_unique)
+from ..props.flow import CONFIG_MAP_LIMIT, Flow, FlowGroup, check_unique
 from ..props.image import Image
-from ..props.exposure import Exposure
 from ..props.network import NetworkPeer
 from ..props.pod import PodOptions
-from ..props.posture import ObjectStorage, Posture, ProductionPreflight, Security, merge_secrets, origins
+from ..props.posture import Security, merge_secrets, origins
 from ..props.resources import Resources
 from ..props.runnable import check_auth, check_runtime
 from ..props.scaling import Autoscaling
-from ..props.secrets import SecretKey, check_secret_keys
-from ..props.settings import PORT, Auth, Metrics, RedisCache
-from ..props.validation import at_least, dns_label
+from ..props.server import LangflowServerProps
+from ..props.settings import PORT, Auth
+from ..props.validation import at_least
 from .environment import Environment, Stage
 
 FLOWS_PATH = "/app/flows"
@@ -52,8 +58,9 @@ _PREPARE_SCRIPT = (SCRIPTS / "prepare_database.py").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True, kw_only=True)
-class LangflowRuntimeProps:
+class LangflowRuntimeProps(LangflowServerProps):
     """The runtime's settings; each flow (or FlowGroup) becomes its own Deployment.
+    The fields it shares with the IDE are LangflowServerProps'.
 
     flows: Flow and FlowGroup objects (required, at least one; see Flow.from_folder).
     engine: what serves the flows: Engine.langflow() (default: the full server, every flow works)
@@ -75,14 +82,12 @@ class LangflowRuntimeProps:
     exposure: one host for all flows: Exposure.gateway(...) (an HTTPRoute on the platform's Gateway),
     Exposure.own_gateway(...) or Exposure.ingress(...), whose run and webhook paths route each flow to
     its own Service, so adding a flow adds routes, never a load balancer (default None: no exposure).
-    service_type: each flow Service's type: "ClusterIP" (default) or "LoadBalancer" with the cloud
-    profile's load-balancer annotations.
+    service_type: each flow Service's type: ServiceType.CLUSTER_IP (default) or
+    ServiceType.LOAD_BALANCER with the cloud profile's load-balancer annotations.
     resources: per pod (default EngineDefault.VALUE: the engine's measured sizing, see Engine).
     replicas: fixed replica count when autoscaling is None (default 3).
     autoscaling: default EngineDefault.VALUE: the engine's (langflow 3..6, lfx 2..6 replicas on 70 % CPU);
     None for a fixed replica count.
-    metrics: Prometheus on port 9090 (default enabled).
-    redis: optional shared cache (default None).
     secret_env: env vars from Secrets for every flow: LLM keys, `secrets.astra_db(...)` (default none).
     pod: escape hatches for every flow's pods (default none).
     termination_grace_period_seconds: time for running flows to finish on shutdown (default 60).
@@ -93,38 +98,24 @@ class LangflowRuntimeProps:
     Database.external_postgres(...) and object_storage).
     workers: Langflow worker processes per pod (LANGFLOW_WORKERS; default 1: scale with pods, which
     the HPA measures; more need job_queue). Engine.lfx(workers=...) sets lfx's own.
-    job_queue: Secret key with a redis:// URL for the shared job queue (default None; sets
-    LANGFLOW_JOB_QUEUE_TYPE=redis and LANGFLOW_REDIS_QUEUE_URL).
     """
 
     flows: Sequence[Flow | FlowGroup]
     name: str = "langflow-runtime"
-    image: Image = field(default_factory=Image.langflow)
     engine: RuntimeEngine = field(default_factory=Engine.langflow)
     delivery: Delivery = field(default_factory=FlowDelivery.config_maps)
     database: DatabaseChoice = field(default_factory=Database.sqlite_ephemeral)
     auth: Auth = field(default_factory=lambda: Auth.from_secret("langflow-runtime-auth", api_key=True))
-    exposure: Exposure | None = None
-    service_type: str = "ClusterIP"
     resources: Resources | EngineDefault = EngineDefault.VALUE
     replicas: int = 3
     autoscaling: Autoscaling | EngineDefault | None = EngineDefault.VALUE
-    metrics: Metrics = Metrics()
-    redis: RedisCache | None = None
-    secret_env: Mapping[str, SecretKey] = field(default_factory=dict)
     pod: PodOptions = PodOptions()
     termination_grace_period_seconds: int = 60
     security: Security = field(default_factory=Security.runtime)
-    object_storage: ObjectStorage | None = None
-    production_preflight: ProductionPreflight | None = None
-    workers: int = 1
-    job_queue: SecretKey | None = None
 
     def __post_init__(self) -> None:
-        dns_label("name", self.name)
+        super().__post_init__()
         check_engine(self.engine, "engine")
-        check_secret_keys(self)
-        at_least("replicas", self.replicas, 1)
         at_least("termination_grace_period_seconds", self.termination_grace_period_seconds, 1)
         if not self.flows:
             raise ConfigError("flows", "is empty", "pass at least one Flow (for example Flow.from_folder('flows'))")
@@ -135,13 +126,7 @@ class LangflowRuntimeProps:
             raise ConfigError("database", "Database.external_postgres_url(...) names one fixed database, but the "
                               "runtime gives each unit and revision its own",
                               "use Database.external_postgres(host=..., password=...) on the runtime")
-        self.posture.check(self.database)
         check_runtime(self.flows, self.security)
-
-    @property
-    def posture(self) -> Posture:
-        return Posture(security=self.security, object_storage=self.object_storage,
-                       preflight=self.production_preflight, workers=self.workers, job_queue=self.job_queue)
 
 
 @dataclass(frozen=True)
@@ -169,14 +154,15 @@ class LangflowRuntime(Construct):
     Ingress), `ingress` the kplus.Ingress with Exposure.ingress, `flow_config_maps[endpoint]`
     the ConfigMap of a flow delivered by FlowDelivery.config_maps(), and `fetch_script` the init
     container's ConfigMap with FlowDelivery.download(), `database_script` the database-preparing
-    init container's ConfigMap on PostgreSQL.
+    init container's ConfigMap on PostgreSQL. `name` is props.name, the prefix of its object names.
     """
 
     def __init__(self, scope: Construct, id: str, props: LangflowRuntimeProps) -> None:
         env = Environment.of(scope)
         super().__init__(scope, id)
         check_auth(props.auth, production=env.stage is Stage.PRODUCTION, environment=env.name)
-        self.props = props
+        self.name = props.name
+        self._pod = props.pod
         self._script_names: dict[str, str] = {}
         flows = [flow for item in props.flows for flow in (item.flows if isinstance(item, FlowGroup) else [item])]
         # Endpoint names must be unique in the environment, across runtimes too: they share one host.
@@ -187,19 +173,20 @@ class LangflowRuntime(Construct):
         env.flows.extend(flows)
         self._check_delivery(props.delivery)
         env.note(f"{props.name}: {state_model(props.database, [unit.engine for unit in self.units])}")
-        self._warn_per_pod_memory(env)
+        self._warn_per_pod_memory(env, props.database)
         self.workloads: dict[str, ServiceWorkload] = {}
-        self.exposure_objects: list[cdk8s.ApiObject] = []
+        self.exposure_objects: list[Construct] = []
         self.flow_config_maps: dict[str, kplus.ConfigMap] = {}
         self.fetch_script: kplus.ConfigMap | None = None
         self.database_script: kplus.ConfigMap | None = None
         if isinstance(props.delivery, DownloadDelivery):
-            self.fetch_script = self._script(env, "flow-fetcher", "fetch", "fetch_flows.py", _FETCH_SCRIPT)
+            self.fetch_script = self._script(env, props.image, "flow-fetcher", "fetch", file_name="fetch_flows.py", text=_FETCH_SCRIPT)
         if isinstance(props.database, ExternalPostgres) and any(unit.engine.stateful for unit in self.units):
-            self.database_script = self._script(env, "database-preparer", "db", "prepare_database.py", _PREPARE_SCRIPT)
+            self.database_script = self._script(env, props.image, "database-preparer", "db", file_name="prepare_database.py",
+                                                text=_PREPARE_SCRIPT)
         for unit in self.units:
-            db, init = self._unit_database(env, unit)
-            self._unit(env, unit, db, init)
+            db, init = self._unit_database(env, props, unit)
+            self._unit(env, props, unit, db, init)
         self._warn_missing_variables(env)
         if props.exposure:
             routes = [Route(path=path, service=self.workloads[unit.key].service, port=PORT)
@@ -241,7 +228,7 @@ class LangflowRuntime(Construct):
 
     def _check_engines(self) -> None:
         """A flow that cannot work on its unit's engine is refused, naming file, component and reason."""
-        for unit, flow in ((unit, flow) for unit in self.units for flow in unit.flows):
+        for unit, flow in ((u, f) for u in self.units for f in u.flows):
             if (refused := unit.engine.refusal(flow)) is not None:
                 raise ConfigError(flow.source, f"component {refused[0]} {refused[1]} (unit {unit.name!r} runs on "
                                   f"Engine.{unit.engine.name}())", refused[2])
@@ -266,23 +253,23 @@ class LangflowRuntime(Construct):
         """Global variables `flow` reads that no env var of its pods sets: the headless runtime has
         no stored variables, so Langflow reads each from the environment and fails the run without it.
         Unknown (empty) when the pods take env vars from `pod.env_from`, whose names are not visible here."""
-        if self.props.pod.env_from:
+        if self._pod.env_from:
             return []
         served = next((u for u in self.units if any(f.id == flow.id for f in u.flows)), None)
         # Secret-backed variables (the registry; for a flow not served yet the first unit's), and plain env.
-        secrets = Environment.of(self.node.scope).secret_references.variables(self.workloads[(served or self.units[0]).key].reader)
-        return sorted(flow.global_variables - {*secrets, *self.props.pod.env, *(served.env if served else {})})
+        secrets = Environment.of(self).secret_references.variables(self.workloads[(served or self.units[0]).key].reader)
+        return sorted(flow.global_variables - {*secrets, *self._pod.env, *(served.env if served else {})})
 
     def _warn_missing_variables(self, env: Environment) -> None:
         for flow in (f for unit in self.units for f in unit.flows):
             missing = self.missing_variables(flow)
             if missing:
                 env.warn(f"{flow.source} reads global variable(s) {', '.join(missing)}, which no env var of "
-                         f"{self.props.name}'s pods sets: add them to its secret_env in main.py")
+                         f"{self.name}'s pods sets: add them to its secret_env in main.py")
 
-    def _warn_per_pod_memory(self, env: Environment) -> None:
+    def _warn_per_pod_memory(self, env: Environment, database: DatabaseChoice) -> None:
         """Chat memory read back from a per-pod database differs between replicas: say which flows."""
-        if not isinstance(self.props.database, SqliteEphemeral):
+        if not isinstance(database, SqliteEphemeral):
             return
         for unit in self.units:
             most = unit.autoscaling.max_replicas if unit.autoscaling else unit.replicas
@@ -292,20 +279,20 @@ class LangflowRuntime(Construct):
                              f"Database.sqlite_ephemeral() and up to {most} replicas: a session's history depends on "
                              "the pod that answers (use Database.external_postgres, or one replica)")
 
-    def _script(self, env: Environment, component: str, short: str, file_name: str, text: str) -> kplus.ConfigMap:
+    def _script(self, env: Environment, image: Image, component: str, short: str, *, file_name: str, text: str) -> kplus.ConfigMap:
         """An init container's script in an immutable ConfigMap named after its content."""
         digest = hashlib.sha256(text.encode()).hexdigest()[:10]
-        name = f"{self.props.name}-{short}-{digest}"
+        name = f"{self.name}-{short}-{digest}"
         self._script_names[short] = name
-        labels = standard_labels(instance=self.props.name, component=component, version=self.props.image.tag)
+        labels = standard_labels(instance=self.name, component=component, version=image.tag)
         return kplus.ConfigMap(self, f"{short}-script", immutable=True, data={file_name: text},
                                metadata=metadata("ConfigMap", name, namespace=env.namespace_name, labels=labels,
                                                  annotations={COMPARE_OPTIONS: IGNORE_EXTRANEOUS}))
 
-    def _unit_database(self, env: Environment, unit: _Unit) -> tuple[DatabaseWiring | None, list[ContainerSpec]]:
+    def _unit_database(self, env: Environment, props: LangflowRuntimeProps,
+                       unit: _Unit) -> tuple[DatabaseWiring | None, list[ContainerSpec]]:
         """The database wiring of one unit, and the init container that prepares it (PostgreSQL);
         none for an engine without state."""
-        props = self.props
         db = props.database
         if not unit.engine.stateful:
             return None, []
@@ -324,10 +311,10 @@ class LangflowRuntime(Construct):
         script = {"name": "db-script", "configMap": {"name": self._script_names["db"]}}
         return replace(wiring, extra_volumes=[script]), [init]
 
-    def _flow_volumes(self, env: Environment, unit: _Unit,
-                      labels: dict[str, str]) -> tuple[list[dict], list[dict], list[ContainerSpec], str]:
+    def _flow_volumes(self, env: Environment, props: LangflowRuntimeProps, unit: _Unit,
+                      labels: dict[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[ContainerSpec], str]:
         """Volumes, main-container mounts, init containers and the load path for the delivery mode."""
-        delivery = self.props.delivery
+        delivery = props.delivery
         if isinstance(delivery, BakedDelivery):
             return [], [], [], delivery.path
         mount = {"name": "flows", "mountPath": FLOWS_PATH, "readOnly": True}
@@ -344,7 +331,8 @@ class LangflowRuntime(Construct):
                 sources.append({"configMap": {"name": name}})
             return [{"name": "flows", "projected": {"defaultMode": 0o444, "sources": sources}}], [mount], [], FLOWS_PATH
         fetch_script = self._script_names["fetch"]
-        fetch_mounts = [{"name": "flows", "mountPath": FLOWS_PATH}, {"name": "fetch", "mountPath": "/opt/fetch", "readOnly": True}]
+        fetch_mounts: list[dict[str, Any]] = [{"name": "flows", "mountPath": FLOWS_PATH},
+                                              {"name": "fetch", "mountPath": "/opt/fetch", "readOnly": True}]
         fetch_env = [{"name": "FLOWS_DIR", "value": FLOWS_PATH},
                      {"name": "FLOWS", "value": json.dumps([{"id": f.id, "url": f.url, "endpoint_name": f.endpoint_name}
                                                             for f in unit.flows], separators=(",", ":"))}]
@@ -355,15 +343,15 @@ class LangflowRuntime(Construct):
             header = delivery.auth_header
             volumes.append({"name": "auth", "secret": {"secretName": header.name, "defaultMode": 0o400,
                                                        "items": [{"key": header.key, "path": header.key}]}})
-        init = ContainerSpec(name="fetch-flows", image=self.props.image, ports={}, env=fetch_env,
+        init = ContainerSpec(name="fetch-flows", image=props.image, ports={}, env=fetch_env,
                              resources=FETCH_RESOURCES, mounts=fetch_mounts, command=["python", "/opt/fetch/fetch_flows.py"])
         return volumes, [mount], [init], FLOWS_PATH
 
-    def _unit(self, env: Environment, unit: _Unit, db: DatabaseWiring | None, db_init: list[ContainerSpec]) -> None:
-        props = self.props
+    def _unit(self, env: Environment, props: LangflowRuntimeProps, unit: _Unit, db: DatabaseWiring | None,
+              db_init: list[ContainerSpec]) -> None:
         engine = unit.engine
         labels = standard_labels(instance=unit.name, component="runtime", version=props.image.tag)
-        flow_volumes, flow_mounts, inits, load_path = self._flow_volumes(env, unit, labels)
+        flow_volumes, flow_mounts, inits, load_path = self._flow_volumes(env, props, unit, labels)
         inits = [*db_init, *inits]
         options = props.pod
         settings: dict[str, str] = dict(telemetry_env(props.metrics, unit.name))
@@ -399,15 +387,3 @@ class LangflowRuntime(Construct):
         if scraped:  # an engine without a metrics port (lfx) gets no monitor that would select nothing
             attach_monitor(env, self.workloads[unit.key], props.metrics)
 
-
-def revision_database(database: str, unit: str, image: str, flows: Sequence[Flow]) -> tuple[str, str]:
-    """(prefix, name) of the database for one unit's revision: `<database>_<unit>_<10 hex>`, the
-    hex from the image and the flows' content, so pods of one revision share it and no other pod
-    writes to it. Within PostgreSQL's 63-character identifiers; a long unit name keeps a hash."""
-    slug = unit.replace("-", "_")
-    room = 63 - len(database) - 12
-    if len(slug) > room:
-        slug = f"{slug[:room - 5]}_{hashlib.sha256(unit.encode()).hexdigest()[:4]}"
-    revision = hashlib.sha256(json.dumps([image, sorted((f.id, f.content_hash) for f in flows)]).encode()).hexdigest()
-    prefix = f"{database}_{slug}_"
-    return prefix, prefix + revision[:10]

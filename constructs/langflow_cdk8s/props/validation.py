@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import TypeVar
 
 from ..errors import ConfigError
+
+E = TypeVar("E", bound=enum.Enum)
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DATA_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
@@ -16,6 +20,17 @@ _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei"
 _DECIMAL = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
             "k": Decimal("1e3"), "M": Decimal("1e6"), "G": Decimal("1e9"), "T": Decimal("1e12"),
             "P": Decimal("1e15"), "E": Decimal("1e18")}
+
+
+def member(prop: str, value: object, choice: type[E]) -> E:
+    """A closed choice's enum member. A plain string is refused, with the member that means it: the
+    error teaches the enum rather than the library guessing which strings to accept."""
+    if isinstance(value, choice):
+        return value
+    same = [m for m in choice if m.value == value]
+    fix = (f"use {choice.__name__}.{same[0].name}" if same
+           else "use one of " + ", ".join(f"{choice.__name__}.{m.name}" for m in choice))
+    raise ConfigError(prop, f"{value!r} is not a {choice.__name__}", fix)
 
 
 def dns_label(prop: str, value: str) -> str:

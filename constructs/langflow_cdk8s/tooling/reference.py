@@ -12,14 +12,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import ConfigError
-from ..patterns.environment import EnvironmentProps, Quota, Stage
+from ..patterns.environment import EnvironmentProps, PodSecurityLevel, Quota, Stage
 from ..patterns.gitops import Destination, GitOpsProps, SyncPolicy
 from ..patterns.ide import LangflowIDEProps
 from ..patterns.runtime import LangflowRuntimeProps
 from ..props.database import Database
+from ..props.delivery import FlowDelivery
 from ..props.engine import Engine, LangflowEngine, LfxEngine
 from ..props.exposure import Certificate, GatewayRef, GatewayRoute, OwnGateway
-from ..props.flow import Flow, FlowDelivery, FlowGroup
+from ..props.flow import Flow, FlowGroup
 from ..props.frontend import Frontend, NginxFrontend
 from ..props.image import Image
 from ..props.ingress import IngressOptions
@@ -30,11 +31,12 @@ from ..props.profiles import CloudProfile
 from ..props.resources import Resources
 from ..props.scaling import Autoscaling
 from ..props.secrets import RemoteKey, SecretKey, SecretSource, StoreKind
+from ..props.server import ServiceType
 from ..props.settings import Auth, Metrics, Monitor, OpenTelemetry, RedisCache
 from .pages import GENERATED
 
 REFERENCE: tuple[type, ...] = (
-    EnvironmentProps, Stage, Quota, CloudProfile, LangflowIDEProps, LangflowRuntimeProps, Engine, LangflowEngine,
+    EnvironmentProps, Stage, PodSecurityLevel, Quota, CloudProfile, LangflowIDEProps, LangflowRuntimeProps, ServiceType, Engine, LangflowEngine,
     LfxEngine, Flow, FlowGroup, FlowDelivery,
     Frontend, NginxFrontend, Database, GatewayRoute, GatewayRef, OwnGateway, Certificate, IngressOptions, PodOptions, Resources, Autoscaling, Auth,
     Metrics, Monitor, OpenTelemetry, RedisCache, Security, CustomComponents, ObjectStorage, ProductionPreflight, Image,
@@ -51,22 +53,24 @@ def _paragraphs(doc: str | None) -> list[str]:
 
 def field_descriptions(cls: type) -> dict[str, str]:
     """Field name -> description, from the docstring's `name: text` lines (several names may share one
-    line: `a, b: text` or `a / b: text`). A line starts an entry only when its names are fields."""
+    line: `a, b: text` or `a / b: text`). A line starts an entry only when its names are fields.
+    Inherited fields take their base class's line unless the class describes them itself."""
     names = {f.name for f in dataclasses.fields(cls)}
     found: dict[str, str] = {}
-    current: list[str] = []
-    for line in inspect.cleandoc(cls.__doc__ or "").splitlines():
-        match = _ENTRY.match(line.strip())
-        heads = re.split(r"\s*[,/]\s*", match.group(1)) if match else []
-        if match and set(heads) <= names:
-            current = heads
-            for head in heads:
-                found[head] = match.group(2).strip()
-        elif line.strip() and current:
-            for head in current:
-                found[head] += " " + line.strip()
-        else:
-            current = []
+    for owner in reversed([c for c in cls.__mro__ if dataclasses.is_dataclass(c)]):
+        current: list[str] = []
+        for line in inspect.cleandoc(owner.__doc__ or "").splitlines():
+            match = _ENTRY.match(line.strip())
+            heads = re.split(r"\s*[,/]\s*", match.group(1)) if match else []
+            if match and set(heads) <= names:
+                current = heads
+                for head in heads:
+                    found[head] = match.group(2).strip()
+            elif line.strip() and current:
+                for head in current:
+                    found[head] += " " + line.strip()
+            else:
+                current = []
     return {name: found[name] for name in (f.name for f in dataclasses.fields(cls)) if name in found}
 
 

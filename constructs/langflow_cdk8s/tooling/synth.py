@@ -47,7 +47,7 @@ def check_deployed(app: cdk8s.App) -> None:
     gitops = [child for child in app.node.children if isinstance(child, GitOps)]
     if not gitops:
         return
-    deployed = {env.node.path for g in gitops for env in g.props.environments}
+    deployed = {env.node.path for g in gitops for env in g.environments}
     for env in (child for child in app.node.children if isinstance(child, Environment)):
         if env.node.path not in deployed:
             raise ConfigError(f"environment {env.name!r}", "is synthesized into dist/ but not in GitOpsProps(environments=[...])",
@@ -75,9 +75,8 @@ def summary(app: cdk8s.App, environments: list[Environment], written: dict[str, 
                   "for it): fine for a Secret a later unit may need, else a typo" for mapped in unused_mappings(env.secret_references)]
         lines += [f"  warning: {warning}" for warning in [*env.warnings, *shortened, *env.quota_warnings(scaled)]]
     for gitops in (child for child in app.node.children if isinstance(child, GitOps)):
-        props = gitops.props
         lines.append(f"{gitops.name}: {len(gitops.projects)} AppProjects and {len(gitops.applications)} Applications "
-                     f"in namespace {props.argocd_namespace}, following {props.repo_url} at {props.target_revision}")
+                     f"in namespace {gitops.argocd_namespace}, following {gitops.repo_url} at {gitops.target_revision}")
     return "\n".join(lines)
 
 
