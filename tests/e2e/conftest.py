@@ -63,9 +63,8 @@ def generated_secrets(folders: list[Path]) -> dict[str, dict[str, str]]:
     return values
 
 
-def langflow_unit(flow: Mapping[str, Any], workdir: Path, *, host: str | None = None,
-                  tls_secret: str | None = None) -> tuple[dict[str, Any], Path]:
-    """`flow` as one Engine.langflow() unit (SQLite per pod, optionally behind an Ingress for `host`),
+def langflow_unit(flow: Mapping[str, Any], workdir: Path, *, exposure: Any = None) -> tuple[dict[str, Any], Path]:
+    """`flow` as one Engine.langflow() unit (SQLite per pod, optionally behind `exposure`),
     synthesized with the library as main.py's prod is, into a folder of its own: how the langflow
     engine is proven when dist/prod serves every unit with lfx."""
     import cdk8s
@@ -76,7 +75,6 @@ def langflow_unit(flow: Mapping[str, Any], workdir: Path, *, host: str | None = 
         Environment,
         EnvironmentProps,
         Flow,
-        IngressOptions,
         LangflowRuntime,
         LangflowRuntimeProps,
         Quota,
@@ -95,7 +93,7 @@ def langflow_unit(flow: Mapping[str, Any], workdir: Path, *, host: str | None = 
             quota=Quota(requests_cpu="32", requests_memory="64Gi", limits_cpu="64", limits_memory="64Gi")))
         LangflowRuntime(env, "runtime", LangflowRuntimeProps(
             flows=[Flow.from_file(source)], engine=Engine.langflow(), autoscaling=None, replicas=1,
-            exposure=IngressOptions(host=host, tls_secret=tls_secret) if host else None))
+            exposure=exposure))
         return [env]
 
     with open(os.devnull, "w") as quiet:

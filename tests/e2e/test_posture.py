@@ -75,6 +75,27 @@ def ingress_origin(folder: str) -> str:
     return origin(yaml.safe_load(p.read_text()) for p in sorted((DIST / folder).glob("*.k8s.yaml")))
 
 
+def exposure_of(folder: str) -> Any:
+    """The exposure dist/<folder>'s own route was synthesized with: the platform's Gateway its HTTPRoute
+    attaches to, or its Ingress's host and TLS Secret (so a unit synthesized here has the same origin)."""
+    from langflow_cdk8s import Exposure, GatewayRef, IngressOptions
+
+    objects = [yaml.safe_load(p.read_text()) for p in sorted((DIST / folder).glob("*.k8s.yaml"))]
+    route = next(o for o in objects if o["kind"] in ("HTTPRoute", "Ingress"))
+    if route["kind"] == "Ingress":
+        tls = route["spec"].get("tls") or [{}]
+        return IngressOptions(host=route["spec"]["rules"][0]["host"], tls_secret=tls[0].get("secretName"))
+    parent = route["spec"]["parentRefs"][0]
+    host = route["spec"]["hostnames"][0]
+    if "namespace" not in parent:  # the environment's own Gateway: the same host and scheme through an Ingress
+        listeners = [listener for o in objects if o["kind"] == "Gateway" for listener in o["spec"]["listeners"]
+                     if listener.get("hostname") == host]
+        refs = [ref["name"] for listener in listeners for ref in (listener.get("tls") or {}).get("certificateRefs", [])]
+        return IngressOptions(host=host, tls_secret=refs[0] if refs else None)
+    return Exposure.gateway(host, gateway=GatewayRef(
+        name=parent["name"], namespace=parent["namespace"], section_name=parent.get("sectionName")))
+
+
 @pytest.fixture(scope="module")
 def runtime(booted: dict[str, Any], start_pod: PodFactory, secrets: dict, workdir: Path) -> Pod:
     """The first `langflow run` pod of dist/prod, from the pods booted for the whole run; when every
@@ -84,12 +105,9 @@ def runtime(booted: dict[str, Any], start_pod: PodFactory, secrets: dict, workdi
         pod: Pod = booted["runtime"][workload["metadata"]["name"]]
         pod.wait_ready()
         return pod
-    [ingress] = [yaml.safe_load(p.read_text()) for p in sorted((DIST / "prod").glob("Ingress.*.k8s.yaml"))]
-    tls = ingress["spec"].get("tls") or [{}]
     first = sorted((DIST / "prod").glob("ConfigMap.flow-*.k8s.yaml"))[0]
     flow = json.loads(next(iter(yaml.safe_load(first.read_text())["data"].values())))
-    deployment, folder = langflow_unit(flow, workdir, host=ingress["spec"]["rules"][0]["host"],
-                                       tls_secret=tls[0].get("secretName"))
+    deployment, folder = langflow_unit(flow, workdir, exposure=exposure_of("prod"))
     return start_pod(deployment, folder, objects=Objects.load(folder, secrets_for(folder, secrets)))
 
 
