@@ -12,10 +12,11 @@ import example_app
 import pytest
 from conftest import ROOT, Synthesis, environment_folders, example, reference
 
+from langflow_cdk8s.mechanics.workload import WORKLOAD_KINDS
 from langflow_cdk8s.props.secrets import ExternalSecrets
 from langflow_cdk8s.tooling import docs, pages
 from langflow_cdk8s.tooling import reference as props_reference
-from langflow_cdk8s.tooling.inventory import WORKLOAD_KINDS, required_secrets
+from langflow_cdk8s.tooling.inventory import required_secrets
 
 DOCS = ROOT / "docs"
 REGENERATE = "run `make synth` and commit docs/"

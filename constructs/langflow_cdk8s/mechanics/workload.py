@@ -31,6 +31,8 @@ from .values import seconds
 from .waves import metadata, object_meta
 
 SERVICE_TYPES = {ServiceType.CLUSTER_IP: kplus.ServiceType.CLUSTER_IP, ServiceType.LOAD_BALANCER: kplus.ServiceType.LOAD_BALANCER}
+WORKLOAD_KINDS = ("Deployment", "StatefulSet")
+"""The controllers the library builds its workloads with (what quota, docs and cost sums read)."""
 REVISION_HISTORY = 5
 """ReplicaSets and revisions kept for `kubectl rollout undo` (Kubernetes keeps 10)."""
 

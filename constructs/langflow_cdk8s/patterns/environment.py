@@ -26,6 +26,7 @@ from ..mechanics.secret_refs import SecretReferences
 from ..mechanics.tree import api_objects, api_version_kind
 from ..mechanics.values import SharedConstructs, patch_remove
 from ..mechanics.waves import SYNC_WAVE, SYNC_WAVES, metadata, object_meta, sync_wave
+from ..mechanics.workload import WORKLOAD_KINDS
 from ..props.network import NetworkPeer
 from ..props.profiles import CloudProfile
 from ..props.resources import Resources
@@ -351,7 +352,6 @@ READ_ONLY_RULES: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] 
 ]
 """Production's developer Role: read what runs, never Secrets, never exec or port-forward."""
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 
 
 def quota_usage(objects: Sequence[dict[str, Any]], defaults: dict[str, dict[str, str]] | None = None) -> dict[str, Decimal]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..patterns.environment import WORKLOAD_KINDS
+from ..mechanics.workload import WORKLOAD_KINDS
 from ..props.validation import quantity
 
 Manifest = Mapping[str, Any]

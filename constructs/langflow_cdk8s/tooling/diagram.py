@@ -8,7 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .inventory import WORKLOAD_KINDS, read_manifest, required_secrets
+from ..mechanics.workload import WORKLOAD_KINDS
+from .inventory import read_manifest, required_secrets
 
 Manifest = dict[str, Any]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet")
+from ..mechanics.workload import WORKLOAD_KINDS
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
