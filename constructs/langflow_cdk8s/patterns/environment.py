@@ -182,7 +182,9 @@ class Environment(CompletingChart):
         self.flows: list[Flow] = []
         self.ingress_hosts: dict[str, str] = {}
         self.gateways: dict[str, Any] = {}
-        self.shared = SharedConstructs(self)
+        # References that are constructs (Secrets, volumes, peers) under one child of their own, so that
+        # stamp_sync_waves passes them over in one step: there are several per flow.
+        self.shared = SharedConstructs(constructs.Construct(self, "shared"))
         self.secret_references = SecretReferences(self, self.shared, props.secrets, namespace=self.namespace_name,
                                                   labels=self.labels("secrets"))
         self.hardening = Hardening(id, self.pod_security.value)
@@ -212,7 +214,7 @@ class Environment(CompletingChart):
         get the Argo CD sync wave of their kind, as the library's objects do (a kind without one keeps
         Argo CD's default, 0). Only their subtrees are visited: the library's already carry theirs."""
         for child in self.node.children:
-            if child.node.id in self._own or type(child).__module__.startswith("langflow_cdk8s."):
+            if type(child).__module__.startswith("langflow_cdk8s.") or child.node.id in self._own:
                 continue
             for api_object in api_objects(child):
                 kind = api_version_kind(api_object)[1]

@@ -162,6 +162,7 @@ class LangflowRuntime(Construct):
         super().__init__(scope, id)
         check_auth(props.auth, production=env.stage is Stage.PRODUCTION, environment=env.name)
         self.name = props.name
+        self._environment = env
         self._pod = props.pod
         self._script_names: dict[str, str] = {}
         flows = [flow for item in props.flows for flow in (item.flows if isinstance(item, FlowGroup) else [item])]
@@ -257,7 +258,7 @@ class LangflowRuntime(Construct):
             return []
         served = next((u for u in self.units if any(f.id == flow.id for f in u.flows)), None)
         # Secret-backed variables (the registry; for a flow not served yet the first unit's), and plain env.
-        secrets = Environment.of(self).secret_references.variables(self.workloads[(served or self.units[0]).key].reader)
+        secrets = self._environment.secret_references.variables(self.workloads[(served or self.units[0]).key].reader)
         return sorted(flow.global_variables - {*secrets, *self._pod.env, *(served.env if served else {})})
 
     def _warn_missing_variables(self, env: Environment) -> None:

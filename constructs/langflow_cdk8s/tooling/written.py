@@ -21,10 +21,28 @@ READ_KINDS = frozenset({*POD_PATHS, "HorizontalPodAutoscaler"})
 class Written:
     kinds: Counter[str]
     objects: list[dict[str, Any]]
-    """The objects of READ_KINDS, as written."""
+    """The objects of READ_KINDS, as written, with only what the summary reads (`essentials`)."""
 
 
 def read(outdir: Path, env: Environment) -> Written:
     files = sorted((outdir / env.name).glob("*.k8s.yaml"))
     kinds = Counter(path.name.split(".", 1)[0] for path in files)
-    return Written(kinds, [read_manifest(path) for path in files if path.name.split(".", 1)[0] in READ_KINDS])
+    return Written(kinds, [essentials(read_manifest(path)) for path in files if path.name.split(".", 1)[0] in READ_KINDS])
+
+
+def essentials(manifest: dict[str, Any]) -> dict[str, Any]:
+    """A workload with only its name, scale, strategy and its containers' names and resources (what
+    the idle line and the quota check read); an autoscaler whole. Env vars, probes and volumes are
+    most of a workload, and a summary of 500 flows would otherwise hold them all at once."""
+    path = POD_PATHS.get(manifest["kind"])
+    if path is None:
+        return manifest
+    pod: Any = manifest
+    for part in path:
+        pod = pod[part]
+    lean = {kind: [{"name": c["name"], "resources": c.get("resources", {})} for c in pod.get(kind, [])]
+            for kind in ("initContainers", "containers")}
+    spec = {key: manifest["spec"].get(key) for key in ("replicas", "strategy") if key in manifest["spec"]}
+    for part in reversed(path[1:]):
+        lean = {part: lean}
+    return {"kind": manifest["kind"], "metadata": {"name": manifest["metadata"]["name"]}, "spec": {**spec, **lean}}
