@@ -40,7 +40,7 @@ def essentials(manifest: dict[str, Any]) -> dict[str, Any]:
     pod: Any = manifest
     for part in path:
         pod = pod[part]
-    lean = {kind: [{"name": c["name"], "resources": c.get("resources", {})} for c in pod.get(kind, [])]
+    lean: Any = {kind: [{"name": c["name"], "resources": c.get("resources", {})} for c in pod.get(kind, [])]
             for kind in ("initContainers", "containers")}
     spec = {key: manifest["spec"].get(key) for key in ("replicas", "strategy") if key in manifest["spec"]}
     for part in reversed(path[1:]):
