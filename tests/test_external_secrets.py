@@ -184,7 +184,7 @@ def test_a_mapping_nothing_reads_is_named_in_the_summary(tmp_path: Path) -> None
 def test_a_per_key_mapping_wins_over_the_secrets_path() -> None:
     env = runtime_env(SecretSource.external(store="vault", kind=StoreKind.SECRET_STORE, remote={
         **REMOTE, "llm-api-keys/openai": RemoteKey(key="shared/openai", property="token")}))
-    spec = env.secret_references.external_secrets["llm-api-keys"].to_json()["spec"]
+    spec = env.secret_references.produced["llm-api-keys"].to_json()["spec"]
     assert spec["data"] == [{"secretKey": "openai", "remoteRef": {"key": "shared/openai", "property": "token"}}]
     assert spec["secretStoreRef"] == {"kind": "SecretStore", "name": "vault"}
 
@@ -197,7 +197,7 @@ def test_the_registry_records_each_reference_with_its_consumer() -> None:
                                   "llm-api-keys": {"openai"}}
     assert registry.readers("llm-api-keys") == ["StatefulSet/langflow-ide-backend"]
     assert "OPENAI_API_KEY" in registry.variables("StatefulSet/langflow-ide-backend")
-    assert registry.external_secrets == {}
+    assert registry.produced == {}
 
 
 @pytest.mark.parametrize("bad, where", [
@@ -235,3 +235,16 @@ def test_the_diagram_draws_each_external_secret_reading_its_store_and_creating_i
         node = f"es_{name.replace('-', '_')}"
         assert f'{node}[/"ExternalSecret {name}<br/>refresh 15m"/]' in drawn
         assert f'{store} -->|"reads"| {node}' in drawn and f'{node} -->|"creates"| secret_{name.replace("-", "_")}' in drawn
+
+
+def test_every_secret_source_is_registered():
+    """A new kind of SecretSource joins the union, the producers and the page sections (README, "Extend the library")."""
+    import typing
+
+    from langflow_cdk8s.mechanics.secret_refs import PRODUCERS
+    from langflow_cdk8s.props.secrets import SecretSourceChoice
+    from langflow_cdk8s.tooling.pages import SECRET_SECTIONS
+
+    kinds = set(typing.get_args(SecretSourceChoice))
+    assert set(PRODUCERS) == kinds
+    assert set(SECRET_SECTIONS) == kinds

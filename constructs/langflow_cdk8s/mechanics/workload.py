@@ -19,13 +19,14 @@ from ..errors import ConfigError
 from ..props.network import NetworkPeer
 from ..props.pod import PodOptions
 from ..props.scaling import Autoscaling
+from ..props.secrets import PULL_KEY
 from ..props.server import ServiceType
 from ..props.validation import member
 from .containers import ContainerSpec, container_props, from_dict
 from .hardening import RUN_AS_USER, Gaps, checkov_skips
 from .labels import selector_labels, standard_labels
 from .networking import Traffic, network_policy, pods
-from .secret_refs import PULL_KEY, SecretReferences
+from .secret_refs import SecretReferences
 from .site import Site
 from .values import seconds
 from .waves import metadata, object_meta

@@ -30,7 +30,7 @@ from ..mechanics.workload import WORKLOAD_KINDS
 from ..props.network import NetworkPeer
 from ..props.profiles import CloudProfile
 from ..props.resources import Resources
-from ..props.secrets import ExistingSecrets, ExternalSecrets, SecretSource, SecretSourceChoice
+from ..props.secrets import SecretSource, SecretSourceChoice
 from ..props.validation import at_least, dns_label, member, quantity
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ class EnvironmentProps:
 
     def __post_init__(self) -> None:
         dns_label("namespace", self.namespace)
-        if not isinstance(self.secrets, (ExistingSecrets, ExternalSecrets)):
+        if not isinstance(self.secrets, SecretSourceChoice):
             raise ConfigError("secrets", f"{self.secrets!r} is not a Secret source",
                               "use SecretSource.existing() or SecretSource.external(store=..., remote=...)")
         if self.monitoring_namespace is not None:

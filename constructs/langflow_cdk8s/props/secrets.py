@@ -99,10 +99,28 @@ class RemoteKey:
                               "give the secret's path or name in the store, such as 'langflow/prod/llm-api-keys'")
 
 
+TLS_KEYS = frozenset({"tls.crt", "tls.key"})
+PULL_KEY = ".dockerconfigjson"
+"""Keys that make a Secret a TLS Secret, and a registry credential."""
+
+
+def secret_type(keys: set[str]) -> str:
+    """The Secret's type, from the keys read: TLS and registry credentials have their own."""
+    if keys and keys <= TLS_KEYS:
+        return "kubernetes.io/tls"
+    if keys == {PULL_KEY}:
+        return "kubernetes.io/dockerconfigjson"
+    return "Opaque"
+
+
 @dataclass(frozen=True)
 class ExistingSecrets:
     """The Secrets exist in the namespace already: someone creates them with `kubectl create secret`
     (each environment's page lists the commands), outside Git."""
+
+    def provide(self, environment: str, namespace: str) -> str:
+        """How a person makes a missing Secret exist (the end of a promote error's fix line)."""
+        return f"create that Secret in {namespace}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,6 +156,10 @@ class ExternalSecrets:
                 raise ConfigError(f"secrets.remote[{mapped!r}]", "maps a whole Secret to a RemoteKey",
                                   f"map {name!r} to a path (each key becomes a property of it), or "
                                   f"'{name}/<key>' to a RemoteKey")
+
+    def provide(self, environment: str, namespace: str) -> str:
+        """How a person makes a missing Secret exist (the end of a promote error's fix line)."""
+        return f"map it in SecretSource.external(remote=...) of environment {environment!r} (store {self.store!r})"
 
     def remote_key(self, secret: str, key: str) -> RemoteKey | None:
         """Where `key` of `secret` comes from: its own mapping, else property `key` of the Secret's path."""
@@ -175,3 +197,5 @@ class SecretSource:
 
 
 SecretSourceChoice = ExistingSecrets | ExternalSecrets
+"""Every kind of Secret source; a new one joins here (EnvironmentProps checks against this union)
+and in mechanics/secret_refs.py PRODUCERS."""

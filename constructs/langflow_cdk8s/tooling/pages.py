@@ -3,11 +3,12 @@ Secrets to create (values never enter dist/) and the object list."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from ..mechanics.secret_refs import SecretReferences
 from ..mechanics.workload import WORKLOAD_KINDS
-from ..props.secrets import ExternalSecrets
+from ..props.secrets import ExistingSecrets, ExternalSecrets, SecretSourceChoice
 from .cost import client_section, reservation_section
 from .diagram import (
     Manifest,
@@ -79,8 +80,12 @@ def secrets_section(namespace: str, secrets: SecretReferences | None) -> str:
     needed = secrets.secrets() if secrets is not None else {}
     if secrets is None or not needed:
         return "## Secrets to create\n\nNone: nothing here reads a Secret.\n"
-    if isinstance(secrets.source, ExternalSecrets):
-        return _external_section(namespace, secrets, secrets.source)
+    return SECRET_SECTIONS[type(secrets.source)](namespace, secrets, secrets.source)
+
+
+def _existing_section(namespace: str, secrets: SecretReferences, source: ExistingSecrets) -> str:
+    """The Secrets to create by hand: who reads each, and a `kubectl create secret` command."""
+    needed = secrets.secrets()
     existing = _existing_values(secrets)
     rows = [f"| `{name}` | {_keys_text(keys)} | {', '.join(secrets.readers(name))} |" for name, keys in needed.items()]
     commands = "\n\n".join(_secret_command(namespace, name, keys, {k: text for (n, k), text in existing.items() if n == name})
@@ -133,6 +138,14 @@ def _external_section(namespace: str, secrets: SecretReferences, source: Externa
         *rows,
         "",
     ])
+
+
+
+SECRET_SECTIONS: dict[type[SecretSourceChoice], Callable[[str, SecretReferences, Any], str]] = {
+    ExistingSecrets: _existing_section,
+    ExternalSecrets: _external_section,
+}
+"""Kind of Secret source -> the section of the environment page that says how its Secrets come to exist."""
 
 
 def isolation_section(objects: Sequence[Manifest]) -> str:

@@ -26,7 +26,6 @@ from ..errors import ConfigError
 from ..patterns.environment import Environment
 from ..patterns.runtime import LangflowRuntime
 from ..props.flow import Flow, _check_endpoint, check_secret_free, check_unique, slugify
-from ..props.secrets import ExternalSecrets
 from .langflow_api import KEY_ENV, URL_ENV, LangflowAPI, api_key, base_url
 from .synth import new_app
 
@@ -241,10 +240,7 @@ def _check_variables(changes: Sequence[Change], runtimes: Sequence[LangflowRunti
             if missing:
                 env = Environment.of(runtime)
                 wanted = ", ".join(f'"{name}": SecretKey(name="...", key="...")' for name in missing)
-                source = env.secret_references.source
-                then = (f"map it in SecretSource.external(remote=...) of environment {env.name!r} (store "
-                        f"{source.store!r})" if isinstance(source, ExternalSecrets)
-                        else f"create that Secret in {env.namespace_name}")
+                then = env.secret_references.source.provide(env.name, env.namespace_name)
                 raise ConfigError(f"flow {change.pulled.name!r}",
                                   f"reads global variable(s) {', '.join(missing)}, which environment {env.name!r} "
                                   "does not provide", f"add {wanted} to secret_env of LangflowRuntime "

@@ -13,7 +13,7 @@ import cdk8s
 
 from ..errors import ConfigError
 from ..mechanics.completion import App
-from ..mechanics.secret_refs import unused_mappings
+from ..mechanics.external_secrets import unused_mappings
 from ..patterns.environment import Environment
 from ..patterns.gitops import GitOps
 from . import publish, report
