@@ -63,8 +63,10 @@ OMITTED_ZEROS: dict[str, tuple[tuple[tuple[str, ...], Any], ...]] = {
 QUANTITY_FIELDS = ("requests", "limits")
 
 
+@functools.cache
 def quantity_value(value: str) -> k8s.Quantity:
-    """A canonical quantity as the k8s bindings hold one (JSON patches are applied before they convert)."""
+    """A canonical quantity as the k8s bindings hold one (JSON patches are applied before they convert);
+    one object per value, as in values.py (each costs a jsii round trip)."""
     return k8s.Quantity.from_string(canonical_quantity(value))
 
 

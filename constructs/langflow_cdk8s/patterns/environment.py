@@ -196,7 +196,8 @@ class Environment(CompletingChart):
         self._network_baseline()
         self._developer_access()
         self._limits()
-        self._own = {child.node.id for child in self.node.children}
+        self._own = list(self.node.children)
+        """The environment's own objects, compared by identity (what it created in Python keeps its object)."""
 
     @property
     def objects(self) -> list[dict[str, Any]]:
@@ -214,7 +215,7 @@ class Environment(CompletingChart):
         get the Argo CD sync wave of their kind, as the library's objects do (a kind without one keeps
         Argo CD's default, 0). Only their subtrees are visited: the library's already carry theirs."""
         for child in self.node.children:
-            if type(child).__module__.startswith("langflow_cdk8s.") or child.node.id in self._own:
+            if type(child).__module__.startswith("langflow_cdk8s.") or any(child is own for own in self._own):
                 continue
             for api_object in api_objects(child):
                 kind = api_version_kind(api_object)[1]
