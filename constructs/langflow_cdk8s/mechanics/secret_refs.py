@@ -37,9 +37,9 @@ class SecretReference:
 
 
 class SecretReferences:
-    """Every Secret reference of one environment, and with `SecretSource.external(...)` the one
-    ExternalSecret per Secret that produces it (built when the Secret is first read, rebuilt as
-    more of its keys are read, so each carries exactly the keys the environment uses)."""
+    """Every Secret reference of one environment, and what its Secret source's producer built for each
+    Secret (`produced`: with `SecretSource.external(...)` one ExternalSecret per Secret, built when the
+    Secret is first read and rebuilt as more of its keys are read, so it carries exactly those keys)."""
 
     def __init__(self, scope: Construct, shared: SharedConstructs, source: SecretSourceChoice, *,
                  namespace: str, labels: Mapping[str, str]) -> None:
