@@ -52,3 +52,12 @@ def test_every_layer_is_a_folder_or_the_error_type() -> None:
 def test_no_library_file_is_over_400_lines() -> None:
     long = {str(p.relative_to(PACKAGE)): n for p in MODULES if (n := len(p.read_text().splitlines())) > 400}
     assert not long, long
+
+
+def test_unit_tests_follow_the_layers() -> None:
+    """tests/<layer>/ holds the unit tests of that layer of the package; what holds for the whole
+    repository (gates, snapshots, README, adoption) stays at the top of tests/, real Langflow in tests/e2e/."""
+    tests = ROOT / "tests"
+    folders = {p.name for p in tests.iterdir() if p.is_dir() and any(p.glob("test_*.py"))} - {"e2e"}
+    assert folders, "no unit-test folder: tests/<layer>/ mirrors constructs/langflow_cdk8s/<layer>/"
+    assert folders <= set(ORDER), f"{sorted(folders - set(ORDER))} is no layer of the package ({ORDER})"

@@ -9,6 +9,7 @@ import cdk8s_plus_27 as kplus
 import example_app
 import pytest
 from cdk8s_plus_27 import k8s
+from shared_apps import every_option_on
 from support import QUOTA, find, main_container, pod, unsynthesized_app
 
 import main
@@ -20,25 +21,13 @@ from imports.prometheus_podmonitor.com.coreos.monitoring import PodMonitor
 from imports.prometheus_servicemonitor.com.coreos.monitoring import ServiceMonitor
 from langflow_cdk8s import (
     ConfigError,
-    Database,
     Environment,
     EnvironmentProps,
     Flow,
-    FlowDelivery,
-    Frontend,
-    GitOps,
-    GitOpsProps,
-    IngressOptions,
     LangflowIDE,
     LangflowIDEProps,
     LangflowRuntime,
     LangflowRuntimeProps,
-    Metrics,
-    Monitor,
-    RedisCache,
-    SecretKey,
-    SecretSource,
-    ServiceType,
     Stage,
 )
 
@@ -54,29 +43,6 @@ BINDINGS = {"PodDisruptionBudget": k8s.KubePodDisruptionBudget, "ResourceQuota":
             "LimitRange": k8s.KubeLimitRange, "ExternalSecret": ExternalSecret, "PodMonitor": PodMonitor,
             "ServiceMonitor": ServiceMonitor, "HTTPRoute": HttpRoute, "Gateway": Gateway, "ReferenceGrant": ReferenceGrant}
 """Kinds cdk8s-plus lacks -> their typed binding (bundled k8s, or imported from the CRDs in imports/crds/)."""
-
-
-def every_option_on(app: cdk8s.App) -> list[Environment]:
-    """A variant with every option that adds objects: in-cluster PostgreSQL, ingress, Redis, the nginx frontend, download delivery,
-    Secrets from a store, Prometheus Operator monitors."""
-    dev = Environment(app, "dev", EnvironmentProps(stage=Stage.DEVELOPMENT, namespace="opt-dev", quota=QUOTA,
-                                                    monitoring_namespace="monitoring"))
-    LangflowIDE(dev, "ide", LangflowIDEProps(database=Database.in_cluster_postgres(),
-                                             exposure=IngressOptions(host="ide.example.com", tls_secret="tls"),
-                                             service_type=ServiceType.LOAD_BALANCER, frontend=Frontend.nginx(),
-                                             metrics=Metrics(monitor=Monitor.SERVICE_MONITOR),
-                                             redis=RedisCache(url=SecretKey(name="r", key="url"),
-                                                              signing_key=SecretKey(name="r", key="key"))))
-    prod = Environment(app, "prod", EnvironmentProps(
-        stage=Stage.PRODUCTION, namespace="opt-prod", quota=QUOTA, monitoring_namespace="monitoring",
-        secrets=SecretSource.external(store="vault", remote={"h": "h", "tls": "tls", "langflow-runtime-auth": "auth"})))
-    LangflowRuntime(prod, "runtime", LangflowRuntimeProps(metrics=Metrics(monitor=Monitor.POD_MONITOR),
-        flows=[Flow.from_url("https://flows.example.com/a.json", id="0b7f4b44-2b3c-4ae1-9b0e-1c6f1b0b9d11", name="A")],
-        delivery=FlowDelivery.download(auth_header=SecretKey(name="h", key="header")),
-        exposure=IngressOptions(host="flows.example.com", tls_secret="tls")))
-    LangflowRuntime(prod, "files", LangflowRuntimeProps(name="files", flows=Flow.from_folder(example_app.FLOWS)))
-    GitOps(app, "argocd", GitOpsProps(environments=[dev, prod], repo_url="https://example.com/r.git"))
-    return [dev, prod]
 
 
 def producers(env: Environment) -> dict[tuple[str, str], Any]:

@@ -4,8 +4,8 @@ the job queue and the `prod` profile only when what it checks is declared."""
 from __future__ import annotations
 
 import pytest
+from shared_apps import STARTER_FLOWS as FLOWS
 from support import env_of, environment, find, main_container
-from test_runtime import FLOWS
 
 from langflow_cdk8s import (
     ConfigError,

@@ -10,8 +10,8 @@ Service for every Ingress of its class.
 from __future__ import annotations
 
 import pytest
+from shared_apps import STARTER_FLOWS as FLOWS
 from support import all_of, environment
-from test_runtime import FLOWS
 
 from langflow_cdk8s import (
     CloudProfile,

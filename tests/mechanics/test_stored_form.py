@@ -29,7 +29,7 @@ import pytest
 import yaml
 from conftest import Synthesis, read_tree
 from gates import CRD_GROUPS, api_group
-from test_cdk8s_plus import every_option_on
+from shared_apps import every_option_on
 
 from langflow_cdk8s.tooling.synth import synth
 

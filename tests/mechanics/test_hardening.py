@@ -14,8 +14,8 @@ import cdk8s_plus_27 as kplus
 import example_app
 import pytest
 import yaml
+from shared_apps import every_option_on
 from support import QUOTA
-from test_cdk8s_plus import every_option_on
 
 from langflow_cdk8s import Environment, EnvironmentProps, Flow, LangflowRuntime, LangflowRuntimeProps, Stage
 from langflow_cdk8s.mechanics.canonical import drift

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import pytest
 from gates import Manifest, crd_schema_errors
+from shared_apps import STARTER_FLOWS as FLOWS
 from support import all_of, environment
-from test_runtime import FLOWS
 
 from langflow_cdk8s import (
     Certificate,

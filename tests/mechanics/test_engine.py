@@ -177,7 +177,7 @@ def test_idle_reservation_of_lfx_is_at_most_a_third_of_langflow() -> None:
 def test_a_lean_image_refuses_a_flow_whose_packages_it_lacks(tmp_path: Path) -> None:
     """Engine.lfx(requirements=...) names the lean image's requirements (make images); a component
     that loads a package missing from it fails synthesis, naming the component and the package."""
-    llm = Flow.from_file(Path(__file__).parent / "fixtures" / "flows" / "support-triage.json")
+    llm = Flow.from_file(Path(__file__).parents[1] / "fixtures" / "flows" / "support-triage.json")
     lean = tmp_path / "requirements.txt"
     lean.write_text("lfx==1.13.0 \\\n    --hash=sha256:00\nfastapi==0.165.0\norjson==3.11.0\n")
     with pytest.raises(ConfigError, match=r"component Language Model \(.*\) needs the package langchain-openai"):
@@ -192,7 +192,7 @@ def test_a_lean_image_refuses_a_flow_whose_packages_it_lacks(tmp_path: Path) -> 
 def test_the_cost_table_is_what_the_engine_defaults_reserve() -> None:
     """docs/cost.md's 1/10/100-flow table, recomputed from the engines' defaults (and the lean sizing it names)."""
     lean = Resources(cpu="250m", memory="320Mi", cpu_limit="1", memory_limit="512Mi")
-    text = (Path(__file__).parents[1] / "docs" / "cost.md").read_text(encoding="utf-8")
+    text = (Path(__file__).parents[2] / "docs" / "cost.md").read_text(encoding="utf-8")
     assert 'Resources(cpu="250m", memory="320Mi", cpu_limit="1", memory_limit="512Mi")' in text
     engines = [(Engine.langflow().autoscaling.min_replicas, Engine.langflow().resources),
                (Engine.lfx().autoscaling.min_replicas, Engine.lfx().resources), (Engine.lfx().autoscaling.min_replicas, lean)]
