@@ -177,7 +177,7 @@ def _check_probes(where: str, manifest: Mapping[str, Any], path: tuple[str, ...]
     checkov's gate would fail on it later, so synthesis says so now, where it can be fixed."""
     if manifest["kind"] not in PROBED_KINDS:
         return
-    for container in _pod(manifest, path)["containers"]:
+    for container in pod_spec(manifest, path)["containers"]:
         missing = [probe for probe in ("readinessProbe", "livenessProbe") if not container.get(probe)]
         if missing:
             name = container["name"]
@@ -190,7 +190,7 @@ def _check_probes(where: str, manifest: Mapping[str, Any], path: tuple[str, ...]
 def stale_skips(manifest: Mapping[str, Any], path: tuple[str, ...]) -> dict[str, str]:
     """The checkov skip annotations that differ from what the object's pod calls for."""
     annotations = manifest["metadata"].get("annotations", {})
-    return {key: value for key, value in checkov_skips(_pod(manifest, path)).items() if annotations.get(key) != value}
+    return {key: value for key, value in checkov_skips(pod_spec(manifest, path)).items() if annotations.get(key) != value}
 
 
 ROOT_FIX = (f"run it as a non-root uid: remove runAsUser 0 (every pod here runs as uid {RUN_AS_USER} unless you set "
@@ -203,7 +203,7 @@ def harden(manifest: Mapping[str, Any], path: tuple[str, ...] = TEMPLATE,
     """The patches that bring one rendered object's pod (at `path`) up to `restricted`, and what no patch can fix."""
     patches: list[cdk8s.JsonPatch] = []
     refusals: list[Refusal] = []
-    pod = _pod(manifest, path)
+    pod = pod_spec(manifest, path)
     for field, value in POD_FIELDS.items():
         if pod.get(field) != value:
             patches.append(patch_add(pointer(*path, field), value))
@@ -230,7 +230,8 @@ def harden(manifest: Mapping[str, Any], path: tuple[str, ...] = TEMPLATE,
     return patches, refusals
 
 
-def _pod(manifest: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+def pod_spec(manifest: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """The pod spec of a rendered object that runs pods, at `path` (POD_PATHS[kind])."""
     pod: Any = manifest
     for part in path:
         pod = pod[part]

@@ -140,7 +140,6 @@ def _external_section(namespace: str, secrets: SecretReferences, source: Externa
     ])
 
 
-
 SECRET_SECTIONS: dict[type[SecretSourceChoice], Callable[[str, SecretReferences, Any], str]] = {
     ExistingSecrets: _existing_section,
     ExternalSecrets: _external_section,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..mechanics.hardening import POD_PATHS
+from ..mechanics.hardening import POD_PATHS, pod_spec
 from ..patterns.environment import Environment
 from .inventory import read_manifest
 
@@ -37,9 +37,7 @@ def essentials(manifest: dict[str, Any]) -> dict[str, Any]:
     path = POD_PATHS.get(manifest["kind"])
     if path is None:
         return manifest
-    pod: Any = manifest
-    for part in path:
-        pod = pod[part]
+    pod = pod_spec(manifest, path)
     lean: Any = {kind: [{"name": c["name"], "resources": c.get("resources", {})} for c in pod.get(kind, [])]
             for kind in ("initContainers", "containers")}
     spec = {key: manifest["spec"].get(key) for key in ("replicas", "strategy") if key in manifest["spec"]}
